@@ -1,0 +1,136 @@
+// Store: the encrypted Backup. Copies live in append-only segment files (the
+// source of truth, docs/store-format.md) and are found through an encrypted
+// SQLite index that can be rebuilt from the segments.
+//
+// Writing: Put() may be called from many threads at once. Concurrent puts
+// are group-committed: one append run, one fsync, one index transaction,
+// then every waiting caller is answered. Put returns OK only when the copy
+// is durable and indexed. Only one process may open a store for writing
+// (the LOCK file); a second gets Unavailable naming the holder.
+//
+// Reading (Get, Read, Search, Stats, Verify) is thread-safe and also works in
+// a read-only Store opened while another process writes.
+//
+// After an fsync fails the store refuses further writes (Unavailable) until it
+// is reopened: the kernel may have dropped the unsynced pages, so only
+// recovery at open can say what is on disk (CONVENTIONS.md §6).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailvault/copy.h"
+#include "mailvault/status.h"
+
+namespace mailvault {
+
+class Env;
+
+// What to do with mail when the Backup cannot take a copy.
+enum class UnavailableAction { kProcess, kTempfail, kReject };
+
+// Settings an administrator changes at run time (`mailvault settings`),
+// kept in DATA/settings.json.
+struct StoreSettings {
+  uint64_t max_size = 7'320'000'000;        // bytes of segment files; oldest evicted above it
+  uint64_t notify_free_below = 1'000'000'000;  // free disk bytes that raise an event
+  bool allow_infected_delivery = false;
+  UnavailableAction unavailable_action = UnavailableAction::kTempfail;
+};
+
+// Names and parsing for `settings get|set`. Set returns InvalidArgument with
+// the accepted values on a bad key or value; `warning` receives a note for an
+// accepted but unwise value (max_size below 100 MB).
+std::vector<std::string> SettingNames();
+std::string GetSetting(const StoreSettings& s, std::string_view key);
+Status SetSetting(StoreSettings* s, std::string_view key, std::string_view value,
+                  std::string* warning);
+
+struct StoreOptions {
+  std::string dir = "./var";
+  std::string keys_dir;          // default: dir + "/keys"
+  bool read_only = false;        // no lock, no recovery, no writes
+  bool need_secret_key = true;   // false: a writer that can seal but never read
+  Env* env = nullptr;            // default: the real file system
+  uint64_t segment_size = 0;     // target segment size; 0 = min(64 MB, max_size / 16)
+  // Called (from the committing thread) for events an operator should see:
+  // eviction, low free space, recovery actions. May be empty.
+  std::function<void(std::string_view kind, std::string_view message)> on_event;
+};
+
+struct PutRequest {
+  std::string_view raw;  // the message exactly as received; must stay valid during Put
+  std::string mail_from;
+  std::vector<std::string> rcpt;
+  std::string rule_id;
+  std::map<std::string, std::string> statuses;  // engine -> label, validated
+  std::string reason;
+  std::string queue_id;
+  int64_t received_at = 0;  // 0: now
+};
+
+struct StoreStats {
+  uint64_t count = 0;
+  uint64_t bytes = 0;        // on disk: segment files
+  uint64_t message_bytes = 0;
+  uint64_t max_bytes = 0;
+  uint64_t segments = 0;
+  int64_t oldest = 0;        // placed_at; 0 when empty
+  int64_t newest = 0;
+  uint64_t free_bytes = 0;   // free space on the data file system
+};
+
+struct VerifyReport {
+  uint64_t checked = 0;
+  std::vector<std::string> problems;  // one line each; empty means all good
+};
+
+class Store {
+ public:
+  // Creates a new store in options.dir (0700) with its first key;
+  // AlreadyExists if it is one already.
+  static Status Init(const StoreOptions& options);
+  // Opens it; for a writer, takes the lock, cuts a torn tail and indexes
+  // records the index missed. InvalidArgument if dir is not a store.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  virtual ~Store() = default;
+
+  // Stores a copy durably; returns its id. InvalidArgument for a bad request
+  // (unknown engine/label, empty message), Unavailable/NoSpace/IOError when
+  // the store cannot take it.
+  virtual Result<CopyId> Put(const PutRequest& request) = 0;
+
+  virtual Result<CopyMeta> Get(CopyId id) = 0;
+  // The exact bytes received. Corruption if the record fails its checks.
+  virtual Result<std::string> Read(CopyId id) = 0;
+  virtual Result<SearchPage> Search(const SearchQuery& query) = 0;
+  // Deletes copies for good (their bytes are freed); NotFound names any id
+  // that was not there (the others are still deleted).
+  virtual Status Delete(const std::vector<CopyId>& ids) = 0;
+
+  virtual Result<StoreStats> Stats() = 0;
+  virtual Result<VerifyReport> Verify() = 0;
+  // Recreates the index from the segment files alone.
+  virtual Status RebuildIndex() = 0;
+
+  virtual StoreSettings settings() = 0;
+  virtual Status UpdateSettings(const StoreSettings& settings) = 0;
+
+  // Key management (`mailvault keys`): `AddKey` makes a new current key.
+  struct KeyInfo {
+    uint32_t id = 0;
+    bool current = false;
+    bool has_secret = false;
+    std::string fingerprint;
+  };
+  virtual Result<KeyInfo> AddKey() = 0;
+  virtual std::vector<KeyInfo> Keys() = 0;
+};
+
+}  // namespace mailvault

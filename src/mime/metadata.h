@@ -1,0 +1,38 @@
+// Metadata extraction from a raw RFC 5322 message with GMime.
+//
+// Mail is often malformed; extraction never fails on bad input: it returns
+// what can be extracted (empty fields otherwise) and never crashes, hangs or
+// reads outside `raw`. Header values are decoded (RFC 2047, 8-bit headers
+// taken as UTF-8, or Latin-1 when not valid UTF-8) and returned as valid
+// UTF-8 with control characters removed. Thread-safe (GMime is initialised
+// once per process by the first call).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailvault/copy.h"
+
+namespace mailvault::mime {
+
+struct MessageHeaders {
+  std::string from;        // "Alice <alice@example.com>"
+  std::string to;          // decoded list, ", " separated
+  std::string cc;
+  std::string subject;
+  std::string message_id;  // without < >
+  int64_t sent_at = 0;     // Date header, micros since epoch; 0 if absent/unparseable
+  std::vector<std::string> to_addresses;  // addr-specs of To and Cc, lower case
+  std::vector<Attachment> attachments;     // parts with a file name or disposition attachment
+};
+
+MessageHeaders ExtractMetadata(std::string_view raw);
+
+// Envelope recipients that are not among `header_addresses` (lower-cased
+// addr-specs from To and Cc), comma separated: the Bcc of a copy.
+std::string BccFromEnvelope(const std::vector<std::string>& rcpt,
+                            const std::vector<std::string>& header_addresses);
+
+}  // namespace mailvault::mime
