@@ -46,6 +46,7 @@ class KeyRing {
   static Result<std::unique_ptr<KeyRing>> Open(Env& env, const std::string& dir,
                                                bool need_secrets);
 
+  ~KeyRing();  // wipes the secret keys and the index key
   KeyRing(const KeyRing&) = delete;
   KeyRing& operator=(const KeyRing&) = delete;
 

@@ -1,0 +1,64 @@
+# mailvault: the two commands are `make run` and `make test` (README.md).
+SHELL := /bin/bash
+JOBS  ?= $(shell nproc)
+BUILD ?= build
+DATA  ?= ./var
+CONFIG ?= conf/mailvault.toml
+FUZZ_SECONDS ?= 300
+
+.PHONY: all deps build run test unit asan fuzz-build fuzz fuzz-short integration bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+# Starts mailvaultd on the embedded default store in ./var (created on first run).
+run: build
+	$(BUILD)/bin/mailvaultd --config $(CONFIG) --data $(DATA)
+
+# Every test: unit tests, the same under ASan/UBSan, integration suites, and a
+# short fuzz run over the seed corpora.
+test: build
+	$(MAKE) unit asan integration fuzz-short
+
+unit:
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+build-asan/CMakeCache.txt:
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMV_SANITIZE=ON -DMV_BENCH=OFF
+
+asan: deps build-asan/CMakeCache.txt
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+integration: build
+	tests/integration/run.sh $(BUILD)/bin
+
+build-fuzz/CMakeCache.txt:
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DMV_FUZZ=ON -DMV_TESTS=OFF -DMV_BENCH=OFF
+
+fuzz-build: deps build-fuzz/CMakeCache.txt
+	cmake --build build-fuzz -j$(JOBS)
+
+# A short run over the seed corpora (part of `make test`).
+fuzz-short: fuzz-build
+	tests/fuzz/run.sh build-fuzz 20
+
+# A long run: FUZZ_SECONDS per target.
+fuzz: fuzz-build
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,246 @@
+// Tests for KeyRing: creation and file modes, loading with and without
+// secrets, malformed files, rotation, and an AddKey that fails part way.
+#include "crypto/keyring.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "crypto/sealer.h"
+#include "testutil/fault_env.h"
+
+namespace mailvault::crypto {
+namespace {
+
+// The real Env, except that secret key files cannot be read (what a writer
+// running as another user sees; chmod does not stop root).
+class NoSecretsEnv final : public Env {
+ public:
+  Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& p) override {
+    return base_->OpenAppendable(p);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& p) override {
+    if (p.ends_with(".sec")) return Status::PermissionDenied("open " + p);
+    return base_->OpenRandomAccess(p);
+  }
+  Status WriteFileAtomic(const std::string& p, std::string_view c) override {
+    return base_->WriteFileAtomic(p, c);
+  }
+  Result<std::string> ReadFile(const std::string& p) override {
+    if (p.ends_with(".sec")) return Status::PermissionDenied("open " + p);
+    return base_->ReadFile(p);
+  }
+  Status CreateDir(const std::string& p) override { return base_->CreateDir(p); }
+  Status SyncDir(const std::string& p) override { return base_->SyncDir(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& p) override {
+    return base_->ListDir(p);
+  }
+  bool Exists(const std::string& p) override { return base_->Exists(p); }
+  Result<uint64_t> FileSize(const std::string& p) override { return base_->FileSize(p); }
+  Status Rename(const std::string& f, const std::string& t) override { return base_->Rename(f, t); }
+  Status Remove(const std::string& p) override { return base_->Remove(p); }
+  Status Truncate(const std::string& p, uint64_t n) override { return base_->Truncate(p, n); }
+  Status PunchHole(const std::string& p, uint64_t o, uint64_t n) override {
+    return base_->PunchHole(p, o, n);
+  }
+  Result<uint64_t> FreeSpace(const std::string& p) override { return base_->FreeSpace(p); }
+  Result<uint64_t> AllocatedSize(const std::string& p) override { return base_->AllocatedSize(p); }
+  Result<std::unique_ptr<FileLock>> TryLock(const std::string& p) override {
+    return base_->TryLock(p);
+  }
+  int64_t NowMicros() override { return base_->NowMicros(); }
+
+ private:
+  Env* base_ = PosixEnv();
+};
+
+class KeyRingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mv_keyring_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    dir_ = root_ + "/keys";
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+
+  Env& env() { return *PosixEnv(); }
+  std::string Path(const std::string& name) { return dir_ + "/" + name; }
+  void Write(const std::string& name, const std::string& data) {
+    ASSERT_TRUE(env().WriteFileAtomic(Path(name), data).ok());
+  }
+  static int Mode(const std::string& path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return -1;
+    return st.st_mode & 0777;
+  }
+
+  std::string root_, dir_;
+};
+
+TEST_F(KeyRingTest, CreatesFirstKeyAndOpensIt) {
+  auto ring = KeyRing::Create(env(), dir_);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_EQ((*ring)->current_id(), 1u);
+  EXPECT_EQ(Mode(dir_), 0700);
+  for (const char* f : {"1.pub", "1.sec", "current", "index.key"}) {
+    EXPECT_EQ(Mode(Path(f)), 0600) << f;
+  }
+  EXPECT_EQ(env().ReadFile(Path("1.sec"))->size(), 32u);
+
+  auto again = KeyRing::Open(env(), dir_, /*need_secrets=*/true);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ((*again)->current_id(), 1u);
+  EXPECT_EQ((*again)->current_public(), (*ring)->current_public());
+  EXPECT_EQ((*again)->index_key(), (*ring)->index_key());
+  EXPECT_NE((*again)->index_key(), SymmetricKey{});
+  auto list = (*again)->List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].id, 1u);
+  EXPECT_TRUE(list[0].current);
+  EXPECT_TRUE(list[0].has_secret);
+  EXPECT_EQ(list[0].fingerprint.size(), 16u);
+  EXPECT_EQ(list[0].fingerprint, (*ring)->List()[0].fingerprint);
+  auto pair = (*again)->KeyPair(1);
+  ASSERT_TRUE(pair.ok());
+  EXPECT_EQ(pair->first, (*again)->current_public());
+  EXPECT_EQ((*again)->KeyPair(2).status().code(), Code::kNotFound);
+}
+
+TEST_F(KeyRingTest, CreateRefusesADirectoryWithKeys) {
+  ASSERT_TRUE(KeyRing::Create(env(), dir_).ok());
+  EXPECT_EQ(KeyRing::Create(env(), dir_).status().code(), Code::kAlreadyExists);
+}
+
+TEST_F(KeyRingTest, OpenWithoutDirectoryIsNotFound) {
+  EXPECT_EQ(KeyRing::Open(env(), dir_, false).status().code(), Code::kNotFound);
+}
+
+TEST_F(KeyRingTest, WritersNeedOnlyThePublicKey) {
+  ASSERT_TRUE(KeyRing::Create(env(), dir_).ok());
+  ASSERT_TRUE(env().Remove(Path("1.sec")).ok());
+  EXPECT_EQ(KeyRing::Open(env(), dir_, true).status().code(), Code::kNotFound);
+  auto ring = KeyRing::Open(env(), dir_, false);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_FALSE((*ring)->List()[0].has_secret);
+  EXPECT_EQ((*ring)->KeyPair(1).status().code(), Code::kPermissionDenied);
+  Sealer sealer((*ring)->current_public());  // sealing still works
+  EXPECT_EQ(sealer.Header().size(), kSealedHeaderSize);
+}
+
+TEST_F(KeyRingTest, UnreadableSecretKey) {
+  ASSERT_TRUE(KeyRing::Create(env(), dir_).ok());
+  NoSecretsEnv no_secrets;
+  EXPECT_EQ(KeyRing::Open(no_secrets, dir_, true).status().code(), Code::kPermissionDenied);
+  auto ring = KeyRing::Open(no_secrets, dir_, false);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_FALSE((*ring)->List()[0].has_secret);
+  EXPECT_EQ((*ring)->KeyPair(1).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ((*ring)->index_key(), KeyRing::Open(env(), dir_, true).value()->index_key());
+}
+
+TEST_F(KeyRingTest, UnreadableSecretKeyFileMode) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  ASSERT_TRUE(KeyRing::Create(env(), dir_).ok());
+  ASSERT_EQ(::chmod(Path("1.sec").c_str(), 0), 0);
+  EXPECT_EQ(KeyRing::Open(env(), dir_, true).status().code(), Code::kPermissionDenied);
+  auto ring = KeyRing::Open(env(), dir_, false);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_FALSE((*ring)->List()[0].has_secret);
+}
+
+TEST_F(KeyRingTest, MalformedFilesAreCorruptionNamingTheFile) {
+  struct Case {
+    const char* file;
+    std::string contents;
+  };
+  const Case cases[] = {
+      {"1.pub", std::string(31, 'p')},
+      {"1.sec", std::string(33, 's')},
+      {"1.sec", std::string(32, 's')},   // does not match 1.pub
+      {"1.pub", std::string(32, '\0')},  // degenerate point
+      {"index.key", "short"},
+      {"current", "one"},
+      {"current", "7"},  // names a missing key
+  };
+  for (const Case& c : cases) {
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(KeyRing::Create(env(), dir_).ok());
+    Write(c.file, c.contents);
+    Status s = KeyRing::Open(env(), dir_, false).status();
+    EXPECT_TRUE(s.IsCorruption()) << c.file << ": " << s.ToString();
+    EXPECT_NE(s.message().find(c.file), std::string::npos) << s.message();
+  }
+}
+
+TEST_F(KeyRingTest, RotationKeepsOldCopiesReadable) {
+  std::string header, chunk;
+  {
+    auto ring = KeyRing::Create(env(), dir_);
+    ASSERT_TRUE(ring.ok());
+    Sealer s((*ring)->current_public());
+    header = s.Header();
+    s.Push("sealed under key 1", true, &chunk);
+    auto added = (*ring)->AddKey();
+    ASSERT_TRUE(added.ok()) << added.status().ToString();
+    EXPECT_EQ(added->id, 2u);
+    EXPECT_TRUE(added->current);
+    EXPECT_EQ((*ring)->current_id(), 2u);
+  }
+  auto ring = KeyRing::Open(env(), dir_, true);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_EQ((*ring)->current_id(), 2u);
+  auto list = (*ring)->List();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_FALSE(list[0].current);
+  EXPECT_TRUE(list[1].current);
+  EXPECT_NE(list[0].fingerprint, list[1].fingerprint);
+
+  auto k1 = (*ring)->KeyPair(1);
+  auto k2 = (*ring)->KeyPair(2);
+  ASSERT_TRUE(k1.ok() && k2.ok());
+  EXPECT_EQ(k2->first, (*ring)->current_public());
+  EXPECT_TRUE(Opener::Open(k2->first, k2->second, header).status().IsCorruption());
+  auto opener = Opener::Open(k1->first, k1->second, header);
+  ASSERT_TRUE(opener.ok());
+  std::string plain;
+  bool final = false;
+  ASSERT_TRUE((*opener)->Pull(chunk, &plain, &final).ok());
+  EXPECT_TRUE(final);
+  EXPECT_EQ(plain, "sealed under key 1");
+}
+
+TEST_F(KeyRingTest, FailedAddKeyLeavesTheOldCurrent) {
+  FaultEnv fenv(PosixEnv());
+  auto ring = KeyRing::Create(fenv, dir_);
+  ASSERT_TRUE(ring.ok());
+  // AddKey writes 2.sec, 2.pub, then current: fail the rename of current.
+  fenv.FailAt(FaultEnv::Op::kRename, 3);
+  EXPECT_FALSE((*ring)->AddKey().ok());
+  EXPECT_EQ((*ring)->current_id(), 1u);
+  ASSERT_TRUE(fenv.DropUnsyncedData().ok());
+
+  auto reopened = KeyRing::Open(fenv, dir_, true);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->current_id(), 1u);
+  EXPECT_EQ((*reopened)->current_public(), (*ring)->current_public());
+  // The leftover pair is never reused: the next key gets a fresh id.
+  auto added = (*reopened)->AddKey();
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+  EXPECT_EQ(added->id, 3u);
+}
+
+TEST_F(KeyRingTest, LoneSecretKeyFromAnInterruptedAddKeyIsUsable) {
+  ASSERT_TRUE(KeyRing::Create(env(), dir_).ok());
+  std::string sec = *env().ReadFile(Path("1.sec"));
+  ASSERT_TRUE(env().Remove(Path("1.pub")).ok());
+  auto ring = KeyRing::Open(env(), dir_, true);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  EXPECT_TRUE((*ring)->KeyPair(1).ok());
+}
+
+}  // namespace
+}  // namespace mailvault::crypto

@@ -1,0 +1,40 @@
+// Building and opening copy records: the bridge between a copy (metadata +
+// raw bytes) and the framed, encrypted record in a segment.
+//
+// The metadata is sealed with the key ring's symmetric index key (the
+// writer holds it anyway, since it writes the index; recovery and
+// rebuild-index need nothing else). The body is sealed to the current public
+// key with a fresh message key, in 64 KiB chunks, so reading it needs that
+// key id's secret key. Thread-safe: all functions are pure given the keys.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "crypto/keyring.h"
+#include "crypto/page_cipher.h"
+#include "mailvault/copy.h"
+#include "mailvault/status.h"
+#include "store/record.h"
+
+namespace mailvault::store {
+
+inline constexpr size_t kBodyChunk = 64 * 1024;
+
+// Appends the whole record (header, payload, trailer) for `meta` (whose id
+// is set) and `raw` to *out.
+void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::KeyRing& keys,
+                      const crypto::PageCipher& meta_cipher, std::string* out);
+
+// Given a whole record (as located by the index or a scan), checks its
+// framing and returns its header. Corruption names what failed.
+Result<RecordHeader> CheckRecord(std::string_view record);
+
+// Decrypts the metadata of a checked copy record.
+Result<CopyMeta> OpenMeta(std::string_view record, const crypto::PageCipher& meta_cipher);
+
+// Decrypts the body of a checked copy record. PermissionDenied without the
+// secret key, Corruption when it fails authentication.
+Result<std::string> OpenBody(std::string_view record, const crypto::KeyRing& keys);
+
+}  // namespace mailvault::store

@@ -1,0 +1,253 @@
+// StoreImpl's write pipeline: Put, group commit, indexing, eviction. See the
+// design note in store_impl.h.
+#include <algorithm>
+
+#include "base/units.h"
+#include "mime/metadata.h"
+#include "store/codec.h"
+#include "store/store_impl.h"
+
+namespace mailvault::store {
+namespace {
+
+constexpr uint64_t kMaxBatchBytes = 16 << 20;
+constexpr size_t kMaxBatchCount = 1024;
+// Messages above kBigMessage count against kBigBudget while their record is
+// being built, so memory stays bounded however many large puts arrive.
+constexpr uint64_t kBigMessage = 4 << 20;
+constexpr uint64_t kBigBudget = 160 << 20;
+constexpr int64_t kFreeCheckEvery = 10'000'000;  // 10 s
+
+}  // namespace
+
+uint64_t StoreImpl::SegmentTarget() {
+  if (options_.segment_size > 0) return options_.segment_size;
+  uint64_t max_size = settings().max_size;
+  return std::clamp<uint64_t>(max_size / 16, 64 << 10, 64 << 20);
+}
+
+Result<CopyId> StoreImpl::Put(const PutRequest& req) {
+  MV_RETURN_IF_ERROR(CheckWritable());
+  if (req.raw.empty()) return Status::InvalidArgument("the message is empty");
+  if (req.raw.size() > kMaxPayload / 2) return Status::InvalidArgument("the message is too large");
+  for (const auto& [engine, label] : req.statuses) {
+    MV_RETURN_IF_ERROR(ValidateStatus(engine, label));
+  }
+
+  Writer w;
+  CopyMeta& m = w.meta;
+  mime::MessageHeaders h = mime::ExtractMetadata(req.raw);
+  m.from = std::move(h.from);
+  m.to = std::move(h.to);
+  m.cc = std::move(h.cc);
+  m.subject = std::move(h.subject);
+  m.message_id = std::move(h.message_id);
+  m.sent_at = h.sent_at;
+  m.attachments = std::move(h.attachments);
+  m.bcc = mime::BccFromEnvelope(req.rcpt, h.to_addresses);
+  m.mail_from = req.mail_from;
+  m.rcpt = req.rcpt;
+  m.rule_id = req.rule_id;
+  m.statuses = req.statuses;
+  m.reason = req.reason;
+  m.queue_id = req.queue_id;
+  m.size = req.raw.size();
+
+  uint64_t big = req.raw.size() >= kBigMessage ? req.raw.size() * 2 : 0;
+  if (big > 0) {
+    std::unique_lock<std::mutex> l(big_mu_);
+    big_cv_.wait(l, [&] { return big_in_flight_ == 0 || big_in_flight_ + big <= kBigBudget; });
+    big_in_flight_ += big;
+  }
+  struct BigRelease {
+    StoreImpl* s;
+    uint64_t n;
+    ~BigRelease() {
+      if (n == 0) return;
+      {
+        std::lock_guard<std::mutex> l(s->big_mu_);
+        s->big_in_flight_ -= n;
+      }
+      s->big_cv_.notify_all();
+    }
+  } release{this, big};
+
+  {
+    // Ids and placement times grow together, so the index can turn a time
+    // range into an id range.
+    std::lock_guard<std::mutex> l(mu_);
+    m.id = next_id_++;
+    m.placed_at = std::max(env_.NowMicros(), last_placed_ + 1);
+    last_placed_ = m.placed_at;
+  }
+  m.received_at = req.received_at != 0 ? req.received_at : m.placed_at;
+  {
+    std::shared_lock<std::shared_mutex> k(keys_mu_);
+    EncodeCopyRecord(m, req.raw, *keys_, *meta_cipher_, &w.record);
+    w.loc.key_id = keys_->current_id();
+  }
+
+  std::unique_lock<std::mutex> l(mu_);
+  writers_.push_back(&w);
+  cv_.wait(l, [&] { return w.done || writers_.front() == &w; });
+  if (w.done) {
+    if (!w.status.ok()) return w.status;
+    return m.id;
+  }
+
+  // Leader: take the queue up to the batch limits, append and sync it.
+  Batch batch;
+  uint64_t bytes = 0;
+  for (Writer* x : writers_) {
+    if (!batch.empty() &&
+        (bytes + x->record.size() > kMaxBatchBytes || batch.size() >= kMaxBatchCount)) {
+      break;
+    }
+    batch.push_back(x);
+    bytes += x->record.size();
+  }
+  Status s = failed_;
+  if (s.ok()) {
+    l.unlock();
+    s = AppendBatch(batch);
+    l.lock();
+  }
+  writers_.erase(writers_.begin(), writers_.begin() + static_cast<long>(batch.size()));
+  if (s.ok()) {
+    to_index_.push_back(std::move(batch));
+    indexer_cv_.notify_one();
+  } else {
+    for (Writer* x : batch) {
+      x->status = s;
+      x->done = true;
+    }
+  }
+  cv_.notify_all();
+  cv_.wait(l, [&] { return w.done; });
+  if (!w.status.ok()) return w.status;
+  return m.id;
+}
+
+Status StoreImpl::AppendBatch(const Batch& batch) {
+  if (segments_->active_size() >= SegmentTarget()) {
+    Status s = segments_->Roll(env_.NowMicros());
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> l(mu_);
+      failed_ = s.Annotate("cannot start a new segment; reopen the store");
+      return s;
+    }
+  }
+  uint64_t start = segments_->active_size();
+  Status s;
+  for (Writer* w : batch) {
+    w->loc.segment = segments_->active_id();
+    w->loc.offset = segments_->active_size();
+    w->loc.length = w->record.size();
+    s = segments_->Append(w->record);
+    if (!s.ok()) break;
+  }
+  if (!s.ok()) {
+    // Nothing of this batch was acknowledged: cut it off and carry on (a full
+    // disk may clear). If even that fails, stop taking writes.
+    Status t = segments_->TruncateActive(start);
+    if (!t.ok()) {
+      std::lock_guard<std::mutex> l(mu_);
+      failed_ = t.Annotate("cannot undo a failed append; reopen the store");
+    }
+    return s;
+  }
+  s = segments_->Sync();
+  if (!s.ok()) {
+    // The kernel may have dropped the pages: only recovery can tell.
+    std::lock_guard<std::mutex> l(mu_);
+    failed_ = Status::Unavailable("store stopped after a failed fsync (" + s.message() +
+                                  "); restart to recover");
+    return s;
+  }
+  for (Writer* w : batch) w->record = std::string();  // free memory before indexing
+  return Status::Ok();
+}
+
+void StoreImpl::IndexerLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    indexer_cv_.wait(l, [&] { return stopping_ || !to_index_.empty(); });
+    if (to_index_.empty()) return;  // stopping, nothing left
+    std::vector<Batch> batches(std::make_move_iterator(to_index_.begin()),
+                               std::make_move_iterator(to_index_.end()));
+    l.unlock();
+    std::vector<index::Entry> entries;
+    for (const Batch& b : batches) {
+      for (Writer* w : b) entries.push_back({w->meta, w->loc});
+    }
+    const index::Location& last = entries.back().loc;
+    Status s = index_->Insert(entries, {last.segment, last.offset + last.length});
+    l.lock();
+    to_index_.erase(to_index_.begin(), to_index_.begin() + static_cast<long>(batches.size()));
+    if (!s.ok()) {
+      failed_ =
+          Status::Unavailable("index commit failed (" + s.message() + "); restart to recover");
+      s = failed_;
+    }
+    for (const Batch& b : batches) {
+      for (Writer* w : b) {
+        w->status = s;
+        w->done = true;
+      }
+    }
+    cv_.notify_all();
+    l.unlock();
+    Evict();
+    CheckFreeSpace();
+    l.lock();
+  }
+}
+
+void StoreImpl::Evict() {
+  std::lock_guard<std::mutex> e(evict_mu_);
+  uint64_t max_size = settings().max_size;
+  while (segments_->DiskBytes() > max_size) {
+    std::vector<uint64_t> segs = segments_->List();
+    uint64_t limit = segments_->active_id();
+    {
+      // Never a segment whose records still wait to be indexed.
+      std::lock_guard<std::mutex> l(mu_);
+      for (const Batch& b : to_index_) limit = std::min(limit, b.front()->loc.segment);
+    }
+    if (segs.empty() || segs.front() >= limit) {
+      return;  // only the active segment is left: the cap is below one segment
+    }
+    uint64_t oldest = segs.front();
+    // File first, then the index: an index entry without its file is cleaned
+    // at the next open, but a file without index entries would linger.
+    Status s = segments_->Remove(oldest);
+    if (s.ok()) {
+      auto n = index_->RemoveSegmentsUpTo(oldest);
+      Event("evicted", "size cap " + FormatSize(max_size) + " reached: removed segment " +
+                           std::to_string(oldest) + " with " + std::to_string(n.ok() ? *n : 0) +
+                           " oldest copies");
+    } else {
+      Event("error", "eviction of segment " + std::to_string(oldest) + " failed: " + s.ToString());
+      return;
+    }
+  }
+}
+
+void StoreImpl::CheckFreeSpace() {
+  std::lock_guard<std::mutex> e(evict_mu_);
+  int64_t now = env_.NowMicros();
+  if (now - last_free_check_ < kFreeCheckEvery) return;
+  last_free_check_ = now;
+  auto free = env_.FreeSpace(options_.dir);
+  if (!free.ok()) return;
+  uint64_t threshold = settings().notify_free_below;
+  if (*free < threshold && !low_free_reported_) {
+    low_free_reported_ = true;
+    Event("low_free_space", "free space on the Backup's file system is " + FormatSize(*free) +
+                                ", below " + FormatSize(threshold));
+  } else if (*free >= threshold) {
+    low_free_reported_ = false;
+  }
+}
+
+}  // namespace mailvault::store

@@ -1,0 +1,106 @@
+// StoreImpl: the local, embedded Store (segments + encrypted index).
+//
+// Design note: the write path is a two-stage pipeline.
+//  1. Each Put encrypts its record on the caller's thread (so 8 writers
+//     encrypt on all cores), then joins the writer queue. The writer at the
+//     front is the leader: it takes everything queued behind it (up to
+//     kMaxBatchBytes), appends it to the active segment and fsyncs once, then
+//     hands the batch to the indexer and steps down, so the next leader
+//     appends the next batch while this one is being indexed.
+//  2. The indexer thread takes every synced batch waiting, inserts them in one
+//     index transaction that also moves the watermark, answers the callers,
+//     and then evicts whole oldest segments if the store is above its cap.
+// A copy is acknowledged only after both stages. After a failed fsync or a
+// failed index commit the store stops taking writes (Unavailable) until it
+// is reopened and recovery has established what is on disk.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crypto/keyring.h"
+#include "crypto/page_cipher.h"
+#include "env/env.h"
+#include "index/index.h"
+#include "mailvault/store.h"
+#include "store/segments.h"
+
+namespace mailvault::store {
+
+class StoreImpl final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~StoreImpl() override;
+
+  Result<CopyId> Put(const PutRequest& request) override;
+  Result<CopyMeta> Get(CopyId id) override;
+  Result<std::string> Read(CopyId id) override;
+  Result<SearchPage> Search(const SearchQuery& query) override;
+  Status Delete(const std::vector<CopyId>& ids) override;
+  Result<StoreStats> Stats() override;
+  Result<VerifyReport> Verify() override;
+  Status RebuildIndex() override;
+  StoreSettings settings() override;
+  Status UpdateSettings(const StoreSettings& settings) override;
+  Result<KeyInfo> AddKey() override;
+  std::vector<KeyInfo> Keys() override;
+
+ private:
+  struct Writer {
+    CopyMeta meta;
+    std::string record;
+    index::Location loc;
+    Status status;
+    bool done = false;
+  };
+  using Batch = std::vector<Writer*>;
+
+  explicit StoreImpl(const StoreOptions& options, Env& env) : options_(options), env_(env) {}
+
+  Status Recover();
+  Status IndexSegmentsFrom(const index::Watermark& from, bool cut_torn_tail);
+  Status CheckWritable();
+  Status AppendBatch(const Batch& batch);
+  void IndexerLoop();
+  void Evict();
+  void CheckFreeSpace();
+  void Event(std::string_view kind, const std::string& message);
+  uint64_t SegmentTarget();
+
+  const StoreOptions options_;
+  Env& env_;
+  std::unique_ptr<FileLock> lock_;
+  std::shared_mutex keys_mu_;  // AddKey excludes sealing
+  std::unique_ptr<crypto::KeyRing> keys_;
+  std::unique_ptr<crypto::PageCipher> meta_cipher_;
+  std::unique_ptr<index::Index> index_;
+  std::unique_ptr<Segments> segments_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;          // writers wait here for their turn or result
+  std::condition_variable indexer_cv_;  // the indexer waits here for batches
+  std::deque<Writer*> writers_;         // guarded by mu_
+  std::deque<Batch> to_index_;          // synced, not yet indexed; guarded by mu_
+  bool stopping_ = false;               // guarded by mu_
+  Status failed_;                       // non-OK once writes must stop; guarded by mu_
+  CopyId next_id_ = 1;                  // guarded by mu_
+  int64_t last_placed_ = 0;             // guarded by mu_
+  StoreSettings settings_;              // guarded by mu_
+  std::thread indexer_;
+
+  std::mutex big_mu_;  // bounds memory for large messages in flight
+  std::condition_variable big_cv_;
+  uint64_t big_in_flight_ = 0;  // guarded by big_mu_
+
+  std::mutex evict_mu_;             // one eviction at a time
+  int64_t last_free_check_ = 0;     // guarded by evict_mu_
+  bool low_free_reported_ = false;  // guarded by evict_mu_
+};
+
+}  // namespace mailvault::store

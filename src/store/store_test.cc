@@ -1,0 +1,334 @@
+#include "mailvault/store.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "env/env.h"
+#include "store/record.h"
+#include "testutil/fault_env.h"
+
+namespace mailvault {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/mv_store_test_XXXXXX";
+  char* d = mkdtemp(tmpl);
+  EXPECT_NE(d, nullptr);
+  return std::string(d) + "/data";
+}
+
+std::string Message(int i, const std::string& body = "") {
+  return "From: Sender " + std::to_string(i) + " <sender" + std::to_string(i) +
+         "@example.com>\r\nTo: rcpt@example.org\r\nSubject: Quarterly report " + std::to_string(i) +
+         "\r\nMessage-ID: <m" + std::to_string(i) +
+         "@example.com>\r\nDate: Sun, 22 Nov 2026 08:00:00 +0000\r\n\r\n" +
+         (body.empty() ? "Body of message number " + std::to_string(i) + "\r\n" : body);
+}
+
+PutRequest Request(const std::string& raw) {
+  PutRequest r;
+  r.raw = raw;
+  r.mail_from = "sender@example.com";
+  r.rcpt = {"rcpt@example.org", "hidden@example.org"};
+  r.rule_id = "R1";
+  r.statuses = {{"anti-spam", "spam"}};
+  r.reason = "spam";
+  r.queue_id = "4ABCD";
+  return r;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir();
+    opts_.dir = dir_;
+    ASSERT_TRUE(Store::Init(opts_).ok());
+  }
+  void TearDown() override { fs::remove_all(fs::path(dir_).parent_path()); }
+
+  std::unique_ptr<Store> OpenStore(StoreOptions o) {
+    auto s = Store::Open(o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  std::unique_ptr<Store> OpenStore() { return OpenStore(opts_); }
+
+  std::string dir_;
+  StoreOptions opts_;
+};
+
+TEST_F(StoreTest, PutThenReadGivesTheExactBytesAndMetadata) {
+  auto store = OpenStore();
+  std::string raw = Message(1);
+  auto id = store->Put(Request(raw));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto got = store->Read(*id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, raw);
+  auto meta = store->Get(*id);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->subject, "Quarterly report 1");
+  EXPECT_EQ(meta->message_id, "m1@example.com");
+  EXPECT_EQ(meta->bcc, "hidden@example.org");
+  EXPECT_EQ(meta->size, raw.size());
+  EXPECT_EQ(meta->statuses.at("anti-spam"), "spam");
+  EXPECT_EQ(meta->rule_id, "R1");
+  EXPECT_GT(meta->placed_at, 0);
+}
+
+TEST_F(StoreTest, RefusesBadRequests) {
+  auto store = OpenStore();
+  EXPECT_EQ(store->Put(Request("")).status().code(), Code::kInvalidArgument);
+  PutRequest r = Request(Message(1));
+  r.statuses = {{"anti-virus", "spam"}};
+  EXPECT_EQ(store->Put(r).status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(store->Read(424242).status().IsNotFound());
+}
+
+TEST_F(StoreTest, NotAStoreAndSecondWriterAreClearErrors) {
+  StoreOptions other;
+  other.dir = dir_ + "-nope";
+  EXPECT_EQ(Store::Open(other).status().code(), Code::kInvalidArgument);
+  auto store = OpenStore();
+  auto second = Store::Open(opts_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kUnavailable);
+  StoreOptions ro = opts_;
+  ro.read_only = true;
+  EXPECT_TRUE(Store::Open(ro).ok());  // readers are welcome
+}
+
+TEST_F(StoreTest, ConcurrentPutsAreAllDurableAndDistinct) {
+  auto store = OpenStore();
+  std::mutex mu;
+  std::map<CopyId, std::string> acked;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        std::string raw = Message(t * 1000 + i);
+        auto id = store->Put(Request(raw));
+        ASSERT_TRUE(id.ok()) << id.status().ToString();
+        std::lock_guard<std::mutex> l(mu);
+        EXPECT_TRUE(acked.emplace(*id, raw).second);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  store.reset();
+  store = OpenStore();
+  for (const auto& [id, raw] : acked) EXPECT_EQ(store->Read(id).value(), raw);
+  EXPECT_EQ(store->Stats()->count, acked.size());
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->problems.empty()) << v->problems.front();
+  EXPECT_EQ(v->checked, acked.size());
+}
+
+TEST_F(StoreTest, DeleteFreesTheCopyAndRebuildDoesNotBringItBack) {
+  auto store = OpenStore();
+  CopyId a = store->Put(Request(Message(1))).value();
+  CopyId b = store->Put(Request(Message(2))).value();
+  ASSERT_TRUE(store->Delete({a}).ok());
+  EXPECT_TRUE(store->Read(a).status().IsNotFound());
+  EXPECT_TRUE(store->Delete({a}).IsNotFound());
+  ASSERT_TRUE(store->RebuildIndex().ok());
+  EXPECT_TRUE(store->Get(a).status().IsNotFound());
+  EXPECT_EQ(store->Read(b).value(), Message(2));
+  CopyId c = store->Put(Request(Message(3))).value();
+  EXPECT_GT(c, b);  // ids are never reused
+}
+
+TEST_F(StoreTest, RecoveryIndexesRecordsTheIndexMissed) {
+  std::vector<std::pair<CopyId, std::string>> acked;
+  {
+    auto store = OpenStore();
+    for (int i = 0; i < 20; ++i) {
+      std::string raw = Message(i);
+      acked.emplace_back(store->Put(Request(raw)).value(), raw);
+    }
+  }
+  for (const char* f : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(dir_ + "/" + f);
+  auto store = OpenStore();
+  for (const auto& [id, raw] : acked) EXPECT_EQ(store->Read(id).value(), raw);
+  SearchQuery q;
+  q.subject = "report 1";
+  EXPECT_EQ(store->Search(q)->items.size(), 11u);  // 1, 10..19
+}
+
+TEST_F(StoreTest, TornTailIsCutAndWritingGoesOn) {
+  CopyId first;
+  {
+    auto store = OpenStore();
+    first = store->Put(Request(Message(1))).value();
+  }
+  std::string seg = dir_ + "/segments/0000000000000001.seg";
+  {
+    std::ofstream out(seg, std::ios::app | std::ios::binary);
+    out << "MVR1 half a record that never finished";
+  }
+  auto store = OpenStore();
+  EXPECT_EQ(store->Read(first).value(), Message(1));
+  CopyId next = store->Put(Request(Message(2))).value();
+  EXPECT_EQ(store->Read(next).value(), Message(2));
+  EXPECT_TRUE(store->Verify()->problems.empty());
+}
+
+TEST_F(StoreTest, AFlippedByteSpoilsOnlyThatCopy) {
+  std::vector<CopyId> ids;
+  {
+    auto store = OpenStore();
+    for (int i = 0; i < 3; ++i) ids.push_back(store->Put(Request(Message(i))).value());
+  }
+  std::string seg = dir_ + "/segments/0000000000000001.seg";
+  std::string bytes;
+  {
+    std::ifstream in(seg, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Flip a byte in the middle of the second record.
+  size_t second = bytes.find("MVR1", bytes.find("MVR1") + 1);
+  ASSERT_NE(second, std::string::npos);
+  bytes[second + 200] ^= 0x40;
+  {
+    std::ofstream out(seg, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  auto store = OpenStore();
+  EXPECT_TRUE(store->Read(ids[1]).status().IsCorruption());
+  EXPECT_EQ(store->Read(ids[0]).value(), Message(0));
+  EXPECT_EQ(store->Read(ids[2]).value(), Message(2));
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->problems.empty());
+  for (const std::string& p : v->problems) {
+    EXPECT_NE(p.find(std::to_string(ids[1])), std::string::npos) << p;
+  }
+}
+
+TEST_F(StoreTest, SizeCapEvictsOldestSegments) {
+  StoreOptions o = opts_;
+  o.segment_size = 64 << 10;
+  std::vector<std::string> events;
+  o.on_event = [&](std::string_view kind, std::string_view) { events.emplace_back(kind); };
+  auto store = OpenStore(o);
+  StoreSettings s = store->settings();
+  s.max_size = 400 << 10;
+  ASSERT_TRUE(store->UpdateSettings(s).ok());
+  std::string filler(8 << 10, 'x');
+  std::vector<CopyId> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back(store->Put(Request(Message(i, filler))).value());
+  auto st = store->Stats().value();
+  EXPECT_LE(st.bytes, (400u << 10) + (80u << 10));  // the cap plus at most the active segment
+  EXPECT_LT(st.count, 200u);
+  EXPECT_TRUE(store->Read(ids.front()).status().IsNotFound());
+  EXPECT_EQ(store->Read(ids.back()).value(), Message(199, filler));
+  EXPECT_NE(std::find(events.begin(), events.end(), "evicted"), events.end());
+}
+
+TEST_F(StoreTest, KeyRotationKeepsOldCopiesReadable) {
+  auto store = OpenStore();
+  CopyId old_id = store->Put(Request(Message(1))).value();
+  auto k = store->AddKey();
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->id, 2u);
+  CopyId new_id = store->Put(Request(Message(2))).value();
+  store.reset();
+  store = OpenStore();
+  EXPECT_EQ(store->Read(old_id).value(), Message(1));
+  EXPECT_EQ(store->Read(new_id).value(), Message(2));
+  EXPECT_EQ(store->Keys().size(), 2u);
+}
+
+TEST_F(StoreTest, NothingIsOnDiskInClear) {
+  {
+    auto store = OpenStore();
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(
+          store->Put(Request(Message(i, "Zanzibar-secret-body " + std::to_string(i)))).ok());
+    }
+  }
+  { auto reopened = OpenStore(); }
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    for (const char* needle : {"Zanzibar-secret-body", "Quarterly report", "sender7@example"}) {
+      EXPECT_EQ(bytes.find(needle), std::string::npos) << needle << " in " << entry.path();
+    }
+  }
+}
+
+// For every k: fail the k-th write or sync, "crash" (drop what was not
+// synced), reopen: every put that returned OK is there, byte for byte.
+TEST_F(StoreTest, FaultInjectionNeverLosesAnAcknowledgedCopy) {
+  for (FaultEnv::Op op : {FaultEnv::Op::kWrite, FaultEnv::Op::kSync, FaultEnv::Op::kAny}) {
+    bool fired = true;
+    for (uint64_t k = 1; fired; ++k) {
+      std::string dir = TempDir();
+      StoreOptions o;
+      o.dir = dir;
+      o.segment_size = 8 << 10;  // rolls segments too
+      ASSERT_TRUE(Store::Init(o).ok());
+      FaultEnv fault(PosixEnv());
+      o.env = &fault;
+      std::map<CopyId, std::string> acked;
+      {
+        auto store = Store::Open(o);
+        ASSERT_TRUE(store.ok()) << store.status().ToString();
+        uint64_t before = fault.Count(op);
+        fault.FailAt(op, k);
+        for (int i = 0; i < 6; ++i) {
+          std::string raw = Message(i, std::string(3000, 'a' + i));
+          auto id = (*store)->Put(Request(raw));
+          if (id.ok()) acked.emplace(*id, raw);
+        }
+        fired = fault.Count(op) - before >= k;  // until k runs past the last operation
+      }
+      ASSERT_TRUE(fault.DropUnsyncedData().ok());
+      o.env = nullptr;
+      auto store = Store::Open(o);
+      ASSERT_TRUE(store.ok()) << "k=" << k << ": " << store.status().ToString();
+      for (const auto& [id, raw] : acked) {
+        auto got = (*store)->Read(id);
+        ASSERT_TRUE(got.ok()) << "k=" << k << " id=" << id << ": " << got.status().ToString();
+        EXPECT_EQ(*got, raw);
+      }
+      auto v = (*store)->Verify();
+      ASSERT_TRUE(v.ok());
+      EXPECT_TRUE(v->problems.empty()) << "k=" << k << ": " << v->problems.front();
+      // Writing goes on after recovery.
+      EXPECT_TRUE((*store)->Put(Request(Message(99))).ok());
+      store->reset();
+      fs::remove_all(fs::path(dir).parent_path());
+    }
+  }
+}
+
+TEST_F(StoreTest, FullDiskRefusesThePutAndKeepsTheStore) {
+  FaultEnv fault(PosixEnv());
+  StoreOptions o = opts_;
+  o.env = &fault;
+  auto store = OpenStore(o);
+  CopyId before = store->Put(Request(Message(1))).value();
+  fault.SetWriteBudget(100);
+  auto failed = store->Put(Request(Message(2)));
+  EXPECT_EQ(failed.status().code(), Code::kNoSpace);
+  fault.SetWriteBudget(UINT64_MAX);
+  CopyId after = store->Put(Request(Message(3))).value();
+  EXPECT_EQ(store->Read(before).value(), Message(1));
+  EXPECT_EQ(store->Read(after).value(), Message(3));
+  EXPECT_TRUE(store->Verify()->problems.empty());
+}
+
+}  // namespace
+}  // namespace mailvault
