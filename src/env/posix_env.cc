@@ -265,9 +265,21 @@ class PosixEnvImpl final : public Env {
     if (fd < 0) return ErrnoStatus("open", path, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
+      char pid[32] = {};
+      ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
       ::close(fd);
-      if (err == EWOULDBLOCK) return Status::Unavailable(path + " is locked by another process");
+      if (err == EWOULDBLOCK) {
+        std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "";
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+        return Status::Unavailable(path + " is locked by another process" +
+                                   (holder.empty() ? "" : " (pid " + holder + ")"));
+      }
       return ErrnoStatus("lock", path, err);
+    }
+    // The holder's pid, so the next one can be told who has it.
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      // Only a courtesy for error messages; the lock itself is held.
     }
     return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }

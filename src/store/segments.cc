@@ -174,6 +174,7 @@ Status Segments::Create(uint64_t segment, int64_t now) {
 }
 
 Status Segments::OpenActive(int64_t now) {
+  if (!writable_) return Status::Unavailable("segments are open read-only");
   std::vector<uint64_t> ids = List();
   if (ids.empty()) return Create(1, now);
   uint64_t last = ids.back();

@@ -1,0 +1,76 @@
+// Store opening, error reporting and input reading for the CLI commands.
+#include "cli/cli_common.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "env/env.h"
+
+namespace mailvault::cli {
+
+std::string InUseMessage(const std::string& dir, const std::string& detail) {
+  std::string msg = "the store in " + dir + " is in use by another process (mailvaultd?)";
+  if (!detail.empty()) msg += " [" + detail + "]";
+  msg += "; stop it or send the message to its API (POST /api/v1/messages)";
+  return msg;
+}
+
+Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir) {
+  StoreOptions options;
+  options.dir = dir;
+  options.read_only = true;
+  return Store::Open(options);
+}
+
+Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir) {
+  StoreOptions options;
+  options.dir = dir;
+  auto store = Store::Open(options);
+  if (!store.ok() && store.status().code() == Code::kUnavailable) {
+    return Status::Unavailable(InUseMessage(dir, store.status().message()));
+  }
+  return store;
+}
+
+int ReportError(const std::string& message) {
+  std::string line = "mailvault: " + message;
+  // One line, whatever the message holds.
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  return kExitFailure;
+}
+
+int ReportError(const Status& status) {
+  return ReportError(status.message().empty() ? status.ToString() : status.message());
+}
+
+Result<std::string> ReadInput(const std::string& path) {
+  if (path != "-") {
+    auto data = PosixEnv()->ReadFile(path);
+    if (!data.ok()) return data.status().Annotate("read " + path);
+    return data;
+  }
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    size_t n = std::fread(buf, 1, sizeof buf, stdin);
+    out.append(buf, n);
+    if (n < sizeof buf) break;
+  }
+  if (std::ferror(stdin))
+    return Status::IOError("read stdin: " + std::string(std::strerror(errno)));
+  return out;
+}
+
+Status WriteStdout(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
+    return Status::IOError("write stdout: " + std::string(std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace mailvault::cli

@@ -1,0 +1,44 @@
+// Shared plumbing of the `mailvault` commands: opening the store the way a
+// command needs it (read-only for readers, the writer lock for writers, with
+// a plain message when mailvaultd holds it), reporting a Status as the one
+// error line the CLI prints, and reading a message from a file or stdin.
+// Used from the main thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "mailvault/status.h"
+#include "mailvault/store.h"
+
+namespace mailvault::cli {
+
+// Exit codes: 0 success, 1 an operation failed, 2 bad usage.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Default data dir when neither --data nor MAILVAULT_DATA is given.
+inline constexpr const char* kDefaultDataDir = "./var";
+
+// The message printed when a writer finds the store locked. `detail` is the
+// store's own message (it may name the holder's pid).
+std::string InUseMessage(const std::string& dir, const std::string& detail);
+
+// Opens the store in `dir` read-only (works while the daemon writes).
+Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir);
+// Opens it for writing; a held lock becomes InUseMessage().
+Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir);
+
+// Prints "mailvault: <message>" on stderr and returns kExitFailure.
+int ReportError(const Status& status);
+// The same for a plain message.
+int ReportError(const std::string& message);
+
+// Reads all of `path` ("-" = stdin) into memory.
+Result<std::string> ReadInput(const std::string& path);
+
+// Writes `data` to stdout; IOError if stdout fails (closed pipe, full disk).
+Status WriteStdout(std::string_view data);
+
+}  // namespace mailvault::cli

@@ -1,0 +1,27 @@
+// The `mailvault` subcommands, registered on a CLI11 app. Each Add* function
+// adds its subcommands; when one is selected, parsing stores the work to do
+// in *action, which main runs after parsing succeeded and which returns the
+// process exit code (cli_common.h). Options live as long as the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace mailvault::cli {
+
+using Action = std::function<int()>;
+
+// --data DIR (default ./var, env MAILVAULT_DATA) on a subcommand.
+void AddDataOption(CLI::App* sub, std::string* dir);
+
+// init, put, delete, rebuild-index
+void AddWriteCommands(CLI::App& app, Action* action);
+// search, show, stats, verify
+void AddReadCommands(CLI::App& app, Action* action);
+// save
+void AddSaveCommand(CLI::App& app, Action* action);
+// keys add|list, settings get|set
+void AddAdminCommands(CLI::App& app, Action* action);
+
+}  // namespace mailvault::cli

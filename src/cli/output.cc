@@ -1,0 +1,204 @@
+// Text and JSON rendering for the CLI.
+#include "cli/output.h"
+
+#include "base/units.h"
+#include "store/copy_json.h"
+
+namespace mailvault::cli {
+namespace {
+
+// Bytes in the UTF-8 sequence that starts with `c` (1 for stray bytes).
+size_t SeqLen(unsigned char c) {
+  if (c >= 0xF0 && c < 0xF8) return 4;
+  if (c >= 0xE0) return c < 0xF0 ? 3 : 1;
+  if (c >= 0xC0) return 2;
+  return 1;
+}
+
+size_t Width(std::string_view s) {
+  size_t w = 0;
+  for (size_t i = 0; i < s.size(); i += SeqLen(static_cast<unsigned char>(s[i]))) ++w;
+  return w;
+}
+
+std::string Pad(std::string_view s, size_t width) {
+  std::string out(s);
+  for (size_t w = Width(s); w < width; ++w) out += ' ';
+  return out;
+}
+
+std::string TimeOrDash(int64_t micros) { return micros == 0 ? "-" : FormatRfc3339(micros); }
+
+// "2026-11-22 08:17" (UTC), short enough for the table.
+std::string ShortTime(int64_t micros) {
+  if (micros == 0) return "-";
+  std::string t = FormatRfc3339(micros);
+  if (t.size() >= 16) {
+    t.resize(16);
+    t[10] = ' ';
+  }
+  return t;
+}
+
+std::string Join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+nlohmann::json TimeJson(int64_t micros) {
+  if (micros == 0) return nullptr;
+  return FormatRfc3339(micros);
+}
+
+}  // namespace
+
+std::string Truncate(std::string_view s, size_t width) {
+  std::string out;
+  size_t w = 0;
+  size_t total = Width(s);
+  for (size_t i = 0; i < s.size();) {
+    size_t n = std::min(SeqLen(static_cast<unsigned char>(s[i])), s.size() - i);
+    if (total > width && w + 1 == width) {
+      out += "\u2026";
+      return out;
+    }
+    if (w == width) return out;
+    if (n == 1 && static_cast<unsigned char>(s[i]) < 0x20) {
+      out += ' ';
+    } else {
+      out.append(s.substr(i, n));
+    }
+    ++w;
+    i += n;
+  }
+  return out;
+}
+
+std::string SizeKb(uint64_t bytes) { return std::to_string((bytes + 1023) / 1024) + " KB"; }
+
+std::string StatusesText(const std::map<std::string, std::string>& statuses) {
+  std::string out;
+  for (const auto& [engine, label] : statuses) {
+    out += (out.empty() ? "" : ", ") + engine + "=" + label;
+  }
+  return out;
+}
+
+std::string FormatSearchTable(const SearchPage& page) {
+  if (page.items.empty()) return "no copies found\n";
+  struct Col {
+    const char* name;
+    size_t width;
+  };
+  const Col cols[] = {{"ID", 8},       {"PLACED (UTC)", 16}, {"FROM", 28}, {"TO", 28},
+                      {"SUBJECT", 36}, {"SIZE", 8},          {"STATUS", 0}};
+  auto row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (cols[i].width == 0) {
+        line += cells[i];
+      } else {
+        line += Pad(Truncate(cells[i], cols[i].width), cols[i].width) + "  ";
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line + "\n";
+  };
+  std::vector<std::string> header;
+  for (const Col& c : cols) header.push_back(c.name);
+  std::string out = row(header);
+  for (const CopyMeta& m : page.items) {
+    std::string from = m.from.empty() ? m.mail_from : m.from;
+    std::string to = m.to.empty() ? Join(m.rcpt, ", ") : m.to;
+    out += row({std::to_string(m.id), ShortTime(m.placed_at), from, to, m.subject, SizeKb(m.size),
+                StatusesText(m.statuses)});
+  }
+  if (page.next) out += "next: --after " + std::to_string(*page.next) + "\n";
+  return out;
+}
+
+nlohmann::json SearchPageToJson(const SearchPage& page) {
+  nlohmann::json items = nlohmann::json::array();
+  for (const CopyMeta& m : page.items) items.push_back(CopyToJson(m));
+  nlohmann::json next = nullptr;
+  if (page.next) next = *page.next;
+  return {{"items", items}, {"next", next}};
+}
+
+std::string FormatCopy(const CopyMeta& m) {
+  std::string out;
+  auto line = [&](const char* name, const std::string& value) {
+    out += Pad(std::string(name) + ":", 13) + Truncate(value, 10000) + "\n";
+  };
+  line("id", std::to_string(m.id));
+  line("subject", m.subject);
+  line("from", m.from);
+  line("to", m.to);
+  line("cc", m.cc);
+  line("bcc", m.bcc);
+  line("mail from", m.mail_from.empty() ? "<>" : m.mail_from);
+  line("rcpt", Join(m.rcpt, ", "));
+  line("rule", m.rule_id);
+  line("statuses", StatusesText(m.statuses));
+  line("reason", m.reason);
+  line("placed", TimeOrDash(m.placed_at));
+  line("received", TimeOrDash(m.received_at));
+  line("sent", TimeOrDash(m.sent_at));
+  line("message-id", m.message_id);
+  line("queue id", m.queue_id);
+  line("size", std::to_string(m.size) + " bytes (" + SizeKb(m.size) + ")");
+  line("attachments", std::to_string(m.attachments.size()));
+  for (const Attachment& a : m.attachments) {
+    out += "  - " + Truncate(a.name.empty() ? "(no name)" : a.name, 200) + "  " + a.type + "  " +
+           std::to_string(a.size) + " bytes\n";
+  }
+  return out;
+}
+
+std::string FormatStats(const StoreStats& s) {
+  std::string out;
+  out += "copies:      " + std::to_string(s.count) + "\n";
+  out += "bytes:       " + std::to_string(s.bytes) + " (" + FormatSize(s.bytes) + ")\n";
+  out += "messages:    " + std::to_string(s.message_bytes) + " (" + FormatSize(s.message_bytes) +
+         ")\n";
+  out += "max bytes:   " + std::to_string(s.max_bytes) + " (" + FormatSize(s.max_bytes) + ")\n";
+  out += "segments:    " + std::to_string(s.segments) + "\n";
+  out += "oldest:      " + TimeOrDash(s.oldest) + "\n";
+  out += "newest:      " + TimeOrDash(s.newest) + "\n";
+  out += "free space:  " + std::to_string(s.free_bytes) + " (" + FormatSize(s.free_bytes) + ")\n";
+  return out;
+}
+
+nlohmann::json StatsToJson(const StoreStats& s) {
+  return {{"count", s.count},
+          {"bytes", s.bytes},
+          {"message_bytes", s.message_bytes},
+          {"max_bytes", s.max_bytes},
+          {"segments", s.segments},
+          {"oldest", TimeJson(s.oldest)},
+          {"newest", TimeJson(s.newest)},
+          {"free_bytes", s.free_bytes}};
+}
+
+std::string FormatKeys(const std::vector<Store::KeyInfo>& keys) {
+  std::string out = "ID  CURRENT  SECRET  FINGERPRINT\n";
+  for (const Store::KeyInfo& k : keys) {
+    out += Pad(std::to_string(k.id), 4) + Pad(k.current ? "yes" : "", 9) +
+           Pad(k.has_secret ? "yes" : "no", 8) + k.fingerprint + "\n";
+  }
+  return out;
+}
+
+nlohmann::json KeysToJson(const std::vector<Store::KeyInfo>& keys) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Store::KeyInfo& k : keys) {
+    out.push_back({{"id", k.id},
+                   {"current", k.current},
+                   {"has_secret", k.has_secret},
+                   {"fingerprint", k.fingerprint}});
+  }
+  return out;
+}
+
+}  // namespace mailvault::cli

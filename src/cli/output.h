@@ -1,0 +1,41 @@
+// How the CLI prints copies, pages and store figures: a fixed-width table for
+// search, a field list for show, and the JSON forms (--json) built on
+// CopyToJson. Pure functions returning text; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "mailvault/copy.h"
+#include "mailvault/store.h"
+
+namespace mailvault::cli {
+
+// At most `width` code points of UTF-8 `s`, ending in "…" when cut; never
+// splits a multi-byte character. Control characters become spaces.
+std::string Truncate(std::string_view s, size_t width);
+
+// Size as the console shows it: KB of 1024 bytes, rounded up ("12 KB").
+std::string SizeKb(uint64_t bytes);
+
+// "anti-spam=spam, anti-virus=infected".
+std::string StatusesText(const std::map<std::string, std::string>& statuses);
+
+// The search table: header, one row per copy, and "next: --after N" when
+// there is a next page. An empty page prints "no copies found".
+std::string FormatSearchTable(const SearchPage& page);
+// {"items": [...], "next": N|null}
+nlohmann::json SearchPageToJson(const SearchPage& page);
+
+// Every field of a copy, one "name: value" line each.
+std::string FormatCopy(const CopyMeta& meta);
+
+std::string FormatStats(const StoreStats& stats);
+nlohmann::json StatsToJson(const StoreStats& stats);
+
+std::string FormatKeys(const std::vector<Store::KeyInfo>& keys);
+nlohmann::json KeysToJson(const std::vector<Store::KeyInfo>& keys);
+
+}  // namespace mailvault::cli

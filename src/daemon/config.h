@@ -1,0 +1,41 @@
+// The daemon's configuration: a TOML file (conf/mailvault.toml) read into a
+// typed DaemonOptions. Every key has a default, so an empty file or no file
+// gives a working loopback daemon on ./var. Unknown tables or keys, values of
+// the wrong type and unparsable units are errors naming the key, so a typo
+// never silently falls back to a default. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "mailvault/status.h"
+
+namespace mailvault::daemon {
+
+struct DaemonOptions {
+  // [store]
+  std::string data_dir = "./var";  // relative paths are relative to the working dir
+  // [api]
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8025;  // 0: any free port (logged, written to DATA/mailvaultd.port)
+  std::string token;       // inline token; overrides token_file
+  std::string token_file;  // "": DATA/api.token, created on first start
+  uint64_t max_message_size = 64'000'000;       // bytes of one posted message
+  int64_t request_timeout_micros = 60'000'000;  // read/write timeout per request
+  // [log]
+  std::string log_level = "info";  // trace, debug, info, warn, error
+};
+
+// "127.0.0.1:8025", "[::1]:0", "localhost:8025" -> host and port.
+Status ParseListen(std::string_view text, std::string* host, int* port);
+
+// Parses TOML text; `source` names it in error messages.
+Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view source);
+// Reads and parses a config file.
+Result<DaemonOptions> LoadConfig(const std::string& path);
+
+// The token file to use: options.token_file or DATA/api.token.
+std::string TokenFilePath(const DaemonOptions& options);
+
+}  // namespace mailvault::daemon

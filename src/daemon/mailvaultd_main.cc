@@ -1,0 +1,66 @@
+// mailvaultd: the mailvault daemon (what `make run` starts). Reads the
+// config, sets up logging, blocks SIGTERM/SIGINT so that only the main thread
+// sees them (sigwait) and runs the daemon until one arrives.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+
+int main(int argc, char** argv) {
+  using namespace mailvault::daemon;
+  CLI::App app{"mailvaultd: the mailvault daemon (store + HTTP API)"};
+  std::string config_path, data_dir;
+  app.add_option("-c,--config", config_path, "Config file (TOML, see conf/mailvault.toml)");
+  app.add_option("--data", data_dir, "Data dir; overrides [store] dir");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "mailvaultd: %s (see --help)\n", e.what());
+    return 2;
+  }
+
+  auto logger = spdlog::stderr_color_mt("mailvaultd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
+
+  mailvault::Result<DaemonOptions> options = DaemonOptions{};
+  if (!config_path.empty()) options = LoadConfig(config_path);
+  if (!options.ok()) {
+    spdlog::error("{}", options.status().message());
+    return 1;
+  }
+  if (!data_dir.empty()) options->data_dir = data_dir;
+  spdlog::set_level(spdlog::level::from_str(options->log_level));
+
+  // Block the stop signals before any thread starts, so all inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    mailvault::Status s = RunDaemon(*options, [&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      spdlog::info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("internal error: {}", e.what());
+    return 1;
+  }
+  return 0;
+}
