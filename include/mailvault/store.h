@@ -109,6 +109,11 @@ class Store {
   virtual Result<CopyMeta> Get(CopyId id) = 0;
   // The exact bytes received. Corruption if the record fails its checks.
   virtual Result<std::string> Read(CopyId id) = 0;
+  // The same bytes handed to `sink` piece by piece (64 KiB), each piece
+  // authenticated first, so a copy of any size needs little memory. On
+  // Corruption the sink has seen a prefix the caller must discard; a sink
+  // error stops the read and is returned.
+  virtual Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) = 0;
   virtual Result<SearchPage> Search(const SearchQuery& query) = 0;
   // Deletes copies for good (their bytes are freed); NotFound names any id
   // that was not there (the others are still deleted).

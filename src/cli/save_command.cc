@@ -1,6 +1,7 @@
 // save: one copy as its exact bytes, several as one mboxrd file. A file is
 // written under PATH.tmp (0600) and renamed into place only when complete, so
 // a failure (bad id, corrupt record) leaves nothing at PATH.
+#include <functional>
 #include <memory>
 
 #include "cli/cli_common.h"
@@ -31,18 +32,16 @@ Status AppendCopy(Store& store, CopyId id, std::string* out) {
   return Status::Ok();
 }
 
-// Writes the mbox to `path` copy by copy, so memory holds one message at a time.
-Status WriteMboxFile(Store& store, const std::vector<uint64_t>& ids, const std::string& path) {
+// Writes `path` through PATH.tmp: fill(file) writes the content; the file is
+// synced and renamed into place only when all of it is there.
+Status WriteFileVia(const std::string& path,
+                    const std::function<Status(WritableFile&)>& fill) {
   Env* env = PosixEnv();
   std::string tmp = path + ".tmp";
   if (env->Exists(tmp)) MV_RETURN_IF_ERROR(env->Remove(tmp));
   auto write = [&]() -> Status {
     MV_ASSIGN_OR_RETURN(auto file, env->OpenAppendable(tmp));
-    for (uint64_t id : ids) {
-      std::string chunk;
-      MV_RETURN_IF_ERROR(AppendCopy(store, id, &chunk));
-      MV_RETURN_IF_ERROR(file->Append(chunk));
-    }
+    MV_RETURN_IF_ERROR(fill(*file));
     MV_RETURN_IF_ERROR(file->Sync());
     MV_RETURN_IF_ERROR(file->Close());
     MV_RETURN_IF_ERROR(env->Rename(tmp, path));
@@ -64,19 +63,24 @@ int RunSave(const SaveArgs& a) {
   }
   const bool to_stdout = a.out == "-";
   if (a.ids.size() == 1) {
-    auto raw = store.Read(a.ids[0]);
-    if (!raw.ok()) return ReportError(raw.status());
     if (to_stdout) {
+      auto raw = store.Read(a.ids[0]);  // whole, so a corrupt copy prints nothing
+      if (!raw.ok()) return ReportError(raw.status());
       Status s = WriteStdout(*raw);
       return s.ok() ? kExitOk : ReportError(s);
     }
-    Status s = PosixEnv()->WriteFileAtomic(a.out, *raw);
-    if (!s.ok()) {
-      PosixEnv()->Remove(a.out + ".tmp").IgnoreError();
-      return ReportError(s);
-    }
-    std::printf("saved copy %llu to %s (%zu bytes, as received)\n",
-                static_cast<unsigned long long>(a.ids[0]), a.out.c_str(), raw->size());
+    // Streamed chunk by chunk: a copy of any size needs little memory.
+    uint64_t bytes = 0;
+    Status s = WriteFileVia(a.out, [&](WritableFile& file) {
+      return store.ReadTo(a.ids[0], [&](std::string_view piece) {
+        bytes += piece.size();
+        return file.Append(piece);
+      });
+    });
+    if (!s.ok()) return ReportError(s);
+    std::printf("saved copy %llu to %s (%llu bytes, as received)\n",
+                static_cast<unsigned long long>(a.ids[0]), a.out.c_str(),
+                static_cast<unsigned long long>(bytes));
     return kExitOk;
   }
   if (to_stdout) {
@@ -88,7 +92,15 @@ int RunSave(const SaveArgs& a) {
     Status s = WriteStdout(mbox);
     return s.ok() ? kExitOk : ReportError(s);
   }
-  Status s = WriteMboxFile(store, a.ids, a.out);
+  // The mbox is written copy by copy, so memory holds one message at a time.
+  Status s = WriteFileVia(a.out, [&](WritableFile& file) -> Status {
+    for (uint64_t id : a.ids) {
+      std::string chunk;
+      MV_RETURN_IF_ERROR(AppendCopy(store, id, &chunk));
+      MV_RETURN_IF_ERROR(file.Append(chunk));
+    }
+    return Status::Ok();
+  });
   if (!s.ok()) return ReportError(s);
   std::printf("saved %zu copies to %s (mbox, mboxrd format)\n", a.ids.size(), a.out.c_str());
   return kExitOk;

@@ -15,8 +15,9 @@ std::string_view Payload(std::string_view record, const RecordHeader& h) {
 
 }  // namespace
 
-void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::KeyRing& keys,
-                      const crypto::PageCipher& meta_cipher, std::string* out) {
+Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
+                                 const crypto::KeyRing& keys,
+                                 const crypto::PageCipher& meta_cipher, const Sink& sink) {
   std::string meta_plain = CopyToJson(meta).dump();
   std::string meta_sealed(meta_plain.size() + crypto::PageCipher::kOverhead, '\0');
   meta_cipher.Seal(reinterpret_cast<const uint8_t*>(meta_plain.data()), meta_plain.size(),
@@ -26,29 +27,97 @@ void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::
   size_t chunks = raw.size() / kBodyChunk + 1;
   uint64_t payload_len = 4 + meta_sealed.size() + crypto::kSealedHeaderSize + raw.size() +
                          chunks * (4 + crypto::kChunkOverhead);
-
-  size_t start = out->size();
-  out->reserve(start + kRecordHeaderSize + payload_len + kRecordTrailerSize);
   RecordHeader h;
   h.type = RecordType::kCopy;
   h.id = meta.id;
   h.key_id = keys.current_id();
   h.payload_len = payload_len;
-  out->append(EncodeRecordHeader(h));
-  size_t payload_start = out->size();
-  AppendChunk(meta_sealed, out);
-  out->append(sealer.Header());
+
+  // The payload's CRC is computed as it streams out; the trailer carries it.
+  uint32_t crc = 0;
+  uint64_t written = 0;
+  std::string piece = EncodeRecordHeader(h);
+  MV_RETURN_IF_ERROR(sink(piece));
+  piece.clear();
+  AppendChunk(meta_sealed, &piece);
+  piece.append(sealer.Header());
   std::string cipher;
   for (size_t off = 0, i = 0; i < chunks; ++i, off += kBodyChunk) {
-    std::string_view piece = raw.substr(std::min(off, raw.size()), kBodyChunk);
     cipher.clear();
-    sealer.Push(piece, i + 1 == chunks, &cipher);
-    AppendChunk(cipher, out);
+    sealer.Push(raw.substr(std::min(off, raw.size()), kBodyChunk), i + 1 == chunks, &cipher);
+    AppendChunk(cipher, &piece);
+    crc = Crc32Extend(crc, piece);
+    written += piece.size();
+    MV_RETURN_IF_ERROR(sink(piece));
+    piece.clear();
   }
   // The length was computed ahead so the header could go first; a mismatch
   // would be a bug in this function, never bad input.
-  if (out->size() - payload_start != payload_len) std::abort();
-  out->append(EncodeTrailer(std::string_view(*out).substr(payload_start)));
+  if (written != payload_len) std::abort();
+  MV_RETURN_IF_ERROR(sink(EncodeTrailerFromCrc(crc)));
+  return h.record_len();
+}
+
+void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::KeyRing& keys,
+                      const crypto::PageCipher& meta_cipher, std::string* out) {
+  out->reserve(out->size() + raw.size() + raw.size() / 1000 + 4096);
+  auto n = WriteCopyRecord(meta, raw, keys, meta_cipher, [out](std::string_view p) {
+    out->append(p);
+    return Status::Ok();
+  });
+  if (!n.ok()) std::abort();  // appending to a string cannot fail
+}
+
+Status StreamBody(const RandomAccessFile& file, uint64_t offset, uint64_t length,
+                  const crypto::KeyRing& keys, const Sink& sink) {
+  std::string buf;
+  auto read = [&](uint64_t at, size_t n) -> Status {
+    buf.resize(n);
+    MV_ASSIGN_OR_RETURN(size_t got, file.Read(at, n, buf.data()));
+    if (got != n) return Status::Corruption("record runs past the end of its segment");
+    return Status::Ok();
+  };
+  MV_RETURN_IF_ERROR(read(offset, kRecordHeaderSize));
+  MV_ASSIGN_OR_RETURN(RecordHeader h, DecodeRecordHeader(buf));
+  if (h.record_len() != length) return Status::Corruption("record length disagrees with index");
+  if (h.type != RecordType::kCopy) return Status::NotFound("copy was deleted");
+  const uint64_t payload = offset + kRecordHeaderSize;
+  const uint64_t end = payload + h.payload_len;
+  uint32_t crc = 0;
+  uint64_t pos = payload;
+  // Reads one u32-framed chunk at pos into buf (frame included).
+  auto next_frame = [&](std::string_view* chunk) -> Status {
+    if (end - pos < 4) return Status::Corruption("chunk frame is truncated");
+    MV_RETURN_IF_ERROR(read(pos, 4));
+    uint32_t len = static_cast<uint8_t>(buf[0]) | static_cast<uint8_t>(buf[1]) << 8 |
+                   static_cast<uint8_t>(buf[2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(buf[3])) << 24;
+    if (end - pos - 4 < len || len > 2 * kBodyChunk) return Status::Corruption("chunk is truncated");
+    MV_RETURN_IF_ERROR(read(pos, 4 + size_t{len}));
+    crc = Crc32Extend(crc, buf);
+    pos += 4 + len;
+    *chunk = std::string_view(buf).substr(4);
+    return Status::Ok();
+  };
+  std::string_view chunk;
+  MV_RETURN_IF_ERROR(next_frame(&chunk));  // sealed metadata: not needed here
+  if (end - pos < crypto::kSealedHeaderSize) return Status::Corruption("body header is truncated");
+  MV_RETURN_IF_ERROR(read(pos, crypto::kSealedHeaderSize));
+  crc = Crc32Extend(crc, buf);
+  pos += crypto::kSealedHeaderSize;
+  MV_ASSIGN_OR_RETURN(auto pair, keys.KeyPair(h.key_id));
+  MV_ASSIGN_OR_RETURN(auto opener, crypto::Opener::Open(pair.first, pair.second, buf));
+  std::string plain;
+  bool final = false;
+  while (pos < end) {
+    if (final) return Status::Corruption("data after the final chunk");
+    MV_RETURN_IF_ERROR(next_frame(&chunk));
+    plain.clear();
+    MV_RETURN_IF_ERROR(opener->Pull(chunk, &plain, &final));
+    MV_RETURN_IF_ERROR(sink(plain));
+  }
+  if (!final) return Status::Corruption("message is truncated (no final chunk)");
+  MV_RETURN_IF_ERROR(read(end, kRecordTrailerSize));
+  return CheckTrailerCrc(crc, buf);
 }
 
 Result<RecordHeader> CheckRecord(std::string_view record) {

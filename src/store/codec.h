@@ -8,10 +8,12 @@
 // key id's secret key. Thread-safe: all functions are pure given the keys.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "crypto/keyring.h"
+#include "env/env.h"
 #include "crypto/page_cipher.h"
 #include "mailvault/copy.h"
 #include "mailvault/status.h"
@@ -21,10 +23,26 @@ namespace mailvault::store {
 
 inline constexpr size_t kBodyChunk = 64 * 1024;
 
-// Appends the whole record (header, payload, trailer) for `meta` (whose id
-// is set) and `raw` to *out.
+// Receives a record or a body piece by piece; an error stops the writer.
+using Sink = std::function<Status(std::string_view)>;
+
+// Writes the whole record (header, payload, trailer) for `meta` (whose id
+// is set) and `raw` to `sink` in pieces of about kBodyChunk, so a record of
+// any size needs only one chunk of memory. Returns the record's length, or
+// the sink's error.
+Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
+                                 const crypto::KeyRing& keys,
+                                 const crypto::PageCipher& meta_cipher, const Sink& sink);
+// The same, appended to *out.
 void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::KeyRing& keys,
                       const crypto::PageCipher& meta_cipher, std::string* out);
+
+// Decrypts the body of the copy record at [offset, offset+length) of `file`
+// into `sink`, one chunk at a time. Every chunk is authenticated before it
+// is passed on; Corruption if the record fails any check, in which case the
+// sink has seen a prefix that the caller must discard.
+Status StreamBody(const RandomAccessFile& file, uint64_t offset, uint64_t length,
+                  const crypto::KeyRing& keys, const Sink& sink);
 
 // Given a whole record (as located by the index or a scan), checks its
 // framing and returns its header. Corruption names what failed.

@@ -12,10 +12,10 @@ namespace {
 
 constexpr uint64_t kMaxBatchBytes = 16 << 20;
 constexpr size_t kMaxBatchCount = 1024;
-// Messages above kBigMessage count against kBigBudget while their record is
-// being built, so memory stays bounded however many large puts arrive.
-constexpr uint64_t kBigMessage = 4 << 20;
-constexpr uint64_t kBigBudget = 160 << 20;
+// Records of messages from kBigMessage up are not built in memory: the
+// leader encrypts them straight into the segment, one chunk at a time, so a
+// put of any size costs the store about one chunk of memory.
+constexpr uint64_t kBigMessage = 1 << 20;
 constexpr int64_t kFreeCheckEvery = 10'000'000;  // 10 s
 
 }  // namespace
@@ -53,25 +53,6 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   m.queue_id = req.queue_id;
   m.size = req.raw.size();
 
-  uint64_t big = req.raw.size() >= kBigMessage ? req.raw.size() * 2 : 0;
-  if (big > 0) {
-    std::unique_lock<std::mutex> l(big_mu_);
-    big_cv_.wait(l, [&] { return big_in_flight_ == 0 || big_in_flight_ + big <= kBigBudget; });
-    big_in_flight_ += big;
-  }
-  struct BigRelease {
-    StoreImpl* s;
-    uint64_t n;
-    ~BigRelease() {
-      if (n == 0) return;
-      {
-        std::lock_guard<std::mutex> l(s->big_mu_);
-        s->big_in_flight_ -= n;
-      }
-      s->big_cv_.notify_all();
-    }
-  } release{this, big};
-
   {
     // Ids and placement times grow together, so the index can turn a time
     // range into an id range.
@@ -81,7 +62,9 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
     last_placed_ = m.placed_at;
   }
   m.received_at = req.received_at != 0 ? req.received_at : m.placed_at;
-  {
+  if (req.raw.size() >= kBigMessage) {
+    w.raw = req.raw;
+  } else {
     std::shared_lock<std::shared_mutex> k(keys_mu_);
     EncodeCopyRecord(m, req.raw, *keys_, *meta_cipher_, &w.record);
     w.loc.key_id = keys_->current_id();
@@ -100,11 +83,12 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   uint64_t bytes = 0;
   for (Writer* x : writers_) {
     if (!batch.empty() &&
-        (bytes + x->record.size() > kMaxBatchBytes || batch.size() >= kMaxBatchCount)) {
+        (bytes + x->record.size() + x->raw.size() > kMaxBatchBytes ||
+         batch.size() >= kMaxBatchCount)) {
       break;
     }
     batch.push_back(x);
-    bytes += x->record.size();
+    bytes += x->record.size() + x->raw.size();
   }
   Status s = failed_;
   if (s.ok()) {
@@ -142,8 +126,17 @@ Status StoreImpl::AppendBatch(const Batch& batch) {
   for (Writer* w : batch) {
     w->loc.segment = segments_->active_id();
     w->loc.offset = segments_->active_size();
-    w->loc.length = w->record.size();
-    s = segments_->Append(w->record);
+    if (w->raw.empty()) {
+      w->loc.length = w->record.size();
+      s = segments_->Append(w->record);
+    } else {
+      std::shared_lock<std::shared_mutex> k(keys_mu_);
+      w->loc.key_id = keys_->current_id();
+      auto n = WriteCopyRecord(w->meta, w->raw, *keys_, *meta_cipher_,
+                               [this](std::string_view p) { return segments_->Append(p); });
+      s = n.status();
+      if (n.ok()) w->loc.length = *n;
+    }
     if (!s.ok()) break;
   }
   if (!s.ok()) {
@@ -164,7 +157,10 @@ Status StoreImpl::AppendBatch(const Batch& batch) {
                                   "); restart to recover");
     return s;
   }
-  for (Writer* w : batch) w->record = std::string();  // free memory before indexing
+  for (Writer* w : batch) {
+    w->record = std::string();  // free memory before indexing
+    w->raw = {};
+  }
   return Status::Ok();
 }
 

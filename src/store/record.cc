@@ -106,22 +106,26 @@ Result<RecordHeader> DecodeRecordHeader(std::string_view data) {
   return h;
 }
 
-std::string EncodeTrailer(std::string_view payload) {
+std::string EncodeTrailerFromCrc(uint32_t payload_crc) {
   std::string out;
-  Put32(&out, Crc32(payload));
+  Put32(&out, payload_crc);
   Put32(&out, kTrailerMagic);
   return out;
 }
 
-Status CheckTrailer(std::string_view payload, std::string_view trailer) {
+std::string EncodeTrailer(std::string_view payload) { return EncodeTrailerFromCrc(Crc32(payload)); }
+
+Status CheckTrailerCrc(uint32_t payload_crc, std::string_view trailer) {
   if (trailer.size() < kRecordTrailerSize) return Status::Corruption("record is truncated");
   if (Get32(trailer.data() + 4) != kTrailerMagic) {
     return Status::Corruption("record trailer is missing");
   }
-  if (Get32(trailer.data()) != Crc32(payload)) {
-    return Status::Corruption("record fails its checksum");
-  }
+  if (Get32(trailer.data()) != payload_crc) return Status::Corruption("record fails its checksum");
   return Status::Ok();
+}
+
+Status CheckTrailer(std::string_view payload, std::string_view trailer) {
+  return CheckTrailerCrc(Crc32(payload), trailer);
 }
 
 Result<std::string_view> NextChunk(std::string_view* rest) {

@@ -44,8 +44,11 @@ std::string EncodeRecordHeader(const RecordHeader& h);
 Result<RecordHeader> DecodeRecordHeader(std::string_view data);
 
 std::string EncodeTrailer(std::string_view payload);
+std::string EncodeTrailerFromCrc(uint32_t payload_crc);
 // Corruption unless `trailer` matches `payload`.
 Status CheckTrailer(std::string_view payload, std::string_view trailer);
+// The same, given the payload's CRC computed while streaming it.
+Status CheckTrailerCrc(uint32_t payload_crc, std::string_view trailer);
 
 uint32_t Crc32(std::string_view data);
 uint32_t Crc32Extend(uint32_t crc, std::string_view data);

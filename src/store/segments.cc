@@ -62,7 +62,7 @@ std::string Segments::PathOf(uint64_t segment) const {
   return JoinPath(dir_, SegmentName(segment));
 }
 
-Result<std::shared_ptr<RandomAccessFile>> Segments::Reader(uint64_t segment) {
+Result<std::shared_ptr<RandomAccessFile>> Segments::File(uint64_t segment) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = readers_.find(segment);
   if (it != readers_.end()) return it->second;
@@ -79,7 +79,7 @@ Result<std::shared_ptr<RandomAccessFile>> Segments::Reader(uint64_t segment) {
 }
 
 Result<std::string> Segments::ReadRecord(const index::Location& loc) {
-  MV_ASSIGN_OR_RETURN(auto f, Reader(loc.segment));
+  MV_ASSIGN_OR_RETURN(auto f, File(loc.segment));
   std::string out;
   Status s = ReadExact(*f, loc.offset, loc.length, &out);
   if (!s.ok()) return s.Annotate("segment " + std::to_string(loc.segment));
@@ -87,7 +87,7 @@ Result<std::string> Segments::ReadRecord(const index::Location& loc) {
 }
 
 Result<ScanResult> Segments::Scan(uint64_t segment, uint64_t from, const RecordFn& fn) {
-  MV_ASSIGN_OR_RETURN(auto f, Reader(segment));
+  MV_ASSIGN_OR_RETURN(auto f, File(segment));
   MV_ASSIGN_OR_RETURN(uint64_t size, f->Size());
   ScanResult r;
   r.file_size = size;

@@ -45,6 +45,8 @@ class Segments {
   std::string PathOf(uint64_t segment) const;
 
   Result<std::string> ReadRecord(const index::Location& loc);
+  // The segment's file for positional reads; NotFound once it is evicted.
+  Result<std::shared_ptr<RandomAccessFile>> File(uint64_t segment);
   // Reads records of `segment` from `from` (0 = just after the segment header).
   Result<ScanResult> Scan(uint64_t segment, uint64_t from, const RecordFn& fn);
 
@@ -70,7 +72,6 @@ class Segments {
  private:
   Segments(Env& env, std::string dir, bool writable)
       : env_(env), dir_(std::move(dir)), writable_(writable) {}
-  Result<std::shared_ptr<RandomAccessFile>> Reader(uint64_t segment);
   Status Create(uint64_t segment, int64_t now);
 
   Env& env_;

@@ -211,24 +211,32 @@ Result<CopyMeta> StoreImpl::Get(CopyId id) {
   return std::move(e->meta);
 }
 
-Result<std::string> StoreImpl::Read(CopyId id) {
+Status StoreImpl::ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) {
+  std::string what = "copy " + std::to_string(id);
   auto e = index_->Get(id);
   if (!e.ok()) {
     if (e.status().IsNotFound()) return Status::NotFound("no copy with id " + std::to_string(id));
     return e.status();
   }
-  auto rec = segments_->ReadRecord(e->loc);
-  if (!rec.ok()) return rec.status().Annotate("copy " + std::to_string(id));
-  auto h = CheckRecord(*rec);
-  if (!h.ok()) return h.status().Annotate("copy " + std::to_string(id));
-  if (h->id != id)
-    return Status::Corruption("copy " + std::to_string(id) + ": record has another id");
-  auto body = OpenBody(*rec, *keys_);
-  if (!body.ok()) return body.status().Annotate("copy " + std::to_string(id));
-  if (body->size() != e->meta.size) {
-    return Status::Corruption("copy " + std::to_string(id) + ": size differs from the index");
-  }
-  return body;
+  auto file = segments_->File(e->loc.segment);
+  if (!file.ok()) return file.status().Annotate(what);
+  uint64_t size = 0;
+  Status s = StreamBody(**file, e->loc.offset, e->loc.length, *keys_, [&](std::string_view p) {
+    size += p.size();
+    return sink(p);
+  });
+  if (!s.ok()) return s.Annotate(what);
+  if (size != e->meta.size) return Status::Corruption(what + ": size differs from the index");
+  return Status::Ok();
+}
+
+Result<std::string> StoreImpl::Read(CopyId id) {
+  std::string out;
+  MV_RETURN_IF_ERROR(ReadTo(id, [&](std::string_view p) {
+    out.append(p);
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<SearchPage> StoreImpl::Search(const SearchQuery& query) { return index_->Search(query); }

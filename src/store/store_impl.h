@@ -41,6 +41,7 @@ class StoreImpl final : public Store {
   Result<CopyId> Put(const PutRequest& request) override;
   Result<CopyMeta> Get(CopyId id) override;
   Result<std::string> Read(CopyId id) override;
+  Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status Delete(const std::vector<CopyId>& ids) override;
   Result<StoreStats> Stats() override;
@@ -54,7 +55,8 @@ class StoreImpl final : public Store {
  private:
   struct Writer {
     CopyMeta meta;
-    std::string record;
+    std::string record;    // built by the caller, or empty when streamed
+    std::string_view raw;  // for a streamed (large) message: encrypted by the leader
     index::Location loc;
     Status status;
     bool done = false;
@@ -93,10 +95,6 @@ class StoreImpl final : public Store {
   int64_t last_placed_ = 0;             // guarded by mu_
   StoreSettings settings_;              // guarded by mu_
   std::thread indexer_;
-
-  std::mutex big_mu_;  // bounds memory for large messages in flight
-  std::condition_variable big_cv_;
-  uint64_t big_in_flight_ = 0;  // guarded by big_mu_
 
   std::mutex evict_mu_;             // one eviction at a time
   int64_t last_free_check_ = 0;     // guarded by evict_mu_

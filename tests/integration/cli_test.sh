@@ -232,6 +232,38 @@ expect_fail "usage: id not a number" "$mv" show --data "$D" abc
 check "usage error exits 2" bash -c "'$mv' show --data '$D' abc 2>/dev/null; test \$? -eq 2"
 expect_fail "usage: unknown command" "$mv" frobnicate
 
+# ---- tamper, large and odd messages ----------------------------------------
+TD="$T/tamper"
+"$mv" init --data "$TD" >/dev/null
+t1=$("$mv" put --data "$TD" "$T/m1.eml"); t2=$("$mv" put --data "$TD" "$T/m2.eml"); t3=$("$mv" put --data "$TD" "$T/m3.eml")
+# Flip one byte inside the second record's payload.
+python3 - "$TD/segments/0000000000000001.seg" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
+second = b.find(b'MVR1', b.find(b'MVR1') + 1)
+b[second + 300] ^= 0x01
+open(p, 'wb').write(bytes(b))
+PY
+check "verify fails on a flipped byte" bash -c "! '$mv' verify --data '$TD' >'$T/verify.out' 2>&1"
+check "verify names the damaged copy" grep -q "copy $t2" "$T/verify.out"
+expect_fail "save of the damaged copy is an error" "$mv" save --data "$TD" "$t2" -o "$T/t2.eml"
+check "nothing written for the damaged copy" test ! -e "$T/t2.eml" -a ! -e "$T/t2.eml.tmp"
+"$mv" save --data "$TD" "$t1" -o "$T/t1.eml" >/dev/null; "$mv" save --data "$TD" "$t3" -o "$T/t3.eml" >/dev/null
+check "the other copies stay readable" bash -c "cmp -s '$T/m1.eml' '$T/t1.eml' && cmp -s '$T/m3.eml' '$T/t3.eml'"
+
+# A 50 MB message, 8-bit headers, no headers at all, a broken MIME structure:
+# all stored faithfully and given back byte for byte.
+{ printf 'From: big@example.com\r\nSubject: fifty megabytes\r\n\r\n'; head -c 38000000 /dev/urandom | base64 -w 76; } >"$T/big.eml"
+printf 'From: J\xf6rg <joerg@example.de>\r\nSubject: Gr\xfc\xdfe \xe2\x82\xac\r\n\r\nbody\r\n' >"$T/8bit.eml"
+printf 'no header line here, just text\r\n' >"$T/noheaders.eml"
+printf 'Content-Type: multipart/mixed; boundary="b"\r\nSubject: broken\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nunterminated part' >"$T/broken.eml"
+for f in big 8bit noheaders broken; do
+  id=$("$mv" put --data "$D" "$T/$f.eml")
+  "$mv" save --data "$D" "$id" -o "$T/$f.out" >/dev/null
+  check "$f message stored and saved byte for byte" cmp -s "$T/$f.eml" "$T/$f.out"
+done
+check "8-bit subject decoded for search" test -n "$(search_ids --subject 'Gr')"
+
 # ---- daemon ---------------------------------------------------------------
 DD="$T/daemon-data"
 cat >"$T/mailvaultd.toml" <<EOF
