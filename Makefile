@@ -19,8 +19,10 @@ $(BUILD)/CMakeCache.txt:
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-# Starts mailvaultd on the embedded default store in ./var (created on first run).
-run: build
+# Starts mailvaultd on the embedded default store in ./var (created on first
+# run). Builds only the two programs, not the tests.
+run: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS) --target mailvaultd mailvault
 	$(BUILD)/bin/mailvaultd --config $(CONFIG) --data $(DATA)
 
 # Every test: unit tests, the same under ASan/UBSan, integration suites, and a

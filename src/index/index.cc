@@ -170,10 +170,11 @@ std::string FtsTextOf(const CopyMeta& m, std::string_view rcpt_json) {
 
 // Connection settings every connection needs: nothing may reach a temp
 // file or a mapped page (see encrypted_vfs.h).
-Status Configure(SqliteDb& db, size_t cache_bytes) {
+Status Configure(SqliteDb& db, size_t cache_bytes, bool sync_commits) {
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   std::string pragmas =
-      "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0; PRAGMA synchronous=FULL; "
+      std::string("PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0; PRAGMA synchronous=") +
+      (sync_commits ? "FULL; " : "NORMAL; ") +
       "PRAGMA cache_size=-" +
       std::to_string(std::max<size_t>(cache_bytes / 1024, 256)) + ";";
   MV_RETURN_IF_ERROR(db.Exec(pragmas.c_str()));
@@ -265,8 +266,11 @@ class Params {
 class SqliteIndex final : public Index {
  public:
   SqliteIndex(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> writer,
-              std::unique_ptr<SqliteDb> reader)
-      : vfs_(std::move(vfs)), writer_(std::move(writer)), reader_(std::move(reader)) {}
+              std::unique_ptr<SqliteDb> reader, bool sync_commits)
+      : vfs_(std::move(vfs)),
+        writer_(std::move(writer)),
+        reader_(std::move(reader)),
+        sync_commits_(sync_commits) {}
   ~SqliteIndex() override {
     reader_.reset();  // the writer closes last: it checkpoints and removes the WAL
     writer_.reset();
@@ -296,6 +300,7 @@ class SqliteIndex final : public Index {
   std::unique_ptr<SqliteDb> writer_;  // guarded by write_mu_; null when read-only
   std::mutex read_mu_;
   std::unique_ptr<SqliteDb> reader_;  // guarded by read_mu_
+  const bool sync_commits_;
 };
 
 Status SqliteIndex::AddTotals(int64_t count, int64_t bytes, int64_t record_bytes) {
@@ -516,6 +521,16 @@ struct Removed {
 Result<std::vector<Entry>> SqliteIndex::Remove(const std::vector<CopyId>& ids) {
   if (writer_ == nullptr) return ReadOnly();
   std::lock_guard<std::mutex> lock(write_mu_);
+  // A removal is always committed durably, even without sync_commits:
+  // recovery re-adds what a lost insert missed, but cannot know to forget.
+  if (!sync_commits_) MV_RETURN_IF_ERROR(writer_->Exec("PRAGMA synchronous=FULL"));
+  struct Restore {
+    SqliteDb* db;
+    bool on;
+    ~Restore() {
+      if (on) db->Exec("PRAGMA synchronous=NORMAL").IgnoreError();
+    }
+  } restore{writer_.get(), !sync_commits_};
   Transaction txn(*writer_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * sel, writer_->Prepare(std::string("SELECT ") + kColumns +
@@ -692,17 +707,17 @@ Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
   if (options.read_only) {
     MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader,
                         SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READONLY));
-    MV_RETURN_IF_ERROR(Configure(*reader, options.cache_bytes).Annotate(what));
+    MV_RETURN_IF_ERROR(Configure(*reader, options.cache_bytes, options.sync_commits).Annotate(what));
     MV_ASSIGN_OR_RETURN(int64_t pages, reader->QueryInt("PRAGMA page_count"));
     if (pages == 0) return Status::NotFound(path + ": the index has not been created");
     MV_RETURN_IF_ERROR(CheckLayout(*reader).Annotate(what));
     MV_RETURN_IF_ERROR(EnsureSchema(*reader, /*create=*/false));
-    return std::unique_ptr<Index>(new SqliteIndex(std::move(vfs), nullptr, std::move(reader)));
+    return std::unique_ptr<Index>(new SqliteIndex(std::move(vfs), nullptr, std::move(reader), options.sync_commits));
   }
   MV_ASSIGN_OR_RETURN(
       std::unique_ptr<SqliteDb> writer,
       SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  MV_RETURN_IF_ERROR(Configure(*writer, options.cache_bytes / 2).Annotate(what));
+  MV_RETURN_IF_ERROR(Configure(*writer, options.cache_bytes / 2, options.sync_commits).Annotate(what));
   // The first read of the file: with the wrong key this is where it fails.
   auto pages = writer->QueryInt("PRAGMA page_count");
   if (!pages.ok()) return pages.status().Annotate(what);
@@ -711,10 +726,10 @@ Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
   MV_RETURN_IF_ERROR(EnsureSchema(*writer, /*create=*/true).Annotate(what));
   MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader,
                       SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE));
-  MV_RETURN_IF_ERROR(Configure(*reader, options.cache_bytes / 2).Annotate(what));
+  MV_RETURN_IF_ERROR(Configure(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
   MV_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=1").Annotate(what));
   return std::unique_ptr<Index>(
-      new SqliteIndex(std::move(vfs), std::move(writer), std::move(reader)));
+      new SqliteIndex(std::move(vfs), std::move(writer), std::move(reader), options.sync_commits));
 }
 
 }  // namespace mailvault::index

@@ -60,6 +60,11 @@ struct IndexOptions {
   std::string path;           // the database file
   bool read_only = false;
   size_t cache_bytes = 64 << 20;
+  // With false, a commit is atomic but not fsynced (SQLite WAL,
+  // synchronous=NORMAL): a power loss may take back the last commits. The
+  // store uses that: its segments are synced first and recovery re-indexes
+  // everything past the watermark, so one fsync per batch is enough.
+  bool sync_commits = true;
 };
 
 class Index {

@@ -98,16 +98,19 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   }
   writers_.erase(writers_.begin(), writers_.begin() + static_cast<long>(batch.size()));
   if (s.ok()) {
-    to_index_.push_back(std::move(batch));
+    // Durable now: hand the entries to the indexer and answer the batch.
+    std::vector<index::Entry> entries;
+    entries.reserve(batch.size());
+    for (Writer* x : batch) entries.push_back({x->meta, x->loc});
+    to_index_.push_back(std::move(entries));
+    ++synced_batches_;
     indexer_cv_.notify_one();
-  } else {
-    for (Writer* x : batch) {
-      x->status = s;
-      x->done = true;
-    }
+  }
+  for (Writer* x : batch) {
+    x->status = s;
+    x->done = true;
   }
   cv_.notify_all();
-  cv_.wait(l, [&] { return w.done; });
   if (!w.status.ok()) return w.status;
   return m.id;
 }
@@ -169,34 +172,37 @@ void StoreImpl::IndexerLoop() {
   for (;;) {
     indexer_cv_.wait(l, [&] { return stopping_ || !to_index_.empty(); });
     if (to_index_.empty()) return;  // stopping, nothing left
-    std::vector<Batch> batches(std::make_move_iterator(to_index_.begin()),
-                               std::make_move_iterator(to_index_.end()));
-    l.unlock();
+    const size_t batches = to_index_.size();
     std::vector<index::Entry> entries;
-    for (const Batch& b : batches) {
-      for (Writer* w : b) entries.push_back({w->meta, w->loc});
+    for (auto& b : to_index_) {
+      entries.insert(entries.end(), std::make_move_iterator(b.begin()),
+                     std::make_move_iterator(b.end()));
     }
+    l.unlock();
     const index::Location& last = entries.back().loc;
     Status s = index_->Insert(entries, {last.segment, last.offset + last.length});
     l.lock();
-    to_index_.erase(to_index_.begin(), to_index_.begin() + static_cast<long>(batches.size()));
-    if (!s.ok()) {
+    to_index_.erase(to_index_.begin(), to_index_.begin() + static_cast<long>(batches));
+    indexed_batches_ += batches;
+    if (!s.ok() && failed_.ok()) {
+      // The copies are durable; only reopening can bring the index level.
       failed_ =
           Status::Unavailable("index commit failed (" + s.message() + "); restart to recover");
-      s = failed_;
+      Event("error", failed_.message());
     }
-    for (const Batch& b : batches) {
-      for (Writer* w : b) {
-        w->status = s;
-        w->done = true;
-      }
-    }
+    indexed_cv_.notify_all();
     cv_.notify_all();
     l.unlock();
     Evict();
     CheckFreeSpace();
     l.lock();
   }
+}
+
+void StoreImpl::CatchUp() {
+  std::unique_lock<std::mutex> l(mu_);
+  const uint64_t target = synced_batches_;
+  indexed_cv_.wait(l, [&] { return indexed_batches_ >= target || !failed_.ok() || stopping_; });
 }
 
 void StoreImpl::Evict() {
@@ -208,7 +214,7 @@ void StoreImpl::Evict() {
     {
       // Never a segment whose records still wait to be indexed.
       std::lock_guard<std::mutex> l(mu_);
-      for (const Batch& b : to_index_) limit = std::min(limit, b.front()->loc.segment);
+      for (const auto& b : to_index_) limit = std::min(limit, b.front().loc.segment);
     }
     if (segs.empty() || segs.front() >= limit) {
       return;  // only the active segment is left: the cap is below one segment

@@ -80,6 +80,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
   index::IndexOptions io;
   io.path = JoinPath(options.dir, kIndexFile);
   io.read_only = options.read_only;
+  io.sync_commits = false;  // segments are synced first; recovery re-indexes (store-format.md)
   auto idx = index::Index::Open(io, s->keys_->index_key());
   if (!idx.ok() && !options.read_only && idx.status().IsCorruption()) {
     // The index is derived data: a damaged one is rebuilt from the segments.
@@ -203,6 +204,7 @@ Status StoreImpl::CheckWritable() {
 }
 
 Result<CopyMeta> StoreImpl::Get(CopyId id) {
+  CatchUp();
   auto e = index_->Get(id);
   if (!e.ok()) {
     if (e.status().IsNotFound()) return Status::NotFound("no copy with id " + std::to_string(id));
@@ -212,6 +214,7 @@ Result<CopyMeta> StoreImpl::Get(CopyId id) {
 }
 
 Status StoreImpl::ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) {
+  CatchUp();
   std::string what = "copy " + std::to_string(id);
   auto e = index_->Get(id);
   if (!e.ok()) {
@@ -239,10 +242,14 @@ Result<std::string> StoreImpl::Read(CopyId id) {
   return out;
 }
 
-Result<SearchPage> StoreImpl::Search(const SearchQuery& query) { return index_->Search(query); }
+Result<SearchPage> StoreImpl::Search(const SearchQuery& query) {
+  CatchUp();
+  return index_->Search(query);
+}
 
 Status StoreImpl::Delete(const std::vector<CopyId>& ids) {
   MV_RETURN_IF_ERROR(CheckWritable());
+  CatchUp();
   std::vector<CopyId> missing;
   std::vector<CopyId> found;
   for (CopyId id : ids) {
@@ -268,6 +275,7 @@ Status StoreImpl::Delete(const std::vector<CopyId>& ids) {
 }
 
 Result<StoreStats> StoreImpl::Stats() {
+  CatchUp();
   MV_ASSIGN_OR_RETURN(index::IndexStats is, index_->Stats());
   StoreStats s;
   s.count = is.count;
@@ -283,6 +291,7 @@ Result<StoreStats> StoreImpl::Stats() {
 }
 
 Result<VerifyReport> StoreImpl::Verify() {
+  CatchUp();
   VerifyReport report;
   std::set<CopyId> indexed;
   MV_RETURN_IF_ERROR(index_->ForEach([&](const index::Entry& e) {

@@ -2,17 +2,23 @@
 //
 // Design note: the write path is a two-stage pipeline.
 //  1. Each Put encrypts its record on the caller's thread (so 8 writers
-//     encrypt on all cores), then joins the writer queue. The writer at the
-//     front is the leader: it takes everything queued behind it (up to
-//     kMaxBatchBytes), appends it to the active segment and fsyncs once, then
-//     hands the batch to the indexer and steps down, so the next leader
-//     appends the next batch while this one is being indexed.
-//  2. The indexer thread takes every synced batch waiting, inserts them in one
-//     index transaction that also moves the watermark, answers the callers,
-//     and then evicts whole oldest segments if the store is above its cap.
-// A copy is acknowledged only after both stages. After a failed fsync or a
-// failed index commit the store stops taking writes (Unavailable) until it
-// is reopened and recovery has established what is on disk.
+//     encrypt on all cores; a large message is instead encrypted by the
+//     leader straight into the segment), then joins the writer queue. The
+//     writer at the front is the leader: it takes everything queued behind it
+//     (up to kMaxBatchBytes), appends it to the active segment, fsyncs once,
+//     answers the whole batch and steps down. The copies are durable: the
+//     segments are the source of truth.
+//  2. The indexer thread takes every synced batch waiting, inserts them in
+//     one index transaction that also moves the watermark, and then evicts
+//     whole oldest segments if the store is above its cap. Indexing thus
+//     overlaps the next batches' encryption, appending and syncing instead
+//     of adding to every Put's latency. Reads keep read-your-writes: each
+//     read first waits (CatchUp) until everything acknowledged before it is
+//     indexed, which is at most one index transaction away. A crash loses
+//     nothing: recovery indexes whatever lies past the watermark.
+// After a failed fsync or a failed index commit the store stops taking
+// writes (Unavailable) until it is reopened and recovery has established
+// what is on disk.
 #pragma once
 
 #include <condition_variable>
@@ -66,6 +72,9 @@ class StoreImpl final : public Store {
   explicit StoreImpl(const StoreOptions& options, Env& env) : options_(options), env_(env) {}
 
   Status Recover();
+  // Waits until every batch acknowledged so far is indexed (or the store
+  // failed or is stopping).
+  void CatchUp();
   Status IndexSegmentsFrom(const index::Watermark& from, bool cut_torn_tail);
   Status CheckWritable();
   Status AppendBatch(const Batch& batch);
@@ -87,8 +96,11 @@ class StoreImpl final : public Store {
   std::mutex mu_;
   std::condition_variable cv_;          // writers wait here for their turn or result
   std::condition_variable indexer_cv_;  // the indexer waits here for batches
+  std::condition_variable indexed_cv_;  // readers wait here in CatchUp
   std::deque<Writer*> writers_;         // guarded by mu_
-  std::deque<Batch> to_index_;          // synced, not yet indexed; guarded by mu_
+  std::deque<std::vector<index::Entry>> to_index_;  // synced, not yet indexed; guarded by mu_
+  uint64_t synced_batches_ = 0;   // guarded by mu_
+  uint64_t indexed_batches_ = 0;  // guarded by mu_
   bool stopping_ = false;               // guarded by mu_
   Status failed_;                       // non-OK once writes must stop; guarded by mu_
   CopyId next_id_ = 1;                  // guarded by mu_
