@@ -6,22 +6,23 @@ DATA  ?= ./var
 CONFIG ?= conf/mailvault.toml
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps build run test unit asan fuzz-build fuzz fuzz-short integration bench clean
+.PHONY: all deps configure build run test unit asan fuzz-build fuzz fuzz-short integration bench clean
 
 all: build
 
 deps:
 	@scripts/deps.sh
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Configuring again is cheap and picks up components added since the last run.
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 
-build: deps $(BUILD)/CMakeCache.txt
+build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Starts mailvaultd on the embedded default store in ./var (created on first
 # run). Builds only the two programs, not the tests.
-run: deps $(BUILD)/CMakeCache.txt
+run: configure
 	cmake --build $(BUILD) -j$(JOBS) --target mailvaultd mailvault
 	$(BUILD)/bin/mailvaultd --config $(CONFIG) --data $(DATA)
 
@@ -33,10 +34,8 @@ test: build
 unit:
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-build-asan/CMakeCache.txt:
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMV_SANITIZE=ON -DMV_BENCH=OFF
-
-asan: deps build-asan/CMakeCache.txt
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMV_SANITIZE=ON -DMV_BENCH=OFF > /dev/null
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j$(JOBS)
@@ -44,11 +43,9 @@ asan: deps build-asan/CMakeCache.txt
 integration: build
 	tests/integration/run.sh $(BUILD)/bin
 
-build-fuzz/CMakeCache.txt:
+fuzz-build: deps
 	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DMV_FUZZ=ON -DMV_TESTS=OFF -DMV_BENCH=OFF
-
-fuzz-build: deps build-fuzz/CMakeCache.txt
+	  -DMV_FUZZ=ON -DMV_TESTS=OFF -DMV_BENCH=OFF > /dev/null
 	cmake --build build-fuzz -j$(JOBS)
 
 # A short run over the seed corpora (part of `make test`).

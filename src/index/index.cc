@@ -8,7 +8,9 @@
 //               (segment, length) (eviction, and covering for SegmentBytes).
 //   copies_fts  contentless FTS5, trigram tokenizer, detail=none,
 //               columnsize=0, over ONE text per copy (FtsText: every
-//               searchable column joined). It only narrows candidates: each
+//               searchable column joined, then a tag per engine, so an
+//               engine filter combined with a text needle narrows inside
+//               the index too). It only narrows candidates: each
 //               text filter becomes an AND of the needle's trigrams and is
 //               then rechecked exactly with LIKE on its own columns, so a
 //               match in another column or across a separator is dropped.
@@ -44,7 +46,7 @@
 namespace mailvault::index {
 namespace {
 
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;  // 2: filter tags in the FTS text
 constexpr int kBusyTimeoutMs = 5000;
 constexpr size_t kForEachBatch = 256;
 constexpr char kSchema[] = R"sql(
@@ -67,7 +69,7 @@ CREATE VIRTUAL TABLE copies_fts USING fts5(
 -- FTS5 leaves must fit a page's local payload (4056 usable bytes less cell
 -- overhead), or every leaf spills into an overflow page.
 INSERT INTO copies_fts(copies_fts, rank) VALUES('pgsz', 3900);
-INSERT INTO meta(key, value) VALUES('schema', 1), ('wm_segment', 0), ('wm_offset', 0),
+INSERT INTO meta(key, value) VALUES('schema', 2), ('wm_segment', 0), ('wm_offset', 0),
   ('count', 0), ('bytes', 0), ('record_bytes', 0);
 )sql";
 
@@ -165,7 +167,8 @@ Status ReadEntry(sqlite3_stmt* s, Entry* e, std::string* rcpt_json = nullptr) {
 }
 
 std::string FtsTextOf(const CopyMeta& m, std::string_view rcpt_json) {
-  return FtsText({m.from, m.mail_from, m.to, m.cc, rcpt_json, m.subject, m.message_id});
+  return FtsText({m.from, m.mail_from, m.to, m.cc, rcpt_json, m.subject, m.message_id,
+                  EngineMask(m.statuses)});
 }
 
 // Connection settings every connection needs: nothing may reach a temp
@@ -479,6 +482,10 @@ Result<SearchPage> SqliteIndex::Search(const SearchQuery& q) {
   if (q.since) where += " AND +c.placed_at >= " + p.Add(*q.since);
   if (q.until) where += " AND +c.placed_at < " + p.Add(*q.until);
 
+  // With a text needle the trigram index drives the query; the engine tags
+  // narrow it further there, so a common needle with a rare engine does not
+  // walk thousands of candidates. The engines are still rechecked above.
+  if (!match.empty() && engines != 0) match += " AND " + EngineTagMatch(engines);
   std::string sql = std::string("SELECT ") + kColumns;
   if (!match.empty()) {
     sql +=

@@ -108,15 +108,48 @@ uint32_t EngineMask(const std::map<std::string, std::string>& statuses) {
   return mask;
 }
 
+namespace {
+
+constexpr std::string_view kTagOpen = "\u27ea";  // ⟪
+
+char Base36(int k) { return static_cast<char>(k < 10 ? '0' + k : 'a' + (k - 10)); }
+
+std::string EngineTag(int bit) {
+  std::string tag(kTagOpen);
+  tag += 'e';
+  tag += Base36(bit);
+  return tag;
+}
+
+}  // namespace
+
+std::string EngineTags(uint32_t engines) {
+  std::string out;
+  for (int bit = 0; bit < 32; ++bit) {
+    if (engines & (uint32_t{1} << bit)) out += (out.empty() ? "" : " ") + EngineTag(bit);
+  }
+  return out;
+}
+
+std::string EngineTagMatch(uint32_t mask) {
+  std::string out;
+  for (int bit = 0; bit < 32; ++bit) {
+    if (mask & (uint32_t{1} << bit)) out += (out.empty() ? "\"" : " OR \"") + EngineTag(bit) + "\"";
+  }
+  return out.empty() ? "" : "(" + out + ")";
+}
+
 std::string FtsText(const SearchText& t) {
   std::string out;
   out.reserve(t.from.size() + t.mail_from.size() + t.to.size() + t.cc.size() + t.rcpt_json.size() +
-              t.subject.size() + t.message_id.size() + 6);
+              t.subject.size() + t.message_id.size() + 48);
   for (std::string_view part :
        {t.from, t.mail_from, t.to, t.cc, t.rcpt_json, t.subject, t.message_id}) {
     if (!out.empty()) out += '\n';
     out += part;
   }
+  out += '\n';
+  out += EngineTags(t.engines);
   return out;
 }
 

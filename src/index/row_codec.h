@@ -40,8 +40,20 @@ struct SearchText {
   std::string_view rcpt_json;
   std::string_view subject;
   std::string_view message_id;
+  // Engine tags (EngineTags) appended to the text, so that a text search
+  // combined with an engine filter narrows on both inside the trigram index.
+  uint32_t engines = 0;
 };
 std::string FtsText(const SearchText& t);
+
+// Tags for the engines, written with U+27EA (which mail text practically
+// never holds) so each is one trigram of its own: "\u27eae<bit>". Measured
+// at 1M copies: a common needle with a rare engine went from 78 to 24 ms
+// p95. Tags for the rule and for size classes were tried too and did not
+// pay: an OR over size classes or the rule's trigrams cost FTS5 more than
+// the rechecks they saved.
+std::string EngineTags(uint32_t engines);
+std::string EngineTagMatch(uint32_t mask);  // any of the engines
 
 // "%needle%" with %, _ and the escape character \ escaped, for
 // `LIKE ? ESCAPE '\'`.
