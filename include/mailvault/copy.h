@@ -18,9 +18,9 @@ namespace mailvault {
 using CopyId = uint64_t;
 
 struct Attachment {
-  std::string name;  // decoded file name, may be empty
-  std::string type;  // declared MIME type, lower case ("application/pdf")
-  uint64_t size = 0; // decoded size in bytes
+  std::string name;   // decoded file name, may be empty
+  std::string type;   // declared MIME type, lower case ("application/pdf")
+  uint64_t size = 0;  // decoded size in bytes
   bool operator==(const Attachment&) const = default;
 };
 
@@ -29,30 +29,30 @@ struct Attachment {
 // without a Date header).
 struct CopyMeta {
   CopyId id = 0;
-  int64_t placed_at = 0;    // when the store accepted it
-  int64_t received_at = 0;  // when the gateway received it (defaults to placed_at)
-  int64_t sent_at = 0;      // the Date header
-  std::string mail_from;    // envelope sender, "" for the null sender
+  int64_t placed_at = 0;          // when the store accepted it
+  int64_t received_at = 0;        // when the gateway received it (defaults to placed_at)
+  int64_t sent_at = 0;            // the Date header
+  std::string mail_from;          // envelope sender, "" for the null sender
   std::vector<std::string> rcpt;  // envelope recipients
-  std::string from;         // header From, decoded ("Alice <alice@example.com>")
-  std::string to;           // header To, decoded, comma separated
-  std::string cc;           // header Cc, decoded
-  std::string bcc;          // envelope recipients not named in To or Cc
-  std::string subject;      // decoded
-  std::string message_id;   // without angle brackets
-  std::string queue_id;     // the MTA's queue id
-  uint64_t size = 0;        // bytes of the raw message
+  std::string from;               // header From, decoded ("Alice <alice@example.com>")
+  std::string to;                 // header To, decoded, comma separated
+  std::string cc;                 // header Cc, decoded
+  std::string bcc;                // envelope recipients not named in To or Cc
+  std::string subject;            // decoded
+  std::string message_id;         // without angle brackets
+  std::string queue_id;           // the MTA's queue id
+  uint64_t size = 0;              // bytes of the raw message
   std::string rule_id;
   std::map<std::string, std::string> statuses;  // engine -> label
-  std::string reason;       // why the copy was kept
+  std::string reason;                           // why the copy was kept
   std::vector<Attachment> attachments;
   bool operator==(const CopyMeta&) const = default;
 };
 
 // The scan engines, in a fixed order: bit i of an engine mask is kEngines[i].
-inline constexpr std::string_view kEngines[] = {
-    "anti-virus", "anti-spam", "anti-phishing", "content-filtering",
-    "sender-auth", "blacklist", "external"};
+inline constexpr std::string_view kEngines[] = {"anti-virus",        "anti-spam",   "anti-phishing",
+                                                "content-filtering", "sender-auth", "blacklist",
+                                                "external"};
 
 // Bit for an engine name, or InvalidArgument naming the valid ones.
 Result<uint32_t> EngineBit(std::string_view engine);
@@ -63,13 +63,13 @@ Status ValidateStatus(std::string_view engine, std::string_view label);
 // Search over copies. Text fields match as case-insensitive substrings; all
 // given filters must hold. Results are newest first.
 struct SearchQuery {
-  std::string from;        // header From or envelope sender
-  std::string to;          // envelope recipients, header To or Cc
+  std::string from;  // header From or envelope sender
+  std::string to;    // envelope recipients, header To or Cc
   std::string subject;
   std::string message_id;
-  std::string rule_id;     // exact
-  std::optional<int64_t> since;  // placed_at >= since
-  std::optional<int64_t> until;  // placed_at < until
+  std::string rule_id;               // exact
+  std::optional<int64_t> since;      // placed_at >= since
+  std::optional<int64_t> until;      // placed_at < until
   std::vector<std::string> engines;  // any of them labelled the copy
   std::optional<uint64_t> size_le;   // bytes
   std::optional<uint64_t> size_ge;   // bytes

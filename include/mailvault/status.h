@@ -22,10 +22,10 @@ enum class Code {
   kCorruption,
   kIOError,
   kInvalidArgument,
-  kUnavailable,       // the resource is held or not ready (lock, full disk)
+  kUnavailable,  // the resource is held or not ready (lock, full disk)
   kPermissionDenied,
   kAlreadyExists,
-  kNoSpace,           // the file system is full
+  kNoSpace,  // the file system is full
 };
 
 // Lower-case name of a code ("not found"), for messages and logs.
@@ -69,7 +69,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
   }
@@ -104,10 +104,10 @@ class [[nodiscard]] Result {
 }  // namespace mailvault
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define MV_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::mailvault::Status mv_status_ = (expr);      \
-    if (!mv_status_.ok()) return mv_status_;      \
+#define MV_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::mailvault::Status mv_status_ = (expr); \
+    if (!mv_status_.ok()) return mv_status_; \
   } while (0)
 
 #define MV_CONCAT_INNER_(a, b) a##b

@@ -38,7 +38,7 @@ enum class UnavailableAction { kProcess, kTempfail, kReject };
 // Settings an administrator changes at run time (`mailvault settings`),
 // kept in DATA/settings.json.
 struct StoreSettings {
-  uint64_t max_size = 7'320'000'000;        // bytes of segment files; oldest evicted above it
+  uint64_t max_size = 7'320'000'000;           // bytes of segment files; oldest evicted above it
   uint64_t notify_free_below = 1'000'000'000;  // free disk bytes that raise an event
   bool allow_infected_delivery = false;
   UnavailableAction unavailable_action = UnavailableAction::kTempfail;
@@ -54,11 +54,11 @@ Status SetSetting(StoreSettings* s, std::string_view key, std::string_view value
 
 struct StoreOptions {
   std::string dir = "./var";
-  std::string keys_dir;          // default: dir + "/keys"
-  bool read_only = false;        // no lock, no recovery, no writes
-  bool need_secret_key = true;   // false: a writer that can seal but never read
-  Env* env = nullptr;            // default: the real file system
-  uint64_t segment_size = 0;     // target segment size; 0 = min(64 MB, max_size / 16)
+  std::string keys_dir;         // default: dir + "/keys"
+  bool read_only = false;       // no lock, no recovery, no writes
+  bool need_secret_key = true;  // false: a writer that can seal but never read
+  Env* env = nullptr;           // default: the real file system
+  uint64_t segment_size = 0;    // target segment size; 0 = min(64 MB, max_size / 16)
   // Called (from the committing thread) for events an operator should see:
   // eviction, low free space, recovery actions. May be empty.
   std::function<void(std::string_view kind, std::string_view message)> on_event;
@@ -77,13 +77,13 @@ struct PutRequest {
 
 struct StoreStats {
   uint64_t count = 0;
-  uint64_t bytes = 0;        // on disk: segment files
+  uint64_t bytes = 0;  // on disk: segment files
   uint64_t message_bytes = 0;
   uint64_t max_bytes = 0;
   uint64_t segments = 0;
-  int64_t oldest = 0;        // placed_at; 0 when empty
+  int64_t oldest = 0;  // placed_at; 0 when empty
   int64_t newest = 0;
-  uint64_t free_bytes = 0;   // free space on the data file system
+  uint64_t free_bytes = 0;  // free space on the data file system
 };
 
 struct VerifyReport {

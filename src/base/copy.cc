@@ -14,12 +14,13 @@ struct EngineLabels {
 // Labels each engine may give; "not-scanned" and "bases-error" mark an engine
 // that could not give a verdict.
 constexpr EngineLabels kLabels[] = {
-    {"anti-virus", {"infected", "probably-infected", "corrupted", "encrypted", "not-detected",
-                    "not-scanned", "bases-error"}},
+    {"anti-virus",
+     {"infected", "probably-infected", "corrupted", "encrypted", "not-detected", "not-scanned",
+      "bases-error"}},
     {"anti-spam", {"spam", "probable-spam", "blacklisted", "massmail", "not-scanned", "", ""}},
     {"anti-phishing", {"phishing", "malicious-link", "not-scanned", "", "", "", ""}},
-    {"content-filtering", {"banned-file-name", "banned-file-format", "size-exceeded",
-                           "not-scanned", "", "", ""}},
+    {"content-filtering",
+     {"banned-file-name", "banned-file-format", "size-exceeded", "not-scanned", "", "", ""}},
     {"sender-auth", {"spf-fail", "dkim-fail", "dmarc-fail", "not-scanned", "", "", ""}},
     {"blacklist", {"blacklisted", "", "", "", "", "", ""}},
 };
@@ -45,7 +46,8 @@ Result<uint32_t> EngineBit(std::string_view engine) {
 
 Status ValidateStatus(std::string_view engine, std::string_view label) {
   if (auto bit = EngineBit(engine); !bit.ok()) return bit.status();
-  if (label.empty()) return Status::InvalidArgument("empty label for engine " + std::string(engine));
+  if (label.empty())
+    return Status::InvalidArgument("empty label for engine " + std::string(engine));
   if (engine == "external") {
     bool printable = std::all_of(label.begin(), label.end(), [](char c) {
       return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;

@@ -4,15 +4,24 @@ namespace mailvault {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kNotFound: return "not found";
-    case Code::kCorruption: return "corruption";
-    case Code::kIOError: return "I/O error";
-    case Code::kInvalidArgument: return "invalid argument";
-    case Code::kUnavailable: return "unavailable";
-    case Code::kPermissionDenied: return "permission denied";
-    case Code::kAlreadyExists: return "already exists";
-    case Code::kNoSpace: return "no space left";
+    case Code::kOk:
+      return "ok";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kIOError:
+      return "I/O error";
+    case Code::kInvalidArgument:
+      return "invalid argument";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kPermissionDenied:
+      return "permission denied";
+    case Code::kAlreadyExists:
+      return "already exists";
+    case Code::kNoSpace:
+      return "no space left";
   }
   return "unknown";
 }

@@ -45,16 +45,27 @@ Result<uint64_t> ParseSize(std::string_view text) {
     return Status::InvalidArgument("not a size: \"" + std::string(text) + "\" (try 7.32GB)");
   }
   double mult = 0;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "kb" || unit == "k") mult = 1e3;
-  else if (unit == "mb" || unit == "m") mult = 1e6;
-  else if (unit == "gb" || unit == "g") mult = 1e9;
-  else if (unit == "tb" || unit == "t") mult = 1e12;
-  else if (unit == "kib") mult = 1024.0;
-  else if (unit == "mib") mult = 1024.0 * 1024;
-  else if (unit == "gib") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
-  else return Status::InvalidArgument("unknown size unit \"" + unit + "\" in \"" + std::string(text) + "\"");
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "kb" || unit == "k")
+    mult = 1e3;
+  else if (unit == "mb" || unit == "m")
+    mult = 1e6;
+  else if (unit == "gb" || unit == "g")
+    mult = 1e9;
+  else if (unit == "tb" || unit == "t")
+    mult = 1e12;
+  else if (unit == "kib")
+    mult = 1024.0;
+  else if (unit == "mib")
+    mult = 1024.0 * 1024;
+  else if (unit == "gib")
+    mult = 1024.0 * 1024 * 1024;
+  else if (unit == "tib")
+    mult = 1024.0 * 1024 * 1024 * 1024;
+  else
+    return Status::InvalidArgument("unknown size unit \"" + unit + "\" in \"" + std::string(text) +
+                                   "\"");
   double bytes = n * mult;
   if (bytes > 9.2e18) return Status::InvalidArgument("size too large: " + std::string(text));
   return static_cast<uint64_t>(std::llround(bytes));
@@ -69,8 +80,14 @@ std::string FormatSize(uint64_t bytes) {
     ++u;
   }
   char buf[32];
-  if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-  else std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, kUnits[u]);
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(buf, sizeof buf,
+                  v < 10    ? "%.2f %s"
+                  : v < 100 ? "%.1f %s"
+                            : "%.0f %s",
+                  v, kUnits[u]);
   return buf;
 }
 
@@ -81,14 +98,22 @@ Result<int64_t> ParseDurationMicros(std::string_view text) {
     return Status::InvalidArgument("not a duration: \"" + std::string(text) + "\" (try 30s)");
   }
   double mult = 0;
-  if (unit == "us") mult = 1;
-  else if (unit == "ms") mult = 1e3;
-  else if (unit.empty() || unit == "s") mult = 1e6;
-  else if (unit == "m" || unit == "min") mult = 60e6;
-  else if (unit == "h") mult = 3600e6;
-  else if (unit == "d") mult = 86400e6;
-  else if (unit == "w") mult = 7 * 86400e6;
-  else return Status::InvalidArgument("unknown duration unit \"" + unit + "\"");
+  if (unit == "us")
+    mult = 1;
+  else if (unit == "ms")
+    mult = 1e3;
+  else if (unit.empty() || unit == "s")
+    mult = 1e6;
+  else if (unit == "m" || unit == "min")
+    mult = 60e6;
+  else if (unit == "h")
+    mult = 3600e6;
+  else if (unit == "d")
+    mult = 86400e6;
+  else if (unit == "w")
+    mult = 7 * 86400e6;
+  else
+    return Status::InvalidArgument("unknown duration unit \"" + unit + "\"");
   return static_cast<int64_t>(std::llround(n * mult));
 }
 
@@ -97,7 +122,8 @@ Result<int64_t> ParseRfc3339(std::string_view text) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
   int consumed = 0;
   auto bad = [&] {
-    return Status::InvalidArgument("not an RFC 3339 time: \"" + s + "\" (try 2026-11-22T08:00:00Z)");
+    return Status::InvalidArgument("not an RFC 3339 time: \"" + s +
+                                   "\" (try 2026-11-22T08:00:00Z)");
   };
   if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3) return bad();
   size_t pos = static_cast<size_t>(consumed);

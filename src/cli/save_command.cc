@@ -34,8 +34,7 @@ Status AppendCopy(Store& store, CopyId id, std::string* out) {
 
 // Writes `path` through PATH.tmp: fill(file) writes the content; the file is
 // synced and renamed into place only when all of it is there.
-Status WriteFileVia(const std::string& path,
-                    const std::function<Status(WritableFile&)>& fill) {
+Status WriteFileVia(const std::string& path, const std::function<Status(WritableFile&)>& fill) {
   Env* env = PosixEnv();
   std::string tmp = path + ".tmp";
   if (env->Exists(tmp)) MV_RETURN_IF_ERROR(env->Remove(tmp));

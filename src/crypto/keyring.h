@@ -43,8 +43,7 @@ class KeyRing {
   static Result<std::unique_ptr<KeyRing>> Create(Env& env, const std::string& dir);
   // Loads the keys; with need_secrets, PermissionDenied/NotFound if the
   // current secret key cannot be read. `env` must outlive the KeyRing.
-  static Result<std::unique_ptr<KeyRing>> Open(Env& env, const std::string& dir,
-                                               bool need_secrets);
+  static Result<std::unique_ptr<KeyRing>> Open(Env& env, const std::string& dir, bool need_secrets);
 
   ~KeyRing();  // wipes the secret keys and the index key
   KeyRing(const KeyRing&) = delete;

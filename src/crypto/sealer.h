@@ -28,7 +28,7 @@ inline constexpr size_t kChunkOverhead = 17;
 class Sealer {
  public:
   explicit Sealer(const PublicKey& pk);  // random key; cannot fail
-  ~Sealer();  // wipes the message key
+  ~Sealer();                             // wipes the message key
   Sealer(const Sealer&) = delete;
   Sealer& operator=(const Sealer&) = delete;
 

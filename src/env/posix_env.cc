@@ -270,7 +270,8 @@ class PosixEnvImpl final : public Env {
       ::close(fd);
       if (err == EWOULDBLOCK) {
         std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : "";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+          holder.pop_back();
         return Status::Unavailable(path + " is locked by another process" +
                                    (holder.empty() ? "" : " (pid " + holder + ")"));
       }

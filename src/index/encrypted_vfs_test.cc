@@ -12,6 +12,8 @@
 #include <iterator>
 #include <vector>
 
+#include "testutil/temp_dir.h"
+
 namespace mailvault::index {
 namespace {
 
@@ -24,29 +26,6 @@ crypto::SymmetricKey Key(uint8_t seed) {
   crypto::SymmetricKey k;
   for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<uint8_t>(seed + i);
   return k;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "mv-vfs-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteAll(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
 }
 
 // A page of clear text: recognisable bytes, zero reserve; for slot 0 of a

@@ -46,7 +46,7 @@
 namespace mailvault::index {
 namespace {
 
-constexpr int64_t kSchemaVersion = 2;  // 2: filter tags in the FTS text
+constexpr int64_t kSchemaVersion = 2;  // 2: engine tags in the FTS text
 constexpr int kBusyTimeoutMs = 5000;
 constexpr size_t kForEachBatch = 256;
 constexpr char kSchema[] = R"sql(
@@ -177,8 +177,7 @@ Status Configure(SqliteDb& db, size_t cache_bytes, bool sync_commits) {
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   std::string pragmas =
       std::string("PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0; PRAGMA synchronous=") +
-      (sync_commits ? "FULL; " : "NORMAL; ") +
-      "PRAGMA cache_size=-" +
+      (sync_commits ? "FULL; " : "NORMAL; ") + "PRAGMA cache_size=-" +
       std::to_string(std::max<size_t>(cache_bytes / 1024, 256)) + ";";
   MV_RETURN_IF_ERROR(db.Exec(pragmas.c_str()));
   MV_ASSIGN_OR_RETURN(int64_t temp_store, db.QueryInt("PRAGMA temp_store"));
@@ -714,17 +713,20 @@ Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
   if (options.read_only) {
     MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader,
                         SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READONLY));
-    MV_RETURN_IF_ERROR(Configure(*reader, options.cache_bytes, options.sync_commits).Annotate(what));
+    MV_RETURN_IF_ERROR(
+        Configure(*reader, options.cache_bytes, options.sync_commits).Annotate(what));
     MV_ASSIGN_OR_RETURN(int64_t pages, reader->QueryInt("PRAGMA page_count"));
     if (pages == 0) return Status::NotFound(path + ": the index has not been created");
     MV_RETURN_IF_ERROR(CheckLayout(*reader).Annotate(what));
     MV_RETURN_IF_ERROR(EnsureSchema(*reader, /*create=*/false));
-    return std::unique_ptr<Index>(new SqliteIndex(std::move(vfs), nullptr, std::move(reader), options.sync_commits));
+    return std::unique_ptr<Index>(
+        new SqliteIndex(std::move(vfs), nullptr, std::move(reader), options.sync_commits));
   }
   MV_ASSIGN_OR_RETURN(
       std::unique_ptr<SqliteDb> writer,
       SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  MV_RETURN_IF_ERROR(Configure(*writer, options.cache_bytes / 2, options.sync_commits).Annotate(what));
+  MV_RETURN_IF_ERROR(
+      Configure(*writer, options.cache_bytes / 2, options.sync_commits).Annotate(what));
   // The first read of the file: with the wrong key this is where it fails.
   auto pages = writer->QueryInt("PRAGMA page_count");
   if (!pages.ok()) return pages.status().Annotate(what);
@@ -733,7 +735,8 @@ Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
   MV_RETURN_IF_ERROR(EnsureSchema(*writer, /*create=*/true).Annotate(what));
   MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader,
                       SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE));
-  MV_RETURN_IF_ERROR(Configure(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
+  MV_RETURN_IF_ERROR(
+      Configure(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
   MV_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=1").Annotate(what));
   return std::unique_ptr<Index>(
       new SqliteIndex(std::move(vfs), std::move(writer), std::move(reader), options.sync_commits));

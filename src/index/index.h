@@ -57,7 +57,7 @@ struct IndexStats {
 };
 
 struct IndexOptions {
-  std::string path;           // the database file
+  std::string path;  // the database file
   bool read_only = false;
   size_t cache_bytes = 64 << 20;
   // With false, a commit is atomic but not fsynced (SQLite WAL,

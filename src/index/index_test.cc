@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "index/row_codec.h"
+#include "testutil/temp_dir.h"
 
 namespace mailvault::index {
 namespace {
@@ -31,30 +32,6 @@ crypto::SymmetricKey Key(uint8_t seed) {
   crypto::SymmetricKey k;
   for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<uint8_t>(seed * 7 + i);
   return k;
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "mv-index-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void WriteAll(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << data;
 }
 
 // Every regular file in `dir` whose bytes contain `needle`.

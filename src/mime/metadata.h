@@ -18,14 +18,14 @@
 namespace mailvault::mime {
 
 struct MessageHeaders {
-  std::string from;        // "Alice <alice@example.com>"
-  std::string to;          // decoded list, ", " separated
+  std::string from;  // "Alice <alice@example.com>"
+  std::string to;    // decoded list, ", " separated
   std::string cc;
   std::string subject;
   std::string message_id;  // without < >
   int64_t sent_at = 0;     // Date header, micros since epoch; 0 if absent/unparseable
   std::vector<std::string> to_addresses;  // addr-specs of To and Cc, lower case
-  std::vector<Attachment> attachments;     // parts with a file name or disposition attachment
+  std::vector<Attachment> attachments;    // parts with a file name or disposition attachment
 };
 
 MessageHeaders ExtractMetadata(std::string_view raw);

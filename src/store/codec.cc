@@ -16,8 +16,8 @@ std::string_view Payload(std::string_view record, const RecordHeader& h) {
 }  // namespace
 
 Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
-                                 const crypto::KeyRing& keys,
-                                 const crypto::PageCipher& meta_cipher, const Sink& sink) {
+                                 const crypto::KeyRing& keys, const crypto::PageCipher& meta_cipher,
+                                 const Sink& sink) {
   std::string meta_plain = CopyToJson(meta).dump();
   std::string meta_sealed(meta_plain.size() + crypto::PageCipher::kOverhead, '\0');
   meta_cipher.Seal(reinterpret_cast<const uint8_t*>(meta_plain.data()), meta_plain.size(),
@@ -90,8 +90,10 @@ Status StreamBody(const RandomAccessFile& file, uint64_t offset, uint64_t length
     if (end - pos < 4) return Status::Corruption("chunk frame is truncated");
     MV_RETURN_IF_ERROR(read(pos, 4));
     uint32_t len = static_cast<uint8_t>(buf[0]) | static_cast<uint8_t>(buf[1]) << 8 |
-                   static_cast<uint8_t>(buf[2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(buf[3])) << 24;
-    if (end - pos - 4 < len || len > 2 * kBodyChunk) return Status::Corruption("chunk is truncated");
+                   static_cast<uint8_t>(buf[2]) << 16 |
+                   static_cast<uint32_t>(static_cast<uint8_t>(buf[3])) << 24;
+    if (end - pos - 4 < len || len > 2 * kBodyChunk)
+      return Status::Corruption("chunk is truncated");
     MV_RETURN_IF_ERROR(read(pos, 4 + size_t{len}));
     crc = Crc32Extend(crc, buf);
     pos += 4 + len;

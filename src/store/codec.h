@@ -13,8 +13,8 @@
 #include <string_view>
 
 #include "crypto/keyring.h"
-#include "env/env.h"
 #include "crypto/page_cipher.h"
+#include "env/env.h"
 #include "mailvault/copy.h"
 #include "mailvault/status.h"
 #include "store/record.h"
@@ -31,8 +31,8 @@ using Sink = std::function<Status(std::string_view)>;
 // any size needs only one chunk of memory. Returns the record's length, or
 // the sink's error.
 Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
-                                 const crypto::KeyRing& keys,
-                                 const crypto::PageCipher& meta_cipher, const Sink& sink);
+                                 const crypto::KeyRing& keys, const crypto::PageCipher& meta_cipher,
+                                 const Sink& sink);
 // The same, appended to *out.
 void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::KeyRing& keys,
                       const crypto::PageCipher& meta_cipher, std::string* out);

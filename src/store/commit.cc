@@ -82,9 +82,8 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   Batch batch;
   uint64_t bytes = 0;
   for (Writer* x : writers_) {
-    if (!batch.empty() &&
-        (bytes + x->record.size() + x->raw.size() > kMaxBatchBytes ||
-         batch.size() >= kMaxBatchCount)) {
+    if (!batch.empty() && (bytes + x->record.size() + x->raw.size() > kMaxBatchBytes ||
+                           batch.size() >= kMaxBatchCount)) {
       break;
     }
     batch.push_back(x);

@@ -94,18 +94,18 @@ class StoreImpl final : public Store {
   std::unique_ptr<Segments> segments_;
 
   std::mutex mu_;
-  std::condition_variable cv_;          // writers wait here for their turn or result
-  std::condition_variable indexer_cv_;  // the indexer waits here for batches
-  std::condition_variable indexed_cv_;  // readers wait here in CatchUp
-  std::deque<Writer*> writers_;         // guarded by mu_
+  std::condition_variable cv_;                      // writers wait here for their turn or result
+  std::condition_variable indexer_cv_;              // the indexer waits here for batches
+  std::condition_variable indexed_cv_;              // readers wait here in CatchUp
+  std::deque<Writer*> writers_;                     // guarded by mu_
   std::deque<std::vector<index::Entry>> to_index_;  // synced, not yet indexed; guarded by mu_
-  uint64_t synced_batches_ = 0;   // guarded by mu_
-  uint64_t indexed_batches_ = 0;  // guarded by mu_
-  bool stopping_ = false;               // guarded by mu_
-  Status failed_;                       // non-OK once writes must stop; guarded by mu_
-  CopyId next_id_ = 1;                  // guarded by mu_
-  int64_t last_placed_ = 0;             // guarded by mu_
-  StoreSettings settings_;              // guarded by mu_
+  uint64_t synced_batches_ = 0;                     // guarded by mu_
+  uint64_t indexed_batches_ = 0;                    // guarded by mu_
+  bool stopping_ = false;                           // guarded by mu_
+  Status failed_;                                   // non-OK once writes must stop; guarded by mu_
+  CopyId next_id_ = 1;                              // guarded by mu_
+  int64_t last_placed_ = 0;                         // guarded by mu_
+  StoreSettings settings_;                          // guarded by mu_
   std::thread indexer_;
 
   std::mutex evict_mu_;             // one eviction at a time

@@ -1,7 +1,6 @@
 #include "mailvault/store.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <filesystem>
@@ -13,18 +12,12 @@
 #include "env/env.h"
 #include "store/record.h"
 #include "testutil/fault_env.h"
+#include "testutil/temp_dir.h"
 
 namespace mailvault {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string TempDir() {
-  char tmpl[] = "/tmp/mv_store_test_XXXXXX";
-  char* d = mkdtemp(tmpl);
-  EXPECT_NE(d, nullptr);
-  return std::string(d) + "/data";
-}
 
 std::string Message(int i, const std::string& body = "") {
   return "From: Sender " + std::to_string(i) + " <sender" + std::to_string(i) +
@@ -49,11 +42,9 @@ PutRequest Request(const std::string& raw) {
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = TempDir();
     opts_.dir = dir_;
     ASSERT_TRUE(Store::Init(opts_).ok());
   }
-  void TearDown() override { fs::remove_all(fs::path(dir_).parent_path()); }
 
   std::unique_ptr<Store> OpenStore(StoreOptions o) {
     auto s = Store::Open(o);
@@ -62,7 +53,8 @@ class StoreTest : public ::testing::Test {
   }
   std::unique_ptr<Store> OpenStore() { return OpenStore(opts_); }
 
-  std::string dir_;
+  TempDir tmp_{"mv-store"};
+  std::string dir_ = tmp_.File("data");
   StoreOptions opts_;
 };
 
@@ -214,19 +206,12 @@ TEST_F(StoreTest, AFlippedByteSpoilsOnlyThatCopy) {
     for (int i = 0; i < 3; ++i) ids.push_back(store->Put(Request(Message(i))).value());
   }
   std::string seg = dir_ + "/segments/0000000000000001.seg";
-  std::string bytes;
-  {
-    std::ifstream in(seg, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  std::string bytes = ReadAll(seg);
   // Flip a byte in the middle of the second record.
   size_t second = bytes.find("MVR1", bytes.find("MVR1") + 1);
   ASSERT_NE(second, std::string::npos);
   bytes[second + 200] ^= 0x40;
-  {
-    std::ofstream out(seg, std::ios::binary | std::ios::trunc);
-    out << bytes;
-  }
+  WriteAll(seg, bytes);
   auto store = OpenStore();
   EXPECT_TRUE(store->Read(ids[1]).status().IsCorruption());
   EXPECT_EQ(store->Read(ids[0]).value(), Message(0));
@@ -284,8 +269,7 @@ TEST_F(StoreTest, NothingIsOnDiskInClear) {
   { auto reopened = OpenStore(); }
   for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
     if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    const std::string bytes = ReadAll(entry.path().string());
     for (const char* needle : {"Zanzibar-secret-body", "Quarterly report", "sender7@example"}) {
       EXPECT_EQ(bytes.find(needle), std::string::npos) << needle << " in " << entry.path();
     }
@@ -298,7 +282,8 @@ TEST_F(StoreTest, FaultInjectionNeverLosesAnAcknowledgedCopy) {
   for (FaultEnv::Op op : {FaultEnv::Op::kWrite, FaultEnv::Op::kSync, FaultEnv::Op::kAny}) {
     bool fired = true;
     for (uint64_t k = 1; fired; ++k) {
-      std::string dir = TempDir();
+      TempDir tmp("mv-store-fault");
+      std::string dir = tmp.File("data");
       StoreOptions o;
       o.dir = dir;
       o.segment_size = 8 << 10;  // rolls segments too
@@ -334,7 +319,6 @@ TEST_F(StoreTest, FaultInjectionNeverLosesAnAcknowledgedCopy) {
       // Writing goes on after recovery.
       EXPECT_TRUE((*store)->Put(Request(Message(99))).ok());
       store->reset();
-      fs::remove_all(fs::path(dir).parent_path());
     }
   }
 }

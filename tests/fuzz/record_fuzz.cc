@@ -66,11 +66,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto reopened = store::Segments::Open(*PosixEnv(), fx.dir + "/segments", false);
   if (reopened.ok()) {
-    auto r = (*reopened)->Scan(1, 0, [](const store::RecordHeader& rh, uint64_t,
-                                        std::string_view rec) {
-      if (rh.type == store::RecordType::kCopy && !store::CheckRecord(rec).ok()) abort();
-      return Status::Ok();
-    });
+    auto r =
+        (*reopened)->Scan(1, 0, [](const store::RecordHeader& rh, uint64_t, std::string_view rec) {
+          if (rh.type == store::RecordType::kCopy && !store::CheckRecord(rec).ok()) abort();
+          return Status::Ok();
+        });
     if (r.ok() && r->end > r->file_size) abort();
   }
   unlink(path.c_str());
