@@ -119,6 +119,10 @@ class Store {
   // that was not there (the others are still deleted).
   virtual Status Delete(const std::vector<CopyId>& ids) = 0;
 
+  // OK while the store takes writes; otherwise why not (read-only, or
+  // stopped after a failed fsync or index commit until it is reopened).
+  virtual Status Writable() = 0;
+
   virtual Result<StoreStats> Stats() = 0;
   virtual Result<VerifyReport> Verify() = 0;
   // Recreates the index from the segment files alone.

@@ -125,11 +125,16 @@ struct ApiServer::Impl {
       SendJson(res, 503, {{"status", "error"}, {"error", stats.status().message()}});
       return;
     }
-    SendJson(res, 200,
-             {{"status", "ok"},
-              {"copies", stats->count},
-              {"bytes", stats->bytes},
-              {"max_bytes", stats->max_bytes}});
+    // A store that stopped taking writes is not healthy even though it can
+    // still be read: monitoring must see it (the gateway's unavailable_action
+    // is then in force).
+    Status writable = store.Writable();
+    json body = {{"status", writable.ok() ? "ok" : "error"},
+                 {"copies", stats->count},
+                 {"bytes", stats->bytes},
+                 {"max_bytes", stats->max_bytes}};
+    if (!writable.ok()) body["error"] = writable.message();
+    SendJson(res, writable.ok() ? 200 : 503, body);
   }
 
   void PostMessage(const httplib::Request& req, httplib::Response& res) {

@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "env/env.h"
+#include "testutil/fault_env.h"
+
 namespace mailvault::daemon {
 namespace {
 
@@ -27,6 +30,7 @@ class ApiTest : public ::testing::Test {
     StoreOptions so;
     so.dir = dir_ + "/data";
     ASSERT_TRUE(Store::Init(so).ok());
+    so.env = &fault_;
     auto store = Store::Open(so);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
@@ -56,6 +60,7 @@ class ApiTest : public ::testing::Test {
   }
 
   std::string dir_;
+  FaultEnv fault_{PosixEnv()};  // outlives store_
   std::unique_ptr<Store> store_;
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<httplib::Client> client_;
@@ -70,6 +75,19 @@ TEST_F(ApiTest, HealthNeedsNoToken) {
   EXPECT_EQ(j["copies"], 0);
   EXPECT_TRUE(j.contains("bytes"));
   EXPECT_GT(j["max_bytes"].get<uint64_t>(), 0u);
+}
+
+TEST_F(ApiTest, AFailedFsyncShowsIn503sAndHealth) {
+  fault_.FailAt(FaultEnv::Op::kSync, 1, /*sticky=*/true);
+  auto post = Post(kMessage, "");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 503) << post->body;
+  auto health = client_->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  auto j = nlohmann::json::parse(health->body);
+  EXPECT_EQ(j["status"], "error");
+  EXPECT_NE(j["error"].get<std::string>().find("restart"), std::string::npos) << health->body;
 }
 
 TEST_F(ApiTest, PostNeedsTheToken) {

@@ -157,7 +157,7 @@ Status StoreImpl::AppendBatch(const Batch& batch) {
     std::lock_guard<std::mutex> l(mu_);
     failed_ = Status::Unavailable("store stopped after a failed fsync (" + s.message() +
                                   "); restart to recover");
-    return s;
+    return failed_;  // not stored: the caller should act as for an unavailable store
   }
   for (Writer* w : batch) {
     w->record = std::string();  // free memory before indexing

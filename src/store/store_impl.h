@@ -50,6 +50,7 @@ class StoreImpl final : public Store {
   Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status Delete(const std::vector<CopyId>& ids) override;
+  Status Writable() override { return CheckWritable(); }
   Result<StoreStats> Stats() override;
   Result<VerifyReport> Verify() override;
   Status RebuildIndex() override;
