@@ -23,5 +23,7 @@ void AddReadCommands(CLI::App& app, Action* action);
 void AddSaveCommand(CLI::App& app, Action* action);
 // keys add|list, settings get|set
 void AddAdminCommands(CLI::App& app, Action* action);
+// config check
+void AddConfigCommand(CLI::App& app, Action* action);
 
 }  // namespace mailvault::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   AddReadCommands(app, &action);
   AddSaveCommand(app, &action);
   AddAdminCommands(app, &action);
+  AddConfigCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -6,10 +6,13 @@
 
 #include <functional>
 
-#include "daemon/config.h"
+#include "config/config.h"
 #include "mailvault/status.h"
 
 namespace mailvault::daemon {
+
+using config::DaemonOptions;
+using config::TokenFilePath;
 
 // Runs until `wait_for_stop` returns (main passes a function that waits for
 // SIGTERM/SIGINT). Non-OK if start-up fails; the message is for the log.

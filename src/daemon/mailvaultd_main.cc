@@ -10,11 +10,12 @@
 #include <exception>
 #include <string>
 
-#include "daemon/config.h"
+#include "config/config.h"
 #include "daemon/daemon.h"
 
 int main(int argc, char** argv) {
   using namespace mailvault::daemon;
+  using namespace mailvault::config;
   CLI::App app{"mailvaultd: the mailvault daemon (store + HTTP API)"};
   std::string config_path, data_dir;
   app.add_option("-c,--config", config_path, "Config file (TOML, see conf/mailvault.toml)");

@@ -231,6 +231,12 @@ expect_fail "--data missing dir" "$mv" stats --data "$T/missing"
 expect_fail "usage: id not a number" "$mv" show --data "$D" abc
 check "usage error exits 2" bash -c "'$mv' show --data '$D' abc 2>/dev/null; test \$? -eq 2"
 expect_fail "usage: unknown command" "$mv" frobnicate
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+check "config check accepts the shipped config" bash -c "'$mv' config check -c '$repo/conf/mailvault.toml' >/dev/null"
+printf '[api]\nlisten = "127.0.0.1:99999"\n' >"$T/bad.toml"
+expect_fail "config check refuses a bad port" "$mv" config check -c "$T/bad.toml"
+printf '[stor]\ndir = "x"\n' >"$T/typo.toml"
+expect_fail "config check refuses an unknown table" "$mv" config check -c "$T/typo.toml"
 
 # ---- tamper, large and odd messages ----------------------------------------
 TD="$T/tamper"

@@ -11,7 +11,7 @@
 
 #include "mailvault/status.h"
 
-namespace mailvault::daemon {
+namespace mailvault::config {
 
 struct DaemonOptions {
   // [store]
@@ -38,4 +38,4 @@ Result<DaemonOptions> LoadConfig(const std::string& path);
 // The token file to use: options.token_file or DATA/api.token.
 std::string TokenFilePath(const DaemonOptions& options);
 
-}  // namespace mailvault::daemon
+}  // namespace mailvault::config

@@ -1,10 +1,10 @@
 // Tests of config parsing: defaults, units, listen addresses, and that bad
 // values and typos are errors naming the key.
-#include "daemon/config.h"
+#include "config/config.h"
 
 #include <gtest/gtest.h>
 
-namespace mailvault::daemon {
+namespace mailvault::config {
 namespace {
 
 TEST(ConfigTest, EmptyGivesDefaults) {
@@ -84,4 +84,4 @@ TEST(ParseListenTest, Forms) {
 }
 
 }  // namespace
-}  // namespace mailvault::daemon
+}  // namespace mailvault::config

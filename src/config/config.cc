@@ -1,6 +1,6 @@
 // Config parsing with toml++ (its exceptions are caught here and become
 // InvalidArgument with the file, line and key).
-#include "daemon/config.h"
+#include "config/config.h"
 
 #include <toml++/toml.h>
 
@@ -9,7 +9,7 @@
 #include "base/units.h"
 #include "env/env.h"
 
-namespace mailvault::daemon {
+namespace mailvault::config {
 namespace {
 
 std::string Where(std::string_view source, const toml::node& node) {
@@ -160,4 +160,4 @@ std::string TokenFilePath(const DaemonOptions& options) {
   return options.token_file.empty() ? JoinPath(options.data_dir, "api.token") : options.token_file;
 }
 
-}  // namespace mailvault::daemon
+}  // namespace mailvault::config
