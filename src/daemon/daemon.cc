@@ -7,8 +7,14 @@
 #include "daemon/token.h"
 #include "env/env.h"
 #include "mailvault/store.h"
+#include "store/reopening_store.h"
 
 namespace mailvault::daemon {
+namespace {
+
+constexpr int64_t kReopenRetryMicros = 5'000'000;
+
+}  // namespace
 
 Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait_for_stop) {
   Env* env = PosixEnv();
@@ -23,7 +29,9 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   } else if (init.code() != Code::kAlreadyExists) {
     return init.Annotate("initialise store in " + options.data_dir);
   }
-  auto store = Store::Open(store_options);
+  // A store that stopped after a failed fsync reopens (and recovers) by
+  // itself, retrying every few seconds while the disk is still failing.
+  auto store = store::ReopeningStore::Open(store_options, kReopenRetryMicros);
   if (!store.ok()) {
     if (store.status().code() == Code::kUnavailable) {
       return Status::Unavailable("the store in " + options.data_dir +
