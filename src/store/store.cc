@@ -126,16 +126,20 @@ Status StoreImpl::Recover() {
   }
   if (mark.segment == 0) mark.segment = segs.empty() ? 1 : segs.front();
   MV_RETURN_IF_ERROR(IndexSegmentsFrom(mark, /*cut_torn_tail=*/true));
-  // Ids of deleted records still count, so scan the active segment's headers.
-  CopyId max_id = 0;
+  // Ids of deleted records still count, so scan the headers of the newest
+  // segments: the active one, and the one before it in case the active one
+  // was started just before a crash and holds nothing yet.
   MV_ASSIGN_OR_RETURN(index::IndexStats st, index_->Stats());
-  max_id = st.max_id;
-  auto scanned = segments_->Scan(segments_->active_id(), 0,
-                                 [&](const RecordHeader& h, uint64_t, std::string_view) {
-                                   max_id = std::max(max_id, h.id);
-                                   return Status::Ok();
-                                 });
-  MV_RETURN_IF_ERROR(scanned.status());
+  CopyId max_id = st.max_id;
+  std::vector<uint64_t> newest = segments_->List();
+  if (newest.size() > 2) newest.erase(newest.begin(), newest.end() - 2);
+  for (uint64_t seg : newest) {
+    auto scanned = segments_->Scan(seg, 0, [&](const RecordHeader& h, uint64_t, std::string_view) {
+      max_id = std::max(max_id, h.id);
+      return Status::Ok();
+    });
+    MV_RETURN_IF_ERROR(scanned.status());
+  }
   std::lock_guard<std::mutex> l(mu_);
   next_id_ = max_id + 1;
   last_placed_ = st.newest;

@@ -162,6 +162,10 @@ TEST_F(StoreTest, DeleteFreesTheCopyAndRebuildDoesNotBringItBack) {
   EXPECT_EQ(store->Read(b).value(), Message(2));
   CopyId c = store->Put(Request(Message(3))).value();
   EXPECT_GT(c, b);  // ids are never reused
+  ASSERT_TRUE(store->Delete({c}).ok());
+  store.reset();
+  store = OpenStore();  // the newest id now lives only in a deleted record's header
+  EXPECT_GT(store->Put(Request(Message(4))).value(), c);
 }
 
 TEST_F(StoreTest, RecoveryIndexesRecordsTheIndexMissed) {
