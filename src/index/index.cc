@@ -5,7 +5,7 @@
 //               placement order); JSON for rcpt, statuses, attachments;
 //               engines = bitmask of the engines that labelled the copy.
 //               Indexes: placed_at (time filter -> id bounds), (rule_id, id),
-//               (segment, length) (eviction, and covering for SegmentBytes).
+//               (segment, length) (eviction).
 //   copies_fts  contentless FTS5, trigram tokenizer, detail=none,
 //               columnsize=0, over ONE text per copy (FtsText: every
 //               searchable column joined, then a tag per engine, so an
@@ -284,7 +284,6 @@ class SqliteIndex final : public Index {
   Result<Entry> Get(CopyId id) override;
   Result<std::vector<Entry>> Remove(const std::vector<CopyId>& ids) override;
   Result<uint64_t> RemoveSegmentsUpTo(uint64_t segment) override;
-  Result<std::vector<std::pair<uint64_t, uint64_t>>> SegmentBytes() override;
   Result<IndexStats> Stats() override;
   Status ForEach(const std::function<bool(const Entry&)>& fn) override;
   Status Clear() override;
@@ -618,20 +617,6 @@ Result<uint64_t> SqliteIndex::RemoveSegmentsUpTo(uint64_t segment) {
   MV_RETURN_IF_ERROR(AddTotals(-totals.count, -totals.bytes, -totals.record_bytes));
   MV_RETURN_IF_ERROR(txn.Commit());
   return static_cast<uint64_t>(totals.count);
-}
-
-Result<std::vector<std::pair<uint64_t, uint64_t>>> SqliteIndex::SegmentBytes() {
-  std::lock_guard<std::mutex> lock(read_mu_);
-  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, reader_->Prepare("SELECT segment, sum(length) FROM copies "
-                                                         "GROUP BY segment ORDER BY segment"));
-  StmtScope scope(s);
-  std::vector<std::pair<uint64_t, uint64_t>> out;
-  while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "segment bytes"));
-    if (!row) break;
-    out.emplace_back(ColU64(s, 0), ColU64(s, 1));
-  }
-  return out;
 }
 
 Result<IndexStats> SqliteIndex::Stats() {

@@ -87,8 +87,6 @@ class Index {
   virtual Result<std::vector<Entry>> Remove(const std::vector<CopyId>& ids) = 0;
   // Removes every entry in segments <= `segment` (eviction); returns the count.
   virtual Result<uint64_t> RemoveSegmentsUpTo(uint64_t segment) = 0;
-  // Per segment: entries and summed record lengths, ascending segment order.
-  virtual Result<std::vector<std::pair<uint64_t, uint64_t>>> SegmentBytes() = 0;
   virtual Result<IndexStats> Stats() = 0;
   // Calls fn for every entry in id order; stops early if fn returns false.
   virtual Status ForEach(const std::function<bool(const Entry&)>& fn) = 0;
