@@ -103,6 +103,9 @@ class CountingEnv final : public Env {
   uint64_t segment_syncs() const { return segment_syncs_.load(); }
 
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
+  Result<std::unique_ptr<TempFile>> NewTempFile(const std::string& d) override {
+    return base_->NewTempFile(d);
+  }
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {
     return base_->OpenRandomAccess(path);
   }

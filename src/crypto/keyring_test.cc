@@ -22,6 +22,9 @@ class NoSecretsEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& p) override {
     return base_->OpenAppendable(p);
   }
+  Result<std::unique_ptr<TempFile>> NewTempFile(const std::string& d) override {
+    return base_->NewTempFile(d);
+  }
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& p) override {
     if (p.ends_with(".sec")) return Status::PermissionDenied("open " + p);
     return base_->OpenRandomAccess(p);

@@ -45,6 +45,19 @@ class RandomAccessFile {
   virtual Result<uint64_t> Size() const = 0;
 };
 
+// An anonymous scratch file with no name in any directory (O_TMPFILE): it
+// vanishes when closed or when the process dies, even by kill -9, so a crash
+// never leaves it behind. Never synced: it holds only what can be rebuilt
+// (the milter spool). One thread at a time, unless the caller serialises.
+class TempFile {
+ public:
+  virtual ~TempFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Reads up to n bytes at offset into scratch; the count read.
+  virtual Result<size_t> Read(uint64_t offset, size_t n, char* scratch) const = 0;
+  virtual uint64_t Size() const = 0;
+};
+
 // An exclusive advisory lock (flock) on a file; released on destruction or
 // when the process dies, so a crashed writer never leaves a stale lock.
 class FileLock {
@@ -59,6 +72,9 @@ class Env {
   // Opens `path` for appending, creating it with mode 0600 if missing.
   virtual Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) = 0;
+  // A new anonymous file on the file system of directory `dir` (which must
+  // exist). NoSpace when that file system is full.
+  virtual Result<std::unique_ptr<TempFile>> NewTempFile(const std::string& dir) = 0;
 
   // Writes a whole small file via a temp name + fsync + rename + dir fsync.
   virtual Status WriteFileAtomic(const std::string& path, std::string_view contents) = 0;

@@ -81,6 +81,49 @@ class PosixWritableFile final : public WritableFile {
   uint64_t size_;
 };
 
+class PosixTempFile final : public TempFile {
+ public:
+  PosixTempFile(std::string dir, int fd) : what_("temp file in " + dir), fd_(fd) {}
+  ~PosixTempFile() override { ::close(fd_); }
+  PosixTempFile(const PosixTempFile&) = delete;
+  PosixTempFile& operator=(const PosixTempFile&) = delete;
+
+  Status Append(std::string_view data) override {
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(size_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", what_, errno);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+      size_ += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+  Result<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("read", what_, errno);
+      }
+      if (r == 0) break;
+      done += static_cast<size_t>(r);
+    }
+    return done;
+  }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  std::string what_;
+  int fd_;
+  uint64_t size_ = 0;
+};
+
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
   PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -136,6 +179,12 @@ class PosixEnvImpl final : public Env {
     }
     return std::unique_ptr<WritableFile>(
         new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
+  }
+
+  Result<std::unique_ptr<TempFile>> NewTempFile(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus("create a temp file in", dir, errno);
+    return std::unique_ptr<TempFile>(new PosixTempFile(dir, fd));
   }
 
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override {

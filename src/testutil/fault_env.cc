@@ -171,6 +171,10 @@ Result<std::unique_ptr<RandomAccessFile>> FaultEnv::OpenRandomAccess(const std::
   return base_->OpenRandomAccess(path);
 }
 
+Result<std::unique_ptr<TempFile>> FaultEnv::NewTempFile(const std::string& dir) {
+  return base_->NewTempFile(dir);
+}
+
 Status FaultEnv::WriteFileAtomic(const std::string& path, std::string_view contents) {
   const std::string tmp = path + ".tmp";
   if (base_->Exists(tmp)) MV_RETURN_IF_ERROR(Truncate(tmp, 0));

@@ -43,6 +43,8 @@ class FaultEnv final : public Env {
   // Env
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override;
+  // Not fault-injected: temp files never hold acknowledged data.
+  Result<std::unique_ptr<TempFile>> NewTempFile(const std::string& dir) override;
   Status WriteFileAtomic(const std::string& path, std::string_view contents) override;
   Result<std::string> ReadFile(const std::string& path) override;
   Status CreateDir(const std::string& path) override;

@@ -1,0 +1,26 @@
+// Options of the milter intake, filled from the [milter] table of the config
+// file. Durations in microseconds, sizes in bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace mailvault::intake {
+
+struct MilterOptions {
+  bool enabled = true;
+  // libmilter socket spec: "inet:10025@127.0.0.1", "inet6:10025@[::1]",
+  // "unix:/run/mailvault/milter.sock". The config also accepts
+  // "inet:127.0.0.1:10025" and rewrites it to libmilter's form.
+  std::string socket = "inet:10025@127.0.0.1";
+  std::string spool_dir;               // "": DATA/spool
+  int64_t timeout_micros = 300'000'000;  // libmilter I/O timeout per read/write
+  // Messages being decided at once are held to this many bytes of memory;
+  // more wait (spools are on disk, encrypted, until then).
+  uint64_t memory_budget = 256'000'000;
+  // Release header check (delivery's loop-safe release): max age of the
+  // signature.
+  int64_t release_max_age_micros = 3'600'000'000;
+};
+
+}  // namespace mailvault::intake
