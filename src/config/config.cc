@@ -4,10 +4,12 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/units.h"
 #include "env/env.h"
+#include "mailvault/copy.h"
 
 namespace mailvault::config {
 namespace {
@@ -42,6 +44,109 @@ Status GetString(std::string_view source, const toml::table& t, const char* tabl
                                    " must be a string");
   }
   *out = *v;
+  return Status::Ok();
+}
+
+std::string KeyName(std::string_view table, std::string_view key) {
+  return table.empty() ? std::string(key) : std::string(table) + "." + std::string(key);
+}
+
+// "t.toml:7: engines.clamd.timeout must be a string", for the node at `key`.
+Status Bad(std::string_view source, const toml::node& node, std::string_view table,
+           std::string_view key, std::string_view what) {
+  return Status::InvalidArgument(Where(source, node) + ": " + KeyName(table, key) + " " +
+                                 std::string(what));
+}
+
+Status GetBool(std::string_view source, const toml::table& t, std::string_view table,
+               const char* key, bool* out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  if (!n->is_boolean()) return Bad(source, *n, table, key, "must be true or false");
+  *out = n->as_boolean()->get();
+  return Status::Ok();
+}
+
+// An array of non-empty strings without control characters.
+Status GetStrings(std::string_view source, const toml::table& t, std::string_view table,
+                  const char* key, std::vector<std::string>* out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  const toml::array* a = n->as_array();
+  if (a == nullptr) return Bad(source, *n, table, key, "must be an array of strings");
+  std::vector<std::string> values;
+  for (const toml::node& e : *a) {
+    auto v = e.value<std::string>();
+    if (!e.is_string() || !v) return Bad(source, e, table, key, "must be an array of strings");
+    bool printable = !v->empty() && std::all_of(v->begin(), v->end(), [](char c) {
+      return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+    });
+    if (!printable) {
+      return Bad(source, e, table, key, "entries must be non-empty, without control characters");
+    }
+    values.push_back(*v);
+  }
+  *out = std::move(values);
+  return Status::Ok();
+}
+
+Status GetSizeKey(std::string_view source, const toml::table& t, std::string_view table,
+                  const char* key, bool zero_ok, uint64_t* out) {
+  std::string text;
+  MV_RETURN_IF_ERROR(GetString(source, t, std::string(table).c_str(), key, &text));
+  if (!t.contains(key)) return Status::Ok();
+  auto n = ParseSize(text);
+  if (!n.ok()) return n.status().Annotate(Where(source, *t.get(key)) + ": " + KeyName(table, key));
+  if (*n == 0 && !zero_ok) return Bad(source, *t.get(key), table, key, "must be > 0");
+  *out = *n;
+  return Status::Ok();
+}
+
+Status GetDurationKey(std::string_view source, const toml::table& t, std::string_view table,
+                      const char* key, int64_t* out) {
+  std::string text;
+  MV_RETURN_IF_ERROR(GetString(source, t, std::string(table).c_str(), key, &text));
+  if (!t.contains(key)) return Status::Ok();
+  auto d = ParseDurationMicros(text);
+  if (!d.ok()) return d.status().Annotate(Where(source, *t.get(key)) + ": " + KeyName(table, key));
+  if (*d <= 0) return Bad(source, *t.get(key), table, key, "must be > 0");
+  *out = *d;
+  return Status::Ok();
+}
+
+// The table at `key` of `t`, or nullptr if absent; an error if it is not one.
+Status GetTable(std::string_view source, const toml::table& t, std::string_view table,
+                const char* key, const toml::table** out) {
+  *out = nullptr;
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Status::Ok();
+  *out = n->as_table();
+  if (*out == nullptr) {
+    return Bad(source, *n, table, key, "must be a table ([" + KeyName(table, key) + "])");
+  }
+  return Status::Ok();
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return s;
+}
+
+// "unix:/path", "tcp:HOST:PORT" or "HOST:PORT" with a port above 0.
+Status CheckEndpoint(std::string_view text) {
+  if (text.starts_with("unix:")) {
+    if (text.size() > 5) return Status::Ok();
+    return Status::InvalidArgument("\"" + std::string(text) + "\": unix: needs a socket path");
+  }
+  std::string_view hostport = text.starts_with("tcp:") ? text.substr(4) : text;
+  std::string host;
+  int port = 0;
+  Status s = ParseListen(hostport, &host, &port);
+  if (!s.ok()) {
+    return Status::InvalidArgument("\"" + std::string(text) +
+                                   "\": use unix:/path or tcp:HOST:PORT");
+  }
+  if (port == 0) return Status::InvalidArgument("\"" + std::string(text) + "\": port 0");
   return Status::Ok();
 }
 
@@ -99,6 +204,236 @@ Status ParseLog(std::string_view source, const toml::table& t, DaemonOptions* o)
   return Status::Ok();
 }
 
+Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions* o) {
+  const char* kTable = "milter";
+  MV_RETURN_IF_ERROR(
+      CheckKeys(source, t, kTable,
+                {"enabled", "socket", "spool_dir", "timeout", "memory_budget", "release_max_age"}));
+  intake::MilterOptions& m = o->milter;
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &m.enabled));
+  std::string socket;
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "socket", &socket));
+  if (t.contains("socket")) {
+    auto spec = ParseMilterSocket(socket);
+    if (!spec.ok())
+      return spec.status().Annotate(Where(source, *t.get("socket")) + ": milter.socket");
+    m.socket = *spec;
+  }
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "spool_dir", &m.spool_dir));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "timeout", &m.timeout_micros));
+  MV_RETURN_IF_ERROR(GetSizeKey(source, t, kTable, "memory_budget", false, &m.memory_budget));
+  MV_RETURN_IF_ERROR(
+      GetDurationKey(source, t, kTable, "release_max_age", &m.release_max_age_micros));
+  return Status::Ok();
+}
+
+Status ParseClamd(std::string_view source, const toml::table& t, scan::ClamdOptions* c) {
+  const char* kTable = "engines.clamd";
+  MV_RETURN_IF_ERROR(CheckKeys(source, t, kTable, {"enabled", "address", "timeout", "max_stream"}));
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &c->enabled));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "address", &c->address));
+  if (t.contains("address")) {
+    Status s = CheckEndpoint(c->address);
+    if (!s.ok()) return s.Annotate(Where(source, *t.get("address")) + ": engines.clamd.address");
+  }
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "timeout", &c->timeout_micros));
+  MV_RETURN_IF_ERROR(GetSizeKey(source, t, kTable, "max_stream", false, &c->max_stream));
+  return Status::Ok();
+}
+
+Status ParseRspamd(std::string_view source, const toml::table& t, scan::RspamdOptions* r) {
+  const char* kTable = "engines.rspamd";
+  MV_RETURN_IF_ERROR(CheckKeys(
+      source, t, kTable, {"enabled", "url", "password", "timeout", "max_size", "malicious_hosts"}));
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &r->enabled));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "url", &r->url));
+  if (t.contains("url")) {
+    std::string_view url = r->url;
+    size_t scheme = url.starts_with("http://") ? 7 : url.starts_with("https://") ? 8 : 0;
+    if (scheme == 0 || url.size() == scheme || url.find_first_of(" \t") != std::string::npos) {
+      return Bad(source, *t.get("url"), kTable, "url",
+                 "\"" + r->url + "\": use http://HOST:PORT or https://...");
+    }
+  }
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "password", &r->password));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "timeout", &r->timeout_micros));
+  MV_RETURN_IF_ERROR(GetSizeKey(source, t, kTable, "max_size", false, &r->max_size));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "malicious_hosts", &r->malicious_hosts));
+  for (std::string& h : r->malicious_hosts) {
+    h = Lower(h);
+    bool ok = std::all_of(h.begin(), h.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+    });
+    if (!ok) {
+      return Bad(source, *t.get("malicious_hosts"), kTable, "malicious_hosts",
+                 "\"" + h + "\" is not a host name");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseContent(std::string_view source, const toml::table& t, scan::ContentOptions* c) {
+  const char* kTable = "engines.content";
+  MV_RETURN_IF_ERROR(CheckKeys(
+      source, t, kTable,
+      {"enabled", "banned_names", "banned_formats", "max_message_size", "max_archive_size"}));
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &c->enabled));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "banned_names", &c->banned_names));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "banned_formats", &c->banned_formats));
+  for (std::string& f : c->banned_formats) {
+    f = Lower(f);
+    size_t slash = f.find('/');
+    if (slash == 0 || slash == std::string::npos || slash + 1 == f.size() ||
+        f.find(' ') != std::string::npos) {
+      return Bad(source, *t.get("banned_formats"), kTable, "banned_formats",
+                 "\"" + f + "\" is not a MIME type (type/subtype)");
+    }
+  }
+  MV_RETURN_IF_ERROR(GetSizeKey(source, t, kTable, "max_message_size", true, &c->max_message_size));
+  MV_RETURN_IF_ERROR(GetSizeKey(source, t, kTable, "max_archive_size", true, &c->max_archive_size));
+  return Status::Ok();
+}
+
+Status ParseLists(std::string_view source, const toml::table& t, scan::ListOptions* l) {
+  const char* kTable = "engines.lists";
+  MV_RETURN_IF_ERROR(CheckKeys(source, t, kTable, {"blacklist", "whitelist"}));
+  for (const char* key : {"blacklist", "whitelist"}) {
+    std::vector<std::string>* list =
+        std::string_view(key) == "blacklist" ? &l->blacklist : &l->whitelist;
+    MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, key, list));
+    for (const std::string& e : *list) {
+      if (e.find_first_of(" \t<>") != std::string::npos || e == "@") {
+        return Bad(source, *t.get(key), kTable, key, "\"" + e + "\" is not an address or a domain");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseEngines(std::string_view source, const toml::table& t, DaemonOptions* o) {
+  MV_RETURN_IF_ERROR(CheckKeys(source, t, "engines", {"clamd", "rspamd", "content", "lists"}));
+  const toml::table* sub = nullptr;
+  MV_RETURN_IF_ERROR(GetTable(source, t, "engines", "clamd", &sub));
+  if (sub != nullptr) MV_RETURN_IF_ERROR(ParseClamd(source, *sub, &o->engines.clamd));
+  MV_RETURN_IF_ERROR(GetTable(source, t, "engines", "rspamd", &sub));
+  if (sub != nullptr) MV_RETURN_IF_ERROR(ParseRspamd(source, *sub, &o->engines.rspamd));
+  MV_RETURN_IF_ERROR(GetTable(source, t, "engines", "content", &sub));
+  if (sub != nullptr) MV_RETURN_IF_ERROR(ParseContent(source, *sub, &o->engines.content));
+  MV_RETURN_IF_ERROR(GetTable(source, t, "engines", "lists", &sub));
+  if (sub != nullptr) MV_RETURN_IF_ERROR(ParseLists(source, *sub, &o->engines.lists));
+  return Status::Ok();
+}
+
+// An action: "reject" (keeps a copy) or { action = "reject", copy = false }.
+Status ParseLabelAction(std::string_view source, const toml::node& n, std::string_view name,
+                        rules::LabelAction* out) {
+  std::string action;
+  rules::LabelAction la;
+  if (auto s = n.value<std::string>(); n.is_string() && s) {
+    action = *s;
+  } else if (const toml::table* t = n.as_table()) {
+    MV_RETURN_IF_ERROR(CheckKeys(source, *t, name, {"action", "copy"}));
+    const toml::node* a = t->get("action");
+    if (a == nullptr) {
+      return Status::InvalidArgument(Where(source, n) + ": " + std::string(name) +
+                                     " needs an action");
+    }
+    auto v = a->value<std::string>();
+    if (!a->is_string() || !v) return Bad(source, *a, name, "action", "must be a string");
+    action = *v;
+    if (const toml::node* c = t->get("copy")) {
+      if (!c->is_boolean()) return Bad(source, *c, name, "copy", "must be true or false");
+      la.keep_copy = c->as_boolean()->get();
+    }
+  } else {
+    return Status::InvalidArgument(Where(source, n) + ": " + std::string(name) +
+                                   " must be an action name or { action = \"...\", copy = ... }");
+  }
+  auto kind = rules::ParseAction(action);
+  if (!kind.ok()) return kind.status().Annotate(Where(source, n) + ": " + std::string(name));
+  la.action = *kind;
+  *out = la;
+  return Status::Ok();
+}
+
+// Builds the rule one field at a time and validates it after each with
+// RuleSet::Make, so an error points at the line of the field that caused it.
+Status ParseRule(std::string_view source, const toml::table& t, rules::Rule* rule) {
+  const char* kTable = "rule";
+  MV_RETURN_IF_ERROR(CheckKeys(source, t, kTable,
+                               {"id", "senders", "recipients", "engines", "header_name",
+                                "subject_tag", "reject_reply", "default", "actions"}));
+  auto check = [&](const char* key) -> Status {
+    auto made = rules::RuleSet::Make({*rule});
+    if (made.ok()) return Status::Ok();
+    const toml::node* n = t.get(key);
+    return made.status().Annotate(n != nullptr ? Where(source, *n) : Where(source, t));
+  };
+  rules::Rule r;
+  for (std::string_view e : kEngines) r.engines.emplace_back(e);
+  *rule = r;
+  if (!t.contains("id")) {
+    return Status::InvalidArgument(Where(source, t) + ": rule needs an id");
+  }
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "id", &rule->id));
+  MV_RETURN_IF_ERROR(check("id"));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "senders", &rule->senders));
+  MV_RETURN_IF_ERROR(check("senders"));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "recipients", &rule->recipients));
+  MV_RETURN_IF_ERROR(check("recipients"));
+  if (const toml::node* n = t.get("engines"); n != nullptr && n->as_array() != nullptr) {
+    rule->engines.clear();  // an empty array means: run no engine
+  }
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "engines", &rule->engines));
+  MV_RETURN_IF_ERROR(check("engines"));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "header_name", &rule->header_name));
+  MV_RETURN_IF_ERROR(check("header_name"));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "subject_tag", &rule->subject_tag));
+  MV_RETURN_IF_ERROR(check("subject_tag"));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "reject_reply", &rule->reject_reply));
+  MV_RETURN_IF_ERROR(check("reject_reply"));
+  if (const toml::node* n = t.get("default")) {
+    MV_RETURN_IF_ERROR(ParseLabelAction(source, *n, "rule.default", &rule->default_action));
+  }
+  const toml::table* actions = nullptr;
+  MV_RETURN_IF_ERROR(GetTable(source, t, kTable, "actions", &actions));
+  if (actions != nullptr) {
+    for (const auto& [key, node] : *actions) {
+      std::string k(key.str());
+      rules::LabelAction la;
+      MV_RETURN_IF_ERROR(ParseLabelAction(source, node, "rule.actions.\"" + k + "\"", &la));
+      rule->actions[k] = la;
+      auto made = rules::RuleSet::Make({*rule});
+      if (!made.ok()) return made.status().Annotate(Where(source, node));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseRules(std::string_view source, const toml::node& n, DaemonOptions* o) {
+  const toml::array* a = n.as_array();
+  if (a == nullptr) {
+    return Status::InvalidArgument(Where(source, n) +
+                                   ": rule must be an array of tables ([[rule]])");
+  }
+  std::vector<rules::Rule> parsed;
+  for (const toml::node& e : *a) {
+    const toml::table* t = e.as_table();
+    if (t == nullptr) {
+      return Status::InvalidArgument(Where(source, e) +
+                                     ": rule must be an array of tables ([[rule]])");
+    }
+    parsed.emplace_back();
+    MV_RETURN_IF_ERROR(ParseRule(source, *t, &parsed.back()));
+    auto made = rules::RuleSet::Make(parsed);  // duplicate ids, rules never reached
+    if (!made.ok()) return made.status().Annotate(Where(source, *t));
+  }
+  auto made = rules::RuleSet::Make(std::move(parsed));
+  if (!made.ok()) return made.status().Annotate(std::string(source));
+  o->rules = made->rules();  // normalized (reject_reply)
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ParseListen(std::string_view text, std::string* host, int* port) {
@@ -127,6 +462,50 @@ Status ParseListen(std::string_view text, std::string* host, int* port) {
   return Status::Ok();
 }
 
+Result<std::string> ParseMilterSocket(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument("\"" + std::string(text) + "\": " + std::string(why) +
+                                   " (use unix:/path, inet:HOST:PORT or inet6:[ADDR]:PORT)");
+  };
+  auto port_ok = [](std::string_view p) {
+    if (p.empty() || p.size() > 5) return false;
+    int n = 0;
+    for (char c : p) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + (c - '0');
+    }
+    return n > 0 && n <= 65535;
+  };
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return bad("no socket type");
+  std::string_view type = text.substr(0, colon), rest = text.substr(colon + 1);
+  if (type == "unix" || type == "local") {
+    if (rest.empty()) return bad("no socket path");
+    return std::string(text);
+  }
+  if (type != "inet" && type != "inet6") return bad("unknown socket type");
+  if (size_t at = rest.find('@'); at != std::string_view::npos || port_ok(rest)) {
+    // libmilter's own form: PORT[@HOST].
+    std::string_view port = rest.substr(0, at), host;
+    if (at != std::string_view::npos) host = rest.substr(at + 1);
+    if (!port_ok(port)) return bad("bad port");
+    if (at != std::string_view::npos && host.empty()) return bad("no host");
+    return std::string(text);
+  }
+  size_t last = rest.rfind(':');
+  if (last == std::string_view::npos) return bad("no port");
+  std::string_view host = rest.substr(0, last), port = rest.substr(last + 1);
+  if (!port_ok(port)) return bad("bad port");
+  if (type == "inet") {
+    if (host.empty() || host.find_first_of(":[]") != std::string_view::npos) {
+      return bad("bad IPv4 host (IPv6 needs inet6:[ADDR]:PORT)");
+    }
+  } else if (host.size() < 3 || host.front() != '[' || host.back() != ']') {
+    return bad("IPv6 address must be in brackets");
+  }
+  return std::string(type) + ":" + std::string(port) + "@" + std::string(host);
+}
+
 Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view source) {
   toml::table root;
   try {
@@ -137,9 +516,10 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
                                    std::to_string(b.column) + ": " + std::string(e.description()));
   }
   DaemonOptions o;
-  MV_RETURN_IF_ERROR(CheckKeys(source, root, "", {"store", "api", "log"}));
+  MV_RETURN_IF_ERROR(
+      CheckKeys(source, root, "", {"store", "api", "log", "milter", "engines", "rule"}));
   for (const auto& [key, node] : root) {
-    if (!node.is_table()) {
+    if (key.str() != "rule" && !node.is_table()) {
       return Status::InvalidArgument(Where(source, node) + ": " + std::string(key.str()) +
                                      " must be a table ([" + std::string(key.str()) + "])");
     }
@@ -147,6 +527,9 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
   if (auto* t = root["store"].as_table()) MV_RETURN_IF_ERROR(ParseStore(source, *t, &o));
   if (auto* t = root["api"].as_table()) MV_RETURN_IF_ERROR(ParseApi(source, *t, &o));
   if (auto* t = root["log"].as_table()) MV_RETURN_IF_ERROR(ParseLog(source, *t, &o));
+  if (auto* t = root["milter"].as_table()) MV_RETURN_IF_ERROR(ParseMilter(source, *t, &o));
+  if (auto* t = root["engines"].as_table()) MV_RETURN_IF_ERROR(ParseEngines(source, *t, &o));
+  if (const toml::node* n = root.get("rule")) MV_RETURN_IF_ERROR(ParseRules(source, *n, &o));
   return o;
 }
 

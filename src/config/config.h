@@ -8,8 +8,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "intake/options.h"
 #include "mailvault/status.h"
+#include "rules/rules.h"
+#include "scan/options.h"
 
 namespace mailvault::config {
 
@@ -25,10 +29,25 @@ struct DaemonOptions {
   int64_t request_timeout_micros = 60'000'000;  // read/write timeout per request
   // [log]
   std::string log_level = "info";  // trace, debug, info, warn, error
+  // [milter]; the socket in libmilter's form ("inet:10025@127.0.0.1").
+  intake::MilterOptions milter;
+  // [engines.clamd], [engines.rspamd], [engines.content], [engines.lists]
+  scan::EngineOptions engines;
+  // [[rule]] tables in file order, validated by rules::RuleSet::Make (and
+  // normalized by it). A file without [[rule]] gets the built-in default rule
+  // (the one conf/mailvault.toml spells out); `rule = []` means no rules:
+  // every message passes unscanned.
+  std::vector<rules::Rule> rules = {rules::DefaultRule()};
 };
 
 // "127.0.0.1:8025", "[::1]:0", "localhost:8025" -> host and port.
 Status ParseListen(std::string_view text, std::string* host, int* port);
+
+// A milter socket in any accepted form -> libmilter's form: "unix:/path" and
+// "local:/path" as they are; "inet:PORT@HOST", "inet6:PORT@HOST" and
+// "inet:PORT" as they are; "inet:HOST:PORT" -> "inet:PORT@HOST";
+// "inet6:[ADDR]:PORT" -> "inet6:PORT@[ADDR]". Ports 1-65535.
+Result<std::string> ParseMilterSocket(std::string_view text);
 
 // Parses TOML text; `source` names it in error messages.
 Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view source);

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+
+#include "mailvault/copy.h"
+
 namespace mailvault::config {
 namespace {
 
@@ -45,6 +50,166 @@ TEST(ConfigTest, ShippedDefaultsParse) {
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->listen_host, "127.0.0.1");
   EXPECT_EQ(o->listen_port, 8025);
+  // The shipped file states the built-in defaults ...
+  const DaemonOptions defaults;
+  EXPECT_EQ(o->milter.socket, defaults.milter.socket);
+  EXPECT_EQ(o->milter.enabled, defaults.milter.enabled);
+  EXPECT_EQ(o->milter.timeout_micros, defaults.milter.timeout_micros);
+  EXPECT_EQ(o->milter.memory_budget, defaults.milter.memory_budget);
+  EXPECT_EQ(o->milter.release_max_age_micros, defaults.milter.release_max_age_micros);
+  EXPECT_EQ(o->engines.clamd.address, defaults.engines.clamd.address);
+  EXPECT_EQ(o->engines.clamd.timeout_micros, defaults.engines.clamd.timeout_micros);
+  EXPECT_EQ(o->engines.clamd.max_stream, defaults.engines.clamd.max_stream);
+  EXPECT_EQ(o->engines.rspamd.url, defaults.engines.rspamd.url);
+  EXPECT_EQ(o->engines.rspamd.timeout_micros, defaults.engines.rspamd.timeout_micros);
+  EXPECT_EQ(o->engines.rspamd.max_size, defaults.engines.rspamd.max_size);
+  EXPECT_EQ(o->engines.content.max_message_size, defaults.engines.content.max_message_size);
+  EXPECT_EQ(o->engines.content.max_archive_size, defaults.engines.content.max_archive_size);
+  // ... and its one rule is the built-in default rule, spelled out.
+  ASSERT_EQ(o->rules.size(), 1u);
+  EXPECT_TRUE(o->rules[0] == rules::DefaultRule());
+  EXPECT_TRUE(defaults.rules.size() == 1 && defaults.rules[0] == rules::DefaultRule());
+  // Except the banned lists, which the built-in defaults leave empty.
+  EXPECT_NE(std::find(o->engines.content.banned_names.begin(),
+                      o->engines.content.banned_names.end(), "*.exe"),
+            o->engines.content.banned_names.end());
+  EXPECT_NE(std::find(o->engines.content.banned_formats.begin(),
+                      o->engines.content.banned_formats.end(), "application/x-dosexec"),
+            o->engines.content.banned_formats.end());
+}
+
+TEST(ConfigTest, MilterEnginesAndRules) {
+  auto o = ParseConfig(R"toml(
+[milter]
+enabled = false
+socket = "inet6:[::1]:10026"
+spool_dir = "/var/spool/mv"
+timeout = "2m"
+memory_budget = "1GiB"
+release_max_age = "30m"
+
+[engines.clamd]
+enabled = false
+address = "tcp:127.0.0.1:3310"
+timeout = "10s"
+max_stream = "100MB"
+
+[engines.rspamd]
+url = "https://rspamd.example.net:11333"
+password = "secret"
+timeout = "5s"
+max_size = "10MiB"
+malicious_hosts = ["Evil.Example", "bad.test"]
+
+[engines.content]
+banned_names = ["*.exe", "*.JS"]
+banned_formats = ["Application/X-Dosexec"]
+max_message_size = "40MB"
+max_archive_size = "0"
+
+[engines.lists]
+blacklist = ["spammer@example.org", "spam.example"]
+whitelist = ["@partner.example"]
+
+[[rule]]
+id = "finance"
+recipients = ["@finance.example.com"]
+engines = ["anti-virus", "content-filtering"]
+header_name = "X-Finance-Scan"
+subject_tag = "[{engine}:{label}]"
+reject_reply = "Not accepted ({label})"
+default = "add-header"
+[rule.actions]
+"anti-virus:*" = { action = "reject", copy = false }
+"banned-file-name" = "delete-attachment"
+
+[[rule]]
+id = "bypass"
+senders = ["<>", "monitor@example.com"]
+recipients = ["*"]
+engines = []
+
+[[rule]]
+id = "rest"
+)toml",
+                       "t.toml");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_FALSE(o->milter.enabled);
+  EXPECT_EQ(o->milter.socket, "inet6:10026@[::1]");
+  EXPECT_EQ(o->milter.spool_dir, "/var/spool/mv");
+  EXPECT_EQ(o->milter.timeout_micros, 120'000'000);
+  EXPECT_EQ(o->milter.memory_budget, uint64_t{1} << 30);
+  EXPECT_EQ(o->milter.release_max_age_micros, 1'800'000'000);
+
+  const scan::EngineOptions& e = o->engines;
+  EXPECT_FALSE(e.clamd.enabled);
+  EXPECT_EQ(e.clamd.address, "tcp:127.0.0.1:3310");
+  EXPECT_EQ(e.clamd.timeout_micros, 10'000'000);
+  EXPECT_EQ(e.clamd.max_stream, 100'000'000u);
+  EXPECT_TRUE(e.rspamd.enabled);
+  EXPECT_EQ(e.rspamd.url, "https://rspamd.example.net:11333");
+  EXPECT_EQ(e.rspamd.password, "secret");
+  EXPECT_EQ(e.rspamd.timeout_micros, 5'000'000);
+  EXPECT_EQ(e.rspamd.max_size, 10u << 20);
+  EXPECT_EQ(e.rspamd.malicious_hosts, (std::vector<std::string>{"evil.example", "bad.test"}));
+  EXPECT_EQ(e.content.banned_names, (std::vector<std::string>{"*.exe", "*.JS"}));
+  EXPECT_EQ(e.content.banned_formats, std::vector<std::string>{"application/x-dosexec"});
+  EXPECT_EQ(e.content.max_message_size, 40'000'000u);
+  EXPECT_EQ(e.content.max_archive_size, 0u);
+  EXPECT_EQ(e.lists.blacklist, (std::vector<std::string>{"spammer@example.org", "spam.example"}));
+  EXPECT_EQ(e.lists.whitelist, std::vector<std::string>{"@partner.example"});
+
+  using A = rules::ActionKind;
+  ASSERT_EQ(o->rules.size(), 3u);
+  rules::Rule finance;
+  finance.id = "finance";
+  finance.recipients = {"@finance.example.com"};
+  finance.engines = {"anti-virus", "content-filtering"};
+  finance.header_name = "X-Finance-Scan";
+  finance.subject_tag = "[{engine}:{label}]";
+  finance.reject_reply = "5.7.1 Not accepted ({label})";
+  finance.default_action = {A::kAddHeader, true};
+  finance.actions = {{"anti-virus:*", {A::kReject, false}},
+                     {"banned-file-name", {A::kDeleteAttachment, true}}};
+  EXPECT_TRUE(o->rules[0] == finance);
+  EXPECT_EQ(o->rules[1].senders, (std::vector<std::string>{"<>", "monitor@example.com"}));
+  EXPECT_TRUE(o->rules[1].engines.empty());
+  // Left out: all senders and recipients, all engines, the defaults.
+  EXPECT_EQ(o->rules[2].id, "rest");
+  EXPECT_TRUE(o->rules[2].senders.empty());
+  EXPECT_EQ(o->rules[2].engines.size(), std::size(kEngines));
+  EXPECT_TRUE(o->rules[2].actions.empty());
+  EXPECT_EQ(o->rules[2].default_action, rules::LabelAction{});
+  EXPECT_TRUE(rules::RuleSet::Make(o->rules).ok());
+}
+
+TEST(ConfigTest, NoRulesMeansNone) {
+  auto o = ParseConfig("rule = []\n", "t.toml");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(o->rules.empty());
+}
+
+TEST(ParseMilterSocketTest, Forms) {
+  const std::pair<const char*, const char*> good[] = {
+      {"inet:127.0.0.1:10025", "inet:10025@127.0.0.1"},
+      {"inet:localhost:10025", "inet:10025@localhost"},
+      {"inet:10025@127.0.0.1", "inet:10025@127.0.0.1"},
+      {"inet:10025", "inet:10025"},
+      {"inet6:[::1]:10025", "inet6:10025@[::1]"},
+      {"inet6:10025@[::1]", "inet6:10025@[::1]"},
+      {"unix:/run/mailvault/milter.sock", "unix:/run/mailvault/milter.sock"},
+      {"local:/run/m.sock", "local:/run/m.sock"},
+  };
+  for (const auto& [in, want] : good) {
+    auto got = ParseMilterSocket(in);
+    ASSERT_TRUE(got.ok()) << in << ": " << got.status().ToString();
+    EXPECT_EQ(*got, want);
+  }
+  for (const char* bad : {"", "127.0.0.1:10025", "tcp:127.0.0.1:10025", "unix:", "inet:host",
+                          "inet:host:0", "inet:host:99999", "inet:[::1]:10025", "inet6:::1:10025",
+                          "inet:x@host", "inet:10025@", "inet::10025"}) {
+    EXPECT_FALSE(ParseMilterSocket(bad).ok()) << bad;
+  }
 }
 
 void ExpectError(const char* text, const char* needle) {
@@ -68,6 +233,97 @@ TEST(ConfigTest, BadValuesNameTheKey) {
   ExpectError("[log]\nlevel = \"loud\"\n", "log.level");
   ExpectError("store = 3\n", "must be a table");
   ExpectError("[api\n", "t.toml:1");
+}
+
+// Every new key: a bad value is an error naming the key and its line.
+TEST(ConfigTest, BadEngineAndMilterValuesNameKeyAndLine) {
+  ExpectError("[milter]\nenabled = \"yes\"\n", "t.toml:2: milter.enabled must be true or false");
+  ExpectError("[milter]\nsocket = \"10025\"\n", "t.toml:2: milter.socket");
+  ExpectError("[milter]\nsocket = \"inet:h:0\"\n", "bad port");
+  ExpectError("[milter]\nspool_dir = 1\n", "t.toml:2: milter.spool_dir must be a string");
+  ExpectError("[milter]\ntimeout = \"soon\"\n", "t.toml:2: milter.timeout");
+  ExpectError("[milter]\ntimeout = \"0s\"\n", "t.toml:2: milter.timeout must be > 0");
+  ExpectError("[milter]\nmemory_budget = \"lots\"\n", "t.toml:2: milter.memory_budget");
+  ExpectError("[milter]\nmemory_budget = \"0\"\n", "milter.memory_budget must be > 0");
+  ExpectError("[milter]\nrelease_max_age = 3600\n", "t.toml:2: milter.release_max_age");
+  ExpectError("[milter]\nsokcet = \"x\"\n", "t.toml:2: unknown key milter.sokcet");
+  ExpectError("engines = 1\n", "must be a table");
+  ExpectError("[engines]\nclamd = 1\n", "t.toml:2: engines.clamd must be a table");
+  ExpectError("[engines.clamav]\n", "unknown key engines.clamav");
+  ExpectError("[engines.clamd]\nenabled = 1\n", "t.toml:2: engines.clamd.enabled");
+  ExpectError("[engines.clamd]\naddress = \"/run/clamd.ctl\"\n", "t.toml:2: engines.clamd.address");
+  ExpectError("[engines.clamd]\naddress = \"unix:\"\n", "engines.clamd.address");
+  ExpectError("[engines.clamd]\ntimeout = \"-1s\"\n", "t.toml:2: engines.clamd.timeout");
+  ExpectError("[engines.clamd]\nmax_stream = \"0\"\n", "t.toml:2: engines.clamd.max_stream");
+  ExpectError("[engines.clamd]\nport = 3310\n", "t.toml:2: unknown key engines.clamd.port");
+  ExpectError("[engines.rspamd]\nenabled = \"no\"\n", "t.toml:2: engines.rspamd.enabled");
+  ExpectError("[engines.rspamd]\nurl = \"127.0.0.1:11333\"\n", "t.toml:2: engines.rspamd.url");
+  ExpectError("[engines.rspamd]\npassword = 1\n", "t.toml:2: engines.rspamd.password");
+  ExpectError("[engines.rspamd]\ntimeout = \"x\"\n", "t.toml:2: engines.rspamd.timeout");
+  ExpectError("[engines.rspamd]\nmax_size = \"1XB\"\n", "t.toml:2: engines.rspamd.max_size");
+  ExpectError("[engines.rspamd]\nmalicious_hosts = \"evil.test\"\n",
+              "t.toml:2: engines.rspamd.malicious_hosts must be an array");
+  ExpectError("[engines.rspamd]\nmalicious_hosts = [\"http://evil.test/\"]\n",
+              "engines.rspamd.malicious_hosts \"http://evil.test/\" is not a host name");
+  ExpectError("[engines.rspamd]\nmalicious_hosts = [\"ok.test\",\n  3]\n",
+              "t.toml:3: engines.rspamd.malicious_hosts");
+  ExpectError("[engines.content]\nenabled = 0\n", "t.toml:2: engines.content.enabled");
+  ExpectError("[engines.content]\nbanned_names = [\"\"]\n",
+              "t.toml:2: engines.content.banned_names entries must be non-empty");
+  ExpectError("[engines.content]\nbanned_formats = [\"exe\"]\n",
+              "t.toml:2: engines.content.banned_formats \"exe\" is not a MIME type");
+  ExpectError("[engines.content]\nmax_message_size = \"big\"\n",
+              "t.toml:2: engines.content.max_message_size");
+  ExpectError("[engines.content]\nmax_archive_size = 5\n",
+              "t.toml:2: engines.content.max_archive_size");
+  ExpectError("[engines.lists]\nblacklist = [\"a b@c\"]\n", "t.toml:2: engines.lists.blacklist");
+  ExpectError("[engines.lists]\nwhitelist = [1]\n", "t.toml:2: engines.lists.whitelist");
+  ExpectError("[engines.lists]\ngreylist = []\n", "unknown key engines.lists.greylist");
+}
+
+TEST(ConfigTest, BadRulesNameKeyAndLine) {
+  ExpectError("[rule]\nid = \"x\"\n", "rule must be an array of tables");
+  ExpectError("rule = [1]\n", "rule must be an array of tables");
+  ExpectError("[[rule]]\nsenders = [\"*\"]\n", "t.toml:1: rule needs an id");
+  ExpectError("[[rule]]\nid = \"a b\"\n", "t.toml:2: rule #1: id \"a b\"");
+  ExpectError("[[rule]]\nid = 7\n", "t.toml:2: rule.id must be a string");
+  ExpectError("[[rule]]\nid = \"r\"\nsenders = [\"a b\"]\n", "t.toml:3: rule \"r\": senders");
+  ExpectError("[[rule]]\nid = \"r\"\nsenders = \"*\"\n", "t.toml:3: rule.senders must be an array");
+  ExpectError("[[rule]]\nid = \"r\"\nrecipients = [\"<>\"]\n", "t.toml:3: rule \"r\": recipients");
+  ExpectError("[[rule]]\nid = \"r\"\nengines = [\"antivirus\"]\n",
+              "t.toml:3: rule \"r\": engines: unknown engine");
+  ExpectError("[[rule]]\nid = \"r\"\nheader_name = \"X A\"\n", "t.toml:3: rule \"r\": header_name");
+  ExpectError("[[rule]]\nid = \"r\"\nsubject_tag = \"{x}\"\n", "t.toml:3: rule \"r\": subject_tag");
+  ExpectError("[[rule]]\nid = \"r\"\nreject_reply = \"4.2.0 later\"\n",
+              "t.toml:3: rule \"r\": reject_reply");
+  ExpectError("[[rule]]\nid = \"r\"\ndefault = \"drop\"\n",
+              "t.toml:3: rule.default: unknown action \"drop\"");
+  ExpectError("[[rule]]\nid = \"r\"\ndefault = { copy = true }\n",
+              "t.toml:3: rule.default needs an action");
+  ExpectError("[[rule]]\nid = \"r\"\ndefault = { action = \"skip\", keep = true }\n",
+              "unknown key rule.default.keep");
+  ExpectError("[[rule]]\nid = \"r\"\ndefault = { action = \"skip\", copy = \"no\" }\n",
+              "t.toml:3: rule.default.copy must be true or false");
+  ExpectError("[[rule]]\nid = \"r\"\ndefault = 1\n", "t.toml:3: rule.default must be an action");
+  ExpectError("[[rule]]\nid = \"r\"\nactions = 1\n", "t.toml:3: rule.actions must be a table");
+  ExpectError(
+      "[[rule]]\nid = \"r\"\n[rule.actions]\nspam = \"skip\"\n\"anti-virus:infectd\" = "
+      "\"reject\"\n",
+      "t.toml:5: rule \"r\": action \"anti-virus:infectd\": unknown label");
+  ExpectError(
+      "[[rule]]\nid = \"r\"\n[rule.actions]\nblacklisted = \"reject\"\n",
+      "t.toml:4: rule \"r\": action \"blacklisted\": label \"blacklisted\" belongs to several");
+  ExpectError("[[rule]]\nid = \"r\"\n[rule.actions]\nspam = \"tag\"\n",
+              "t.toml:4: rule.actions.\"spam\": unknown action \"tag\"");
+  ExpectError(
+      "[[rule]]\nid = \"r\"\nengines = [\"anti-virus\"]\n[rule.actions]\nspam = \"reject\"\n",
+      "t.toml:5: rule \"r\": action \"spam\": \"spam\" is a label of anti-spam, which the rule "
+      "does not run");
+  ExpectError("[[rule]]\nid = \"r\"\nrecipients = [\"a.example\"]\n\n[[rule]]\nid = \"r\"\n",
+              "t.toml:5: rule \"r\": id used by an earlier rule");
+  ExpectError("[[rule]]\nid = \"all\"\n\n[[rule]]\nid = \"late\"\n",
+              "t.toml:4: rule \"late\" is never used");
+  ExpectError("[[rule]]\nid = \"r\"\nsender = [\"*\"]\n", "t.toml:3: unknown key rule.sender");
 }
 
 TEST(ParseListenTest, Forms) {
