@@ -12,13 +12,18 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14
   notmuch curl python3 sqlite3 util-linux
+  # Integration tests: private Postfix/clamd/rspamd instances started by
+  # tests/integration/lib/services.sh (never the system services).
+  postfix clamav clamav-daemon clamav-testfiles rspamd swaks python3-aiosmtpd
 )
 
+# One dpkg-query for all (fast when everything is there); it exits non-zero
+# when some package is unknown to dpkg, which just means "missing".
+installed=" $(dpkg-query -W -f='${Package}:${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null \
+  | awk -F: '$NF ~ /^ii/ { printf "%s ", $1 }' || true)"
 missing=()
 for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
+  case "$installed" in *" $p "*) ;; *) missing+=("$p") ;; esac
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
@@ -29,5 +34,23 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+
+# Postfix: install without asking and without writing /etc/postfix/main.cf.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+
+# Keep package scripts from starting system-wide daemons (postfix, clamd,
+# freshclam, rspamd): the tests run their own private instances. A
+# policy-rc.d that exits 101 forbids invoke-rc.d/deb-systemd-invoke starts;
+# one already present is left alone, ours is removed again afterwards.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# added by mailvault scripts/deps.sh during apt-get\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+fi
+drop_policy() { if [ "$own_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
+trap drop_policy EXIT
+
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

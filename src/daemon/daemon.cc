@@ -1,18 +1,54 @@
 // Daemon start-up and shutdown (see daemon.h).
 #include "daemon/daemon.h"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include "crypto/keyring.h"
+#include "crypto/release.h"
 #include "daemon/api.h"
 #include "daemon/token.h"
 #include "env/env.h"
+#include "intake/milter.h"
+#include "intake/processor.h"
 #include "mailvault/store.h"
+#include "scan/address_lists.h"
+#include "scan/clamd.h"
+#include "scan/content_filter.h"
+#include "scan/rspamd.h"
 #include "store/reopening_store.h"
 
 namespace mailvault::daemon {
 namespace {
 
 constexpr int64_t kReopenRetryMicros = 5'000'000;
+
+void LogEvent(std::string_view kind, std::string_view message) {
+  spdlog::warn("event {}: {}", kind, message);
+}
+
+// The engines the config enables, in the order their verdicts are listed.
+Result<std::vector<std::unique_ptr<scan::Engine>>> MakeEngines(const scan::EngineOptions& o) {
+  std::vector<std::unique_ptr<scan::Engine>> engines;
+  // The address lists answer at once; the network engines run beside each
+  // other (Processor::RunEngines runs the first one inline).
+  MV_ASSIGN_OR_RETURN(auto lists, scan::AddressListEngine::Make(o.lists));
+  engines.push_back(std::move(lists));
+  if (o.content.enabled) {
+    MV_ASSIGN_OR_RETURN(auto content, scan::ContentFilterEngine::Make(o.content));
+    engines.push_back(std::move(content));
+  }
+  if (o.clamd.enabled) {
+    MV_ASSIGN_OR_RETURN(auto clamd, scan::ClamdEngine::Make(o.clamd));
+    engines.push_back(std::move(clamd));
+  }
+  if (o.rspamd.enabled) {
+    MV_ASSIGN_OR_RETURN(auto rspamd, scan::RspamdEngine::Make(o.rspamd));
+    engines.push_back(std::move(rspamd));
+  }
+  return engines;
+}
 
 }  // namespace
 
@@ -62,9 +98,41 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   Status s = env->WriteFileAtomic(port_file, std::to_string(server->port()) + "\n");
   if (!s.ok()) spdlog::warn("cannot write {}: {}", port_file, s.ToString());
 
+  // The milter: engines, rules, and the release key (derived from the
+  // store's index key, which a writer always holds).
+  std::unique_ptr<intake::MemoryBudget> budget;
+  std::unique_ptr<intake::Processor> processor;
+  std::unique_ptr<intake::Milter> milter;
+  if (options.milter.enabled) {
+    MV_ASSIGN_OR_RETURN(auto engines, MakeEngines(options.engines));
+    MV_ASSIGN_OR_RETURN(auto rules, rules::RuleSet::Make(options.rules));
+    const std::string keys_dir = store_options.keys_dir.empty() ? JoinPath(options.data_dir, "keys")
+                                                                : store_options.keys_dir;
+    MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(*env, keys_dir, false));
+    auto signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
+    keys.reset();
+    budget = std::make_unique<intake::MemoryBudget>(options.milter.memory_budget);
+    intake::ProcessorOptions popts;
+    popts.release_max_age_micros = options.milter.release_max_age_micros;
+    processor = std::make_unique<intake::Processor>(**store, std::move(engines), std::move(rules),
+                                                    std::move(signer), *budget, popts, LogEvent);
+    intake::MilterOptions mopts = options.milter;
+    if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
+    auto started = intake::Milter::Start(mopts, *env, *processor, [] {
+      // libmilter took the stop signal meant for the daemon: pass it on.
+      ::kill(::getpid(), SIGTERM);
+    });
+    if (!started.ok()) return started.status();
+    milter = std::move(*started);
+    spdlog::info("milter listening on {} ({} rules)", mopts.socket, options.rules.size());
+  }
+
   wait_for_stop();
 
   spdlog::info("stopping");
+  if (milter) milter->Stop();
+  milter.reset();
+  processor.reset();
   server->Stop();
   server.reset();
   env->Remove(port_file).IgnoreError();

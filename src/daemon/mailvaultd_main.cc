@@ -3,6 +3,7 @@
 // sees them (sigwait) and runs the daemon until one arrives.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -40,6 +41,14 @@ int main(int argc, char** argv) {
   }
   if (!data_dir.empty()) options->data_dir = data_dir;
   spdlog::set_level(spdlog::level::from_str(options->log_level));
+
+  // Every milter connection costs a descriptor: allow as many as the hard
+  // limit lets us.
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   // Block the stop signals before any thread starts, so all inherit the mask.
   sigset_t stop_signals;

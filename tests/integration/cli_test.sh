@@ -278,6 +278,8 @@ dir = "$DD"
 [api]
 listen = "127.0.0.1:0"
 max_message_size = "1MB"
+[milter]
+socket = "unix:$T/milter.sock"
 EOF
 "$mvd" --config "$T/mailvaultd.toml" >"$T/daemon.log" 2>&1 &
 daemon_pid=$!

@@ -29,6 +29,8 @@ dir = "$D"
 [api]
 listen = "127.0.0.1:0"
 token = "crash-test-token-0123456789"
+[milter]
+socket = "unix:$T/milter.sock"
 EOF
 
 start_daemon() {

@@ -1,0 +1,289 @@
+#include "intake/processor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <set>
+
+#include "mime/parts.h"
+
+namespace mailvault::intake {
+namespace {
+
+using rules::ActionKind;
+using rules::Decision;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Passes(const Decision& g) {
+  return g.rule == nullptr || g.strongest < ActionKind::kDeleteMessage;
+}
+
+// A human line of why a copy was kept, with the scan details people ask
+// for (signature, anti-virus database date, spam score).
+std::string Reason(const Decision& g, const std::vector<scan::Verdict>& verdicts) {
+  std::string out = g.reason;
+  for (const scan::Verdict& v : verdicts) {
+    auto db = v.details.find("database");
+    if (db != v.details.end() && !v.clean()) {
+      if (!out.empty()) out += "; ";
+      out += v.engine + " database " + db->second;
+    }
+  }
+  return out;
+}
+
+// Splits "550 5.7.1 text" style replies into the parts smfi_setreply wants.
+void SetReply(std::string_view reply, std::string_view rcode, Outcome* o) {
+  o->rcode = std::string(rcode);
+  std::string_view text = reply;
+  size_t sp = text.find(' ');
+  std::string_view first = text.substr(0, sp);
+  if (first.size() >= 5 && first[1] == '.' && (first[0] == '4' || first[0] == '5')) {
+    o->xcode = std::string(first);
+    o->xcode[0] = rcode[0];  // the enhanced class follows the reply class
+    text = sp == std::string_view::npos ? std::string_view() : text.substr(sp + 1);
+  } else {
+    o->xcode = rcode[0] == '4' ? "4.7.1" : "5.7.1";
+  }
+  o->text = std::string(text);
+}
+
+// Anti-virus scans the message as a whole, so its finding names no part. If
+// the message has attachments, the finding is taken to be in them: a
+// delete-attachment action then removes every attachment. Without
+// attachments the parts stay empty and the rules make that delete-message
+// (nothing of a harmful body may pass).
+void AttributeToAttachments(const ByteSource& raw, std::vector<scan::Verdict>* verdicts) {
+  bool needed = std::any_of(verdicts->begin(), verdicts->end(), [](const scan::Verdict& v) {
+    return v.engine == "anti-virus" && !v.clean() && v.error.empty() && v.parts.empty();
+  });
+  if (!needed) return;
+  std::vector<int> attachments;
+  mime::WalkParts(raw, [&](const mime::Part& p, const mime::PartBody&) {
+    if (p.attachment && p.index > 0) attachments.push_back(p.index);
+    return Status::Ok();
+  }).IgnoreError();  // a message that does not parse has no attachments to name
+  for (scan::Verdict& v : *verdicts) {
+    if (v.engine == "anti-virus" && !v.clean() && v.error.empty() && v.parts.empty())
+      v.parts = attachments;
+  }
+}
+
+}  // namespace
+
+void MemoryBudget::Acquire(uint64_t bytes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return used_ == 0 || used_ + bytes <= total_; });
+  used_ += bytes;
+}
+
+void MemoryBudget::Release(uint64_t bytes) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    used_ -= bytes;
+  }
+  cv_.notify_all();
+}
+
+Processor::Processor(Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
+                     rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
+                     MemoryBudget& budget, ProcessorOptions options, EventSink on_event)
+    : store_(store),
+      engines_(std::move(engines)),
+      rules_(std::move(rules)),
+      signer_(std::move(signer)),
+      budget_(budget),
+      options_(std::move(options)),
+      on_event_(std::move(on_event)) {}
+
+std::vector<scan::Verdict> Processor::RunEngines(const std::vector<std::string>& scan_types,
+                                                 const scan::Message& message) {
+  std::vector<scan::Engine*> run;
+  for (const auto& e : engines_) {
+    for (const std::string& c : e->covers()) {
+      if (std::find(scan_types.begin(), scan_types.end(), c) != scan_types.end()) {
+        run.push_back(e.get());
+        break;
+      }
+    }
+  }
+  std::vector<scan::Verdict> out;
+  if (run.empty()) return out;
+  // Network engines wait on their peers; run them side by side.
+  std::vector<std::future<std::vector<scan::Verdict>>> pending;
+  for (size_t i = 1; i < run.size(); ++i) {
+    pending.push_back(
+        std::async(std::launch::async, [e = run[i], &message] { return e->Scan(message); }));
+  }
+  out = run[0]->Scan(message);
+  for (auto& f : pending) {
+    std::vector<scan::Verdict> v = f.get();
+    out.insert(out.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
+  }
+  for (const scan::Verdict& v : out) {
+    if (!v.error.empty() && on_event_) {
+      on_event_("engine-error", v.engine + ": " + v.label + ": " + v.error + " (queue id " +
+                                    message.envelope.queue_id + ")");
+    }
+  }
+  return out;
+}
+
+Outcome Processor::Unavailable(const Status& why, const std::string& queue_id, Outcome pass) {
+  UnavailableAction action = store_.settings().unavailable_action;
+  if (on_event_) {
+    on_event_("backup-unavailable",
+              "the Backup cannot keep a copy of " + queue_id + ": " + why.ToString());
+  }
+  Outcome o;
+  switch (action) {
+    case UnavailableAction::kProcess:
+      pass.summary = "backup unavailable, processed anyway: " + pass.summary;
+      pass.copies.clear();
+      return pass;
+    case UnavailableAction::kTempfail:
+      o.kind = Outcome::Kind::kTempfail;
+      SetReply("4.3.0 Message quarantine temporarily unavailable, try again later", "451", &o);
+      break;
+    case UnavailableAction::kReject:
+      o.kind = Outcome::Kind::kReject;
+      SetReply("5.3.0 Message quarantine unavailable", "550", &o);
+      break;
+  }
+  o.summary = "backup unavailable: " +
+              std::string(o.kind == Outcome::Kind::kTempfail ? "tempfail" : "reject");
+  return o;
+}
+
+Outcome Processor::Process(const Received& m) {
+  Outcome out;
+  const ByteSource& raw = *m.raw;
+  const int64_t now = NowMicros();
+
+  if (m.release_header && signer_) {
+    uint64_t id = 0;
+    Status s = signer_->Verify(*m.release_header, m.body_digest, now / 1'000'000,
+                               options_.release_max_age_micros / 1'000'000, &id);
+    if (s.ok()) {
+      out.summary = "released copy " + std::to_string(id) + ": accepted unscanned";
+      return out;
+    }
+    if (on_event_) on_event_("release-header-invalid", s.message());
+  }
+
+  std::vector<Decision> groups = rules_.Partition(m.envelope.mail_from, m.envelope.rcpt);
+  std::vector<std::string> types = rules::RuleSet::EnginesFor(groups);
+  scan::Message message{raw, m.envelope};
+  std::vector<scan::Verdict> verdicts = RunEngines(types, message);
+  AttributeToAttachments(raw, &verdicts);
+  for (Decision& g : groups) {
+    if (g.rule != nullptr) rules::Decide(verdicts, &g);
+  }
+
+  // Copies first: nothing is acted on before its copy is durable.
+  bool any_copy = std::any_of(groups.begin(), groups.end(),
+                              [](const Decision& g) { return g.rule && g.keep_copy; });
+  Status copy_status;
+  if (any_copy) {
+    const uint64_t size = raw.size();
+    budget_.Acquire(size);
+    Result<std::string> bytes = ReadAllBytes(raw);
+    if (!bytes.ok()) {
+      copy_status = bytes.status().Annotate("read spool");
+    } else {
+      for (const Decision& g : groups) {
+        if (g.rule == nullptr || !g.keep_copy) continue;
+        PutRequest req;
+        req.raw = *bytes;
+        req.mail_from = m.envelope.mail_from;
+        req.rcpt = g.rcpt;
+        req.rule_id = g.rule->id;
+        for (const auto& a : g.applied) {
+          if (!a.label.empty()) req.statuses[a.engine] = a.label;
+        }
+        req.reason = Reason(g, verdicts);
+        req.queue_id = m.envelope.queue_id;
+        req.received_at = m.received_at;
+        Result<CopyId> id = store_.Put(req);
+        if (!id.ok()) {
+          copy_status = id.status();
+          break;
+        }
+        out.copies.push_back(*id);
+      }
+      std::fill(bytes->begin(), bytes->end(), '\0');
+    }
+    budget_.Release(size);
+  }
+
+  // The actions.
+  std::vector<const Decision*> passing, stopped;
+  for (const Decision& g : groups) (Passes(g) ? passing : stopped).push_back(&g);
+  std::string labels;
+  for (const Decision& g : groups) {
+    for (const auto& a : g.applied) {
+      if (!labels.empty()) labels += ", ";
+      labels += a.engine + "=" + a.label + "->" + std::string(rules::ActionName(a.what.action));
+    }
+  }
+  if (passing.empty()) {
+    const Decision* rejecting = nullptr;
+    for (const Decision* g : stopped) {
+      if (g->strongest == ActionKind::kReject) {
+        rejecting = g;
+        break;
+      }
+    }
+    if (rejecting != nullptr) {
+      out.kind = Outcome::Kind::kReject;
+      SetReply(rejecting->reject_reply, "550", &out);
+    } else {
+      out.kind = Outcome::Kind::kDiscard;
+    }
+  } else {
+    for (const Decision* g : stopped) {
+      out.delete_rcpt.insert(out.delete_rcpt.end(), g->rcpt.begin(), g->rcpt.end());
+    }
+    std::set<int> parts;
+    bool remove_attachments = false;
+    for (const Decision* g : passing) {
+      if (g->rule == nullptr) continue;
+      if (g->add_header) {
+        bool have = std::any_of(out.add_headers.begin(), out.add_headers.end(),
+                                [&](const auto& h) { return h.first == g->rule->header_name; });
+        if (!have) out.add_headers.emplace_back(g->rule->header_name, g->header_value);
+      }
+      if (g->tag_subject && !out.new_subject && !g->subject_tag.empty()) {
+        std::string old = m.subject.value_or("");
+        while (!old.empty() && (old.front() == ' ' || old.front() == '\t')) old.erase(0, 1);
+        out.new_subject = old.empty() ? g->subject_tag : g->subject_tag + " " + old;
+      }
+      if (g->delete_attachment) {
+        remove_attachments = true;
+        parts.insert(g->delete_parts.begin(), g->delete_parts.end());
+      }
+    }
+    if (remove_attachments && !parts.empty()) {
+      Result<mime::Rewrite> rw = mime::RemoveParts(
+          raw, std::vector<int>(parts.begin(), parts.end()), options_.attachment_note);
+      if (rw.ok()) {
+        out.new_body = std::move(rw->body);
+        out.header_changes = std::move(rw->header_changes);
+      } else if (on_event_) {
+        on_event_("mime", "cannot remove attachments: " + rw.status().message());
+      }
+    }
+  }
+  out.summary =
+      (labels.empty() ? std::string("clean") : labels) + (out.copies.empty() ? "" : "; copies");
+  for (CopyId id : out.copies) out.summary += " " + std::to_string(id);
+  if (!copy_status.ok()) return Unavailable(copy_status, m.envelope.queue_id, std::move(out));
+  return out;
+}
+
+}  // namespace mailvault::intake

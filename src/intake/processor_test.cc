@@ -1,0 +1,319 @@
+// Processor tests: fake engines (this is the unit test of the code around
+// them), real rules, a real store in a temp dir.
+#include "intake/processor.h"
+
+#include <gtest/gtest.h>
+
+#include "testutil/temp_dir.h"
+
+namespace mailvault::intake {
+namespace {
+
+using rules::ActionKind;
+
+// Answers with fixed verdicts; counts calls.
+class FakeEngine final : public scan::Engine {
+ public:
+  FakeEngine(std::string type, std::vector<scan::Verdict> verdicts)
+      : type_(std::move(type)), verdicts_(std::move(verdicts)) {}
+  std::string_view name() const override { return "fake"; }
+  std::vector<std::string> covers() const override { return {type_}; }
+  std::vector<scan::Verdict> Scan(const scan::Message&) override {
+    ++calls;
+    return verdicts_;
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  std::string type_;
+  std::vector<scan::Verdict> verdicts_;
+};
+
+scan::Verdict V(std::string engine, std::string label, std::string detail = "") {
+  scan::Verdict v;
+  v.engine = std::move(engine);
+  v.label = std::move(label);
+  v.detail = std::move(detail);
+  return v;
+}
+
+const char kMessage[] =
+    "From: Alice <alice@example.org>\r\n"
+    "To: bob@example.com\r\n"
+    "Subject: hello\r\n"
+    "Message-ID: <m1@example.org>\r\n"
+    "\r\n"
+    "body\r\n";
+
+const char kWithAttachment[] =
+    "From: alice@example.org\r\n"
+    "To: bob@example.com\r\n"
+    "Subject: invoice\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n"
+    "\r\n"
+    "--b1\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "see attached\r\n"
+    "--b1\r\n"
+    "Content-Type: application/octet-stream\r\n"
+    "Content-Disposition: attachment; filename=\"invoice.exe\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n"
+    "\r\n"
+    "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAA=\r\n"
+    "--b1--\r\n";
+
+class ProcessorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StoreOptions o;
+    o.dir = dir_.path() + "/store";
+    ASSERT_TRUE(Store::Init(o).ok());
+    auto s = Store::Open(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+
+  rules::Rule Rule(std::string id, std::vector<std::string> rcpt,
+                   std::map<std::string, rules::LabelAction> actions) {
+    rules::Rule r;
+    r.id = std::move(id);
+    r.recipients = std::move(rcpt);
+    r.engines = {"anti-virus", "anti-spam", "content-filtering"};
+    r.actions = std::move(actions);
+    r.default_action = {ActionKind::kSkip, false};
+    return r;
+  }
+
+  // Builds a processor over fake engines giving `verdicts`.
+  std::unique_ptr<Processor> Make(std::vector<rules::Rule> rules,
+                                  std::vector<scan::Verdict> verdicts) {
+    std::map<std::string, std::vector<scan::Verdict>> by_type;
+    for (auto& v : verdicts) by_type[v.engine].push_back(v);
+    std::vector<std::unique_ptr<scan::Engine>> engines;
+    for (const char* t : {"anti-virus", "anti-spam", "content-filtering"}) {
+      auto e = std::make_unique<FakeEngine>(t, by_type[t]);
+      fakes_.push_back(e.get());
+      engines.push_back(std::move(e));
+    }
+    auto set = rules::RuleSet::Make(std::move(rules));
+    EXPECT_TRUE(set.ok()) << set.status().ToString();
+    crypto::SymmetricKey key;
+    key.fill(3);
+    return std::make_unique<Processor>(
+        *store_, std::move(engines), std::move(*set), std::make_unique<crypto::ReleaseSigner>(key),
+        budget_, ProcessorOptions{}, [this](std::string_view kind, std::string_view msg) {
+          events_.push_back(std::string(kind) + ": " + std::string(msg));
+        });
+  }
+
+  Received Message(const std::string& raw, std::vector<std::string> rcpt) {
+    raw_ = raw;
+    source_ = std::make_unique<StringSource>(raw_);
+    Received r;
+    r.envelope.mail_from = "alice@example.org";
+    r.envelope.rcpt = std::move(rcpt);
+    r.envelope.queue_id = "4ABC123";
+    r.envelope.client_ip = "192.0.2.1";
+    r.subject = " hello";
+    r.raw = source_.get();
+    return r;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  MemoryBudget budget_{1 << 20};
+  std::vector<FakeEngine*> fakes_;
+  std::vector<std::string> events_;
+  std::string raw_;
+  std::unique_ptr<StringSource> source_;
+};
+
+TEST_F(ProcessorTest, CleanMailPassesUnchangedWithoutCopy) {
+  auto p = Make({Rule("default", {}, {{"spam", {ActionKind::kReject, true}}})},
+                {V("anti-virus", "not-detected")});
+  Outcome o = p->Process(Message(kMessage, {"bob@example.com"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+  EXPECT_TRUE(o.copies.empty());
+  EXPECT_TRUE(o.add_headers.empty());
+  EXPECT_FALSE(o.new_subject);
+  EXPECT_FALSE(o.new_body);
+  EXPECT_EQ(store_->Stats()->count, 0u);
+}
+
+TEST_F(ProcessorTest, RejectKeepsTheOriginalFirst) {
+  auto p = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kReject, true}}})},
+                {V("anti-virus", "infected", "Eicar-Signature")});
+  Outcome o = p->Process(Message(kMessage, {"bob@example.com"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kReject);
+  EXPECT_EQ(o.rcode, "550");
+  EXPECT_EQ(o.xcode[0], '5');
+  ASSERT_EQ(o.copies.size(), 1u);
+  auto meta = store_->Get(o.copies[0]);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->rule_id, "av");
+  EXPECT_EQ(meta->statuses.at("anti-virus"), "infected");
+  EXPECT_EQ(meta->queue_id, "4ABC123");
+  EXPECT_EQ(meta->mail_from, "alice@example.org");
+  EXPECT_EQ(meta->rcpt, std::vector<std::string>{"bob@example.com"});
+  EXPECT_NE(meta->reason.find("Eicar-Signature"), std::string::npos) << meta->reason;
+  EXPECT_EQ(*store_->Read(o.copies[0]), kMessage);
+}
+
+TEST_F(ProcessorTest, TagAndHeaderActions) {
+  auto p = Make({Rule("spam", {},
+                      {{"spam", {ActionKind::kTagSubject, true}},
+                       {"anti-virus:encrypted", {ActionKind::kAddHeader, false}}})},
+                {V("anti-spam", "spam"), V("anti-virus", "encrypted")});
+  Outcome o = p->Process(Message(kMessage, {"bob@example.com"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+  ASSERT_TRUE(o.new_subject);
+  EXPECT_NE(o.new_subject->find("hello"), std::string::npos);
+  EXPECT_NE(o.new_subject->find("["), std::string::npos);
+  ASSERT_EQ(o.add_headers.size(), 1u);
+  EXPECT_NE(o.add_headers[0].second.find("anti-virus=encrypted"), std::string::npos);
+  EXPECT_EQ(o.copies.size(), 1u);  // the spam label keeps one
+}
+
+TEST_F(ProcessorTest, DeleteAttachmentRemovesTheAttachmentOnly) {
+  auto p = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kDeleteAttachment, true}}})},
+                {V("anti-virus", "infected", "Win.Test")});
+  Outcome o = p->Process(Message(kWithAttachment, {"bob@example.com"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+  ASSERT_TRUE(o.new_body);
+  EXPECT_EQ(o.new_body->find("TVqQ"), std::string::npos);
+  EXPECT_NE(o.new_body->find("see attached"), std::string::npos);
+  EXPECT_NE(o.new_body->find("invoice.exe"), std::string::npos);  // the note names it
+  ASSERT_EQ(o.copies.size(), 1u);
+  EXPECT_EQ(*store_->Read(o.copies[0]), kWithAttachment);  // the copy is the original
+}
+
+TEST_F(ProcessorTest, RecipientGroupsUnderDifferentRules) {
+  auto p = Make({Rule("strict", {"@strict.example"}, {{"spam", {ActionKind::kReject, true}}}),
+                 Rule("lax", {"*"}, {{"spam", {ActionKind::kAddHeader, true}}})},
+                {V("anti-spam", "spam")});
+  Outcome o =
+      p->Process(Message(kMessage, {"a@strict.example", "b@lax.example", "c@strict.example"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+  EXPECT_EQ(o.delete_rcpt, (std::vector<std::string>{"a@strict.example", "c@strict.example"}));
+  EXPECT_EQ(o.add_headers.size(), 1u);
+  ASSERT_EQ(o.copies.size(), 2u);  // one per rule, each with its recipients
+  auto strict = store_->Get(o.copies[0]);
+  auto lax = store_->Get(o.copies[1]);
+  EXPECT_EQ(strict->rule_id, "strict");
+  EXPECT_EQ(strict->rcpt.size(), 2u);
+  EXPECT_EQ(lax->rule_id, "lax");
+  EXPECT_EQ(lax->rcpt, std::vector<std::string>{"b@lax.example"});
+}
+
+TEST_F(ProcessorTest, EveryGroupDeletingDiscards) {
+  auto p = Make({Rule("d", {}, {{"spam", {ActionKind::kDeleteMessage, true}}})},
+                {V("anti-spam", "spam")});
+  Outcome o = p->Process(Message(kMessage, {"bob@example.com"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kDiscard);
+  EXPECT_EQ(o.copies.size(), 1u);
+}
+
+TEST_F(ProcessorTest, UnmatchedRecipientsAreNotScanned) {
+  auto p = Make({Rule("only", {"@scanned.example"}, {{"spam", {ActionKind::kReject, true}}})},
+                {V("anti-spam", "spam")});
+  Outcome o = p->Process(Message(kMessage, {"bob@other.example"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+  for (FakeEngine* f : fakes_) EXPECT_EQ(f->calls.load(), 0);
+}
+
+TEST_F(ProcessorTest, EngineFailureIsAnEventAndTheRulesOutcome) {
+  scan::Verdict down = V("anti-virus", "not-scanned");
+  down.error = "clamd at unix:/x: connection refused";
+  auto p =
+      Make({Rule("r", {}, {{"anti-virus:not-scanned", {ActionKind::kAddHeader, false}}})}, {down});
+  Outcome o = p->Process(Message(kMessage, {"bob@example.com"}));
+  EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+  EXPECT_EQ(o.add_headers.size(), 1u);
+  EXPECT_TRUE(o.copies.empty());
+  ASSERT_FALSE(events_.empty());
+  EXPECT_NE(events_[0].find("connection refused"), std::string::npos);
+}
+
+class UnavailableTest : public ProcessorTest,
+                        public ::testing::WithParamInterface<UnavailableAction> {};
+
+TEST_P(UnavailableTest, StoreThatCannotTakeTheCopy) {
+  StoreSettings settings = store_->settings();
+  settings.unavailable_action = GetParam();
+  ASSERT_TRUE(store_->UpdateSettings(settings).ok());
+  // A read-only store refuses every put, as a failed disk would.
+  store_.reset();
+  StoreOptions ro;
+  ro.dir = dir_.path() + "/store";
+  ro.read_only = true;
+  auto opened = Store::Open(ro);
+  ASSERT_TRUE(opened.ok());
+  store_ = std::move(*opened);
+  auto p = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kAddHeader, true}}})},
+                {V("anti-virus", "infected")});
+  Outcome o = p->Process(Message(kMessage, {"bob@example.com"}));
+  switch (GetParam()) {
+    case UnavailableAction::kProcess:
+      EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+      EXPECT_EQ(o.add_headers.size(), 1u);  // the rule's action still applies
+      break;
+    case UnavailableAction::kTempfail:
+      EXPECT_EQ(o.kind, Outcome::Kind::kTempfail);
+      EXPECT_EQ(o.rcode, "451");
+      EXPECT_EQ(o.xcode, "4.3.0");
+      break;
+    case UnavailableAction::kReject:
+      EXPECT_EQ(o.kind, Outcome::Kind::kReject);
+      EXPECT_EQ(o.rcode, "550");
+      break;
+  }
+  EXPECT_TRUE(o.copies.empty());
+  bool logged = false;
+  for (const auto& e : events_) logged = logged || e.starts_with("backup-unavailable");
+  EXPECT_TRUE(logged);
+}
+
+INSTANTIATE_TEST_SUITE_P(Actions, UnavailableTest,
+                         ::testing::Values(UnavailableAction::kProcess,
+                                           UnavailableAction::kTempfail,
+                                           UnavailableAction::kReject));
+
+TEST_F(ProcessorTest, SignedReleaseIsAcceptedUnscanned) {
+  auto p = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kReject, true}}})},
+                {V("anti-virus", "infected")});
+  crypto::SymmetricKey key;
+  key.fill(3);
+  crypto::ReleaseSigner signer(key);
+  Received r = Message(kMessage, {"bob@example.com"});
+  r.body_digest = crypto::DigestBody("body\r\n");
+  r.release_header = " " + signer.Sign(17, time(nullptr), r.body_digest);
+  Outcome o = p->Process(r);
+  EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
+  EXPECT_TRUE(o.copies.empty());
+  for (FakeEngine* f : fakes_) EXPECT_EQ(f->calls.load(), 0);
+
+  // The same header on other content is scanned like any mail.
+  r.body_digest = crypto::DigestBody("other body\r\n");
+  EXPECT_EQ(p->Process(r).kind, Outcome::Kind::kReject);
+}
+
+TEST(MemoryBudgetTest, LargeMessageWaitsUntilAlone) {
+  MemoryBudget b(100);
+  b.Acquire(60);
+  std::atomic<bool> got{false};
+  std::thread t([&] {
+    b.Acquire(500);  // bigger than the budget: admitted only when alone
+    got = true;
+    b.Release(500);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(got.load());
+  b.Release(60);
+  t.join();
+  EXPECT_TRUE(got.load());
+}
+
+}  // namespace
+}  // namespace mailvault::intake
