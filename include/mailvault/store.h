@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailvault/byte_source.h"
 #include "mailvault/copy.h"
 #include "mailvault/status.h"
 
@@ -64,8 +65,18 @@ struct StoreOptions {
   std::function<void(std::string_view kind, std::string_view message)> on_event;
 };
 
+// The message is given in exactly one of two ways: `raw`, bytes in memory,
+// or `source`, read piecewise so a large message is never whole in memory
+// (a message of 1 MB and up is read one 64 KiB chunk at a time by whichever
+// thread appends it to the segment; a smaller one is read whole by Put's
+// own thread). Setting both is InvalidArgument.
 struct PutRequest {
   std::string_view raw;  // the message exactly as received; must stay valid during Put
+  // Alternative to raw: read piecewise, must outlive Put. It may be read
+  // from another thread than Put's (so its ReadAt must allow that) and its
+  // size must not change. A read error fails this Put alone (the error
+  // annotated, its code kept) and leaves the store as before.
+  const ByteSource* source = nullptr;
   std::string mail_from;
   std::vector<std::string> rcpt;
   std::string rule_id;
@@ -103,7 +114,8 @@ class Store {
 
   // Stores a copy durably; returns its id. InvalidArgument for a bad request
   // (unknown engine/label, empty message), Unavailable/NoSpace/IOError when
-  // the store cannot take it.
+  // the store cannot take it, or the source's error when the message cannot
+  // be read.
   virtual Result<CopyId> Put(const PutRequest& request) = 0;
 
   virtual Result<CopyMeta> Get(CopyId id) = 0;

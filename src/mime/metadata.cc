@@ -2,14 +2,19 @@
 // parsed with GMime (see metadata.h for the contract).
 //
 // Design notes.
-// - No copy of the message: GMime reads it through a view stream
-//   (view_stream.h) with persist_stream on, so part contents stay views.
-//   Attachment sizes are measured by decoding into a null stream, which
-//   streams in 4 KB pieces and never holds a whole part.
+// - No copy of the message: GMime reads it through a source stream
+//   (source_stream.h, one small read-ahead buffer) with persist_stream on,
+//   so part contents stay substreams read back from the ByteSource. The
+//   string_view overload wraps its bytes in a StringSource, so both overloads
+//   run the same code and agree. Attachment sizes are measured by decoding
+//   into a null stream, which streams in 4 KB pieces and never holds a
+//   whole part. What GMime keeps in memory is the tree: header lines and
+//   one object per part, bounded by the pre-scan below.
 // - GMime's parser builds the whole MIME tree with no limits of its own:
 //   an object per part and per header line, recursion per nesting level.
 //   A hostile 50 MB message of five million "a: b" header lines costs GMime
-//   about 2.5 GB and 13 s. So before parsing, a linear pre-scan (ParseLimit)
+//   about 2.5 GB and 13 s. So before parsing, a linear pre-scan
+//   (ParseBudget, parse_budget.h: one pass, fed in pieces from a ByteSource)
 //   finds the longest prefix that stays within budgets for what GMime
 //   allocates, and GMime parses only that prefix:
 //     - lines starting with "--" (every part starts with one: bounds parts);
@@ -34,21 +39,18 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
 
+#include "mime/parse_budget.h"
+#include "mime/source_stream.h"
 #include "mime/text.h"
-#include "mime/view_stream.h"
 
 namespace mailvault::mime {
 namespace {
 
-constexpr size_t kMaxBoundaryLines = 20000;
-constexpr size_t kMaxTypeLines = 1000;
-constexpr size_t kMaxHeaderLines = 20000;
-constexpr size_t kMaxHeaderBytes = 4 * 1024 * 1024;
+constexpr size_t kScanChunk = 64 * 1024;  // pieces of the pre-scan's read
 constexpr int kMaxDepth = 50;
 constexpr size_t kMaxParts = 1000;
 constexpr size_t kMaxAddresses = 1000;
@@ -94,68 +96,6 @@ GMimeParserOptions* Options() {
     g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
   });
   return options;
-}
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-bool ContainsNoCase(std::string_view s, std::string_view needle) {
-  for (size_t i = 0; i + needle.size() <= s.size(); ++i) {
-    if (StartsWithNoCase(s.substr(i), needle)) return true;
-  }
-  return false;
-}
-
-// Length of the prefix of `raw` GMime may parse (see the design note).
-size_t ParseLimit(std::string_view raw) {
-  size_t boundary_lines = 0;
-  size_t type_lines = 0;
-  size_t header_lines = 0;
-  size_t header_bytes = 0;
-  bool in_header = true;        // the message starts with its header block
-  bool after_boundary = false;  // the current header block follows a "--" line
-  bool has_type = false;        // ... has a Content-Type line
-  bool names_message = false;   // ... mentions message/*
-  bool digest = false;          // some header block mentions multipart/digest
-  size_t pos = 0;
-  while (pos < raw.size()) {
-    const char* nl =
-        static_cast<const char*>(std::memchr(raw.data() + pos, '\n', raw.size() - pos));
-    size_t end = nl == nullptr ? raw.size() : static_cast<size_t>(nl - raw.data()) + 1;
-    std::string_view line = raw.substr(pos, end - pos);
-    if (line.size() >= 2 && line[0] == '-' && line[1] == '-') {
-      if (++boundary_lines > kMaxBoundaryLines) return pos;
-      in_header = true;
-      after_boundary = true;
-      has_type = names_message = false;
-    } else if (in_header) {
-      if (line == "\n" || line == "\r\n" || line == "\r") {
-        in_header = names_message || (digest && after_boundary && !has_type);
-        after_boundary = has_type = names_message = false;
-      } else {
-        if (++header_lines > kMaxHeaderLines) return pos;
-        header_bytes += line.size();
-        if (header_bytes > kMaxHeaderBytes) return pos;
-        size_t ws = line.find_first_not_of(" \t");
-        if (ws != std::string_view::npos && StartsWithNoCase(line.substr(ws), "content-type")) {
-          if (++type_lines > kMaxTypeLines) return pos;
-          has_type = true;
-        }
-        // Any line: the type may be folded onto a continuation line.
-        if (!names_message && ContainsNoCase(line, "message/")) names_message = true;
-        if (!digest && ContainsNoCase(line, "digest")) digest = true;
-      }
-    }
-    pos = end;
-  }
-  return raw.size();
 }
 
 std::string AddressListString(InternetAddressList* list, size_t max_bytes) {
@@ -278,16 +218,17 @@ struct Walk {
   }
 };
 
-}  // namespace
-
-MessageHeaders ExtractMetadata(std::string_view raw) {
+// Parses the first `limit` bytes of `raw` (the prefix the parse budget
+// allows) and collects the fields. A read error of the source ends GMime's
+// input there (source_stream.h), so fields come from what was read.
+MessageHeaders Extract(const ByteSource& raw, uint64_t limit) {
   MessageHeaders h;
   GMimeParserOptions* options = Options();
-  std::string_view parsed = raw.substr(0, ParseLimit(raw));
 
+  // Declared before msg: part contents are substreams of it.
+  GRef<GMimeStream> stream(NewSourceStream(raw, limit));
   GRef<GMimeMessage> msg;
   {
-    GRef<GMimeStream> stream(NewViewStream(parsed));
     GRef<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
     g_mime_parser_set_persist_stream(parser.get(), TRUE);
     g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
@@ -309,6 +250,30 @@ MessageHeaders ExtractMetadata(std::string_view raw) {
   Walk walk{&h.attachments};
   walk.Visit(g_mime_message_get_mime_part(msg.get()), 0);
   return h;
+}
+
+}  // namespace
+
+MessageHeaders ExtractMetadata(std::string_view raw) {
+  // The bytes are at hand: the pre-scan reads them in place.
+  ParseBudget budget;
+  budget.Feed(raw);
+  budget.Finish();
+  return Extract(StringSource(raw), budget.limit());
+}
+
+MessageHeaders ExtractMetadata(const ByteSource& raw) {
+  ParseBudget budget;
+  std::string buf;
+  for (uint64_t off = 0; off < raw.size();) {
+    buf.clear();
+    // On a read error, parse what was read (see metadata.h).
+    if (!raw.ReadAt(off, kScanChunk, &buf).ok() || buf.empty()) break;
+    off += buf.size();
+    if (!budget.Feed(buf)) break;
+  }
+  budget.Finish();
+  return Extract(raw, budget.limit());
 }
 
 std::string BccFromEnvelope(const std::vector<std::string>& rcpt,

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailvault/byte_source.h"
 #include "mailvault/copy.h"
 
 namespace mailvault::mime {
@@ -29,6 +30,15 @@ struct MessageHeaders {
 };
 
 MessageHeaders ExtractMetadata(std::string_view raw);
+// The same fields from a message read piecewise, never whole into memory:
+// one sequential pass for the parse budget, then GMime reads the allowed
+// prefix (and again each attachment, to measure it) through a small
+// read-ahead buffer. Same result as the string_view overload on the same
+// bytes. A read error of `raw` is not reported: extraction returns what it
+// could take from the bytes it did read (possibly nothing; attachment sizes
+// may come out short). `raw` is only used during the call, from this
+// thread.
+MessageHeaders ExtractMetadata(const ByteSource& raw);
 
 // Envelope recipients that are not among `header_addresses` (lower-cased
 // addr-specs from To and Cc), comma separated: the Bcc of a copy.

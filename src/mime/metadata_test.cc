@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -479,6 +481,121 @@ TEST(ExtractMetadata, ConcurrentCallsAgree) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+// Serves a string like StringSource, records the largest single read, and
+// fails every read that reaches `fail_from` with IOError.
+class TestSource final : public ByteSource {
+ public:
+  explicit TestSource(std::string_view bytes, uint64_t fail_from = UINT64_MAX)
+      : bytes_(bytes), fail_from_(fail_from) {}
+  uint64_t size() const override { return bytes_.size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::string* out) const override {
+    largest_read_ = std::max(largest_read_, n);
+    if (offset > bytes_.size()) return Status::InvalidArgument("read past the end");
+    size_t len = std::min<uint64_t>(n, bytes_.size() - offset);
+    if (offset + len > fail_from_) return Status::IOError("test source fails here");
+    out->append(bytes_.substr(offset, len));
+    return Status::Ok();
+  }
+  size_t largest_read() const { return largest_read_; }
+
+ private:
+  std::string_view bytes_;
+  uint64_t fail_from_;
+  mutable size_t largest_read_ = 0;
+};
+
+void ExpectSameHeaders(const MessageHeaders& a, const MessageHeaders& b) {
+  EXPECT_EQ(a.from, b.from);
+  EXPECT_EQ(a.to, b.to);
+  EXPECT_EQ(a.cc, b.cc);
+  EXPECT_EQ(a.subject, b.subject);
+  EXPECT_EQ(a.message_id, b.message_id);
+  EXPECT_EQ(a.sent_at, b.sent_at);
+  EXPECT_EQ(a.to_addresses, b.to_addresses);
+  EXPECT_EQ(a.attachments, b.attachments);
+}
+
+TEST(ExtractMetadata, ByteSourceAgreesWithStringView) {
+  std::vector<std::string> messages = {
+      "",
+      "\r\n",
+      "just a body line without headers",
+      "From: Alice Example <alice@example.com>\r\nTo: Bob <bob@example.com>, c@example.com\r\n"
+      "Cc: \"Doe, Dave\" <DAVE@Example.COM>\r\nSubject: Quarterly report\r\n"
+      "Message-ID: <abc.123@mail.example.com>\r\nDate: Tue, 15 Nov 1994 08:12:31 -0500\r\n"
+      "\r\nHello Bob.\r\n",
+      "From: a@example.com\nSubject: lf only\n\nbody\n",
+      "From: =?UTF-8?Q?J=C3=BCrgen?= <jm@example.de>\r\nSubject: =?UTF-8?B?w4RwZmVs?=\r\n\r\n",
+      "From: J\xFCrgen <j@example.de>\r\nSubject: Gr\xFC\xDF"
+      "e\r\n\r\n",
+      std::string("Subject: before\0after\r\nFrom: x@example.com\r\n\r\n\0\0body", 51),
+      "From: a@example.com\r\nSubject: no body",
+      Payload(200 * 1024),
+      MultipartMessage("%PDF-1.4\n" + Payload(10000), "\x89PNG\r\n\x1a\n" + Payload(777)),
+      "Subject: digest\r\nContent-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\n"
+      "Subject: first\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n"
+      "--m\r\nContent-Type: text/csv\r\nContent-Disposition: attachment; filename=a.csv\r\n\r\n"
+      "1,2\r\n--m--\r\n--d--\r\n",
+      "Subject: cut off\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
+      "Content-Disposition: attachment; filename=a.zip\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+          Base64(Payload(3000)),
+  };
+  // Past the parse budgets: many parts, many header lines, deep nesting.
+  std::string many_parts = "Content-Type: multipart/mixed; boundary=p\r\n\r\n";
+  for (int i = 0; i < 30000; ++i) {
+    many_parts += "--p\r\nContent-Disposition: attachment\r\n\r\nx\r\n";
+  }
+  messages.push_back(many_parts);
+  std::string many_headers = "Subject: many headers\r\nFrom: a@example.com\r\n";
+  for (int i = 0; i < 30000; ++i) many_headers += "X-A: b\r\n";
+  messages.push_back(many_headers + "\r\nbody\r\n");
+  std::string deep = "Subject: deep\r\n";
+  for (int i = 0; i < 1500; ++i) {
+    deep += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" +
+            std::to_string(i) + "\r\n";
+  }
+  messages.push_back(deep);
+  // A multi-MB message with an attachment spanning many source reads.
+  const std::string data = Payload(6 * 1024 * 1024);
+  messages.push_back(
+      "From: big@example.com\r\nSubject: large\r\n"
+      "Content-Type: multipart/mixed; boundary=big\r\n\r\n"
+      "--big\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n"
+      "--big\r\nContent-Disposition: attachment; filename=\"big.bin\"\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      Base64(data) + "--big--\r\n");
+
+  for (size_t i = 0; i < messages.size(); ++i) {
+    SCOPED_TRACE("message " + std::to_string(i));
+    const std::string& raw = messages[i];
+    MessageHeaders expected = ExtractMetadata(std::string_view(raw));
+    TestSource source(raw);
+    ExpectSameHeaders(ExtractMetadata(source), expected);
+    // Read piecewise: never the whole message at once.
+    EXPECT_LE(source.largest_read(), 64u * 1024);
+  }
+  // The multi-MB one really was parsed.
+  MessageHeaders big = ExtractMetadata(TestSource(messages.back()));
+  EXPECT_EQ(big.subject, "large");
+  ASSERT_EQ(big.attachments.size(), 1u);
+  EXPECT_EQ(big.attachments[0].size, data.size());
+}
+
+TEST(ExtractMetadata, ByteSourceReadErrorGivesWhatWasRead) {
+  std::string raw = MultipartMessage("%PDF-1.4\n" + Payload(300000), Payload(777));
+  ASSERT_GT(raw.size(), 300000u);
+  // Fails inside the PDF (the third 64 KiB read): the fields before it come out.
+  MessageHeaders h = ExtractMetadata(TestSource(raw, 150000));
+  ExpectAllUtf8(h);
+  EXPECT_EQ(h.subject, "with attachments");
+  EXPECT_EQ(h.from, "Alice <alice@example.com>");
+  // Fails from the first byte: nothing, and no crash.
+  h = ExtractMetadata(TestSource(raw, 0));
+  EXPECT_EQ(h.subject, "");
+  EXPECT_TRUE(h.attachments.empty());
 }
 
 TEST(BccFromEnvelope, RecipientsNotInHeaders) {

@@ -1,6 +1,6 @@
 // GMimeStream subclass over a ByteSource (see source_stream.h).
 //
-// Mirrors view_stream.cc: positions are absolute offsets into the source,
+// Positions are absolute offsets into the source,
 // bound_start/bound_end restrict a substream, eos() and read() agree. The
 // stream and all its substreams share one SourceReader (a read-ahead buffer
 // and the first error) through a heap-allocated shared_ptr that each

@@ -1,5 +1,7 @@
 #include "store/codec.h"
 
+#include <algorithm>
+
 #include "crypto/sealer.h"
 #include "store/copy_json.h"
 
@@ -15,7 +17,7 @@ std::string_view Payload(std::string_view record, const RecordHeader& h) {
 
 }  // namespace
 
-Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
+Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, const ByteSource& body,
                                  const crypto::KeyRing& keys, const crypto::PageCipher& meta_cipher,
                                  const Sink& sink) {
   std::string meta_plain = CopyToJson(meta).dump();
@@ -24,8 +26,10 @@ Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
                    MetaAd(meta.id), reinterpret_cast<uint8_t*>(meta_sealed.data()));
 
   crypto::Sealer sealer(keys.current_public());
-  size_t chunks = raw.size() / kBodyChunk + 1;
-  uint64_t payload_len = 4 + meta_sealed.size() + crypto::kSealedHeaderSize + raw.size() +
+  const uint64_t size = body.size();
+  // The last chunk is short, or empty when size is a multiple of kBodyChunk.
+  const uint64_t chunks = size / kBodyChunk + 1;
+  uint64_t payload_len = 4 + meta_sealed.size() + crypto::kSealedHeaderSize + size +
                          chunks * (4 + crypto::kChunkOverhead);
   RecordHeader h;
   h.type = RecordType::kCopy;
@@ -41,31 +45,44 @@ Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
   piece.clear();
   AppendChunk(meta_sealed, &piece);
   piece.append(sealer.Header());
+  std::string plain;
   std::string cipher;
-  for (size_t off = 0, i = 0; i < chunks; ++i, off += kBodyChunk) {
+  for (uint64_t off = 0, i = 0; i < chunks; ++i, off += kBodyChunk) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kBodyChunk, size - off));
+    plain.clear();
+    if (want > 0) {
+      MV_RETURN_IF_ERROR(body.ReadAt(off, want, &plain));
+      if (plain.size() != want) {
+        // The length is already in the header: a source that changed size
+        // cannot make a valid record.
+        return Status::IOError("message source gave " + std::to_string(plain.size()) +
+                               " bytes at offset " + std::to_string(off) + ", expected " +
+                               std::to_string(want));
+      }
+    }
     cipher.clear();
-    sealer.Push(raw.substr(std::min(off, raw.size()), kBodyChunk), i + 1 == chunks, &cipher);
+    sealer.Push(plain, i + 1 == chunks, &cipher);
     AppendChunk(cipher, &piece);
     crc = Crc32Extend(crc, piece);
     written += piece.size();
     MV_RETURN_IF_ERROR(sink(piece));
     piece.clear();
   }
-  // The length was computed ahead so the header could go first; a mismatch
-  // would be a bug in this function, never bad input.
+  // The length was computed ahead so the header could go first; with every
+  // read checked above, a mismatch would be a bug in this function.
   if (written != payload_len) std::abort();
   MV_RETURN_IF_ERROR(sink(EncodeTrailerFromCrc(crc)));
   return h.record_len();
 }
 
-void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::KeyRing& keys,
-                      const crypto::PageCipher& meta_cipher, std::string* out) {
-  out->reserve(out->size() + raw.size() + raw.size() / 1000 + 4096);
-  auto n = WriteCopyRecord(meta, raw, keys, meta_cipher, [out](std::string_view p) {
+Status EncodeCopyRecord(const CopyMeta& meta, const ByteSource& body, const crypto::KeyRing& keys,
+                        const crypto::PageCipher& meta_cipher, std::string* out) {
+  out->reserve(out->size() + body.size() + body.size() / 1000 + 4096);
+  auto n = WriteCopyRecord(meta, body, keys, meta_cipher, [out](std::string_view p) {
     out->append(p);
     return Status::Ok();
   });
-  if (!n.ok()) std::abort();  // appending to a string cannot fail
+  return n.status();  // only the body can fail: appending to a string cannot
 }
 
 Status StreamBody(const RandomAccessFile& file, uint64_t offset, uint64_t length,

@@ -15,6 +15,7 @@
 #include "crypto/keyring.h"
 #include "crypto/page_cipher.h"
 #include "env/env.h"
+#include "mailvault/byte_source.h"
 #include "mailvault/copy.h"
 #include "mailvault/status.h"
 #include "store/record.h"
@@ -27,15 +28,20 @@ inline constexpr size_t kBodyChunk = 64 * 1024;
 using Sink = std::function<Status(std::string_view)>;
 
 // Writes the whole record (header, payload, trailer) for `meta` (whose id
-// is set) and `raw` to `sink` in pieces of about kBodyChunk, so a record of
-// any size needs only one chunk of memory. Returns the record's length, or
-// the sink's error.
-Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, std::string_view raw,
+// is set) and the message `body` to `sink` in pieces of about kBodyChunk,
+// reading `body` one kBodyChunk at a time, so a record of any size needs
+// only one chunk of memory. `body` is read on the calling thread and must
+// keep its size() during the call. Returns the record's length, or the
+// first error of the sink or of `body` (a body read that fails or returns
+// fewer or more bytes than asked stops the record, as IOError if the source
+// gave no error). On error the sink has seen a prefix of the record that the
+// caller must discard.
+Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, const ByteSource& body,
                                  const crypto::KeyRing& keys, const crypto::PageCipher& meta_cipher,
                                  const Sink& sink);
-// The same, appended to *out.
-void EncodeCopyRecord(const CopyMeta& meta, std::string_view raw, const crypto::KeyRing& keys,
-                      const crypto::PageCipher& meta_cipher, std::string* out);
+// The same, appended to *out; on error *out holds a partial record.
+Status EncodeCopyRecord(const CopyMeta& meta, const ByteSource& body, const crypto::KeyRing& keys,
+                        const crypto::PageCipher& meta_cipher, std::string* out);
 
 // Decrypts the body of the copy record at [offset, offset+length) of `file`
 // into `sink`, one chunk at a time. Every chunk is authenticated before it

@@ -13,8 +13,10 @@ namespace {
 constexpr uint64_t kMaxBatchBytes = 16 << 20;
 constexpr size_t kMaxBatchCount = 1024;
 // Records of messages from kBigMessage up are not built in memory: the
-// leader encrypts them straight into the segment, one chunk at a time, so a
-// put of any size costs the store about one chunk of memory.
+// leader reads them from the request's source and encrypts them straight
+// into the segment, one chunk at a time, so a put of any size costs the
+// store about one chunk of memory. Smaller ones are read and encrypted into
+// a record in memory by their own thread.
 constexpr uint64_t kBigMessage = 1 << 20;
 constexpr int64_t kFreeCheckEvery = 10'000'000;  // 10 s
 
@@ -28,15 +30,24 @@ uint64_t StoreImpl::SegmentTarget() {
 
 Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   MV_RETURN_IF_ERROR(CheckWritable());
-  if (req.raw.empty()) return Status::InvalidArgument("the message is empty");
-  if (req.raw.size() > kMaxPayload / 2) return Status::InvalidArgument("the message is too large");
+  if (req.source != nullptr && !req.raw.empty()) {
+    return Status::InvalidArgument("the message is given twice (raw and source)");
+  }
+  // Lives until Put returns, which is after the leader has read it.
+  const StringSource raw_source(req.raw);
+  const ByteSource& body = req.source != nullptr ? *req.source : raw_source;
+  const uint64_t size = body.size();
+  if (size == 0) return Status::InvalidArgument("the message is empty");
+  if (size > kMaxPayload / 2) return Status::InvalidArgument("the message is too large");
   for (const auto& [engine, label] : req.statuses) {
     MV_RETURN_IF_ERROR(ValidateStatus(engine, label));
   }
 
   Writer w;
   CopyMeta& m = w.meta;
-  mime::MessageHeaders h = mime::ExtractMetadata(req.raw);
+  // Same result either way; bytes at hand are pre-scanned in place.
+  mime::MessageHeaders h =
+      req.source != nullptr ? mime::ExtractMetadata(body) : mime::ExtractMetadata(req.raw);
   m.from = std::move(h.from);
   m.to = std::move(h.to);
   m.cc = std::move(h.cc);
@@ -51,7 +62,7 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   m.statuses = req.statuses;
   m.reason = req.reason;
   m.queue_id = req.queue_id;
-  m.size = req.raw.size();
+  m.size = size;
 
   {
     // Ids and placement times grow together, so the index can turn a time
@@ -62,11 +73,12 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
     last_placed_ = m.placed_at;
   }
   m.received_at = req.received_at != 0 ? req.received_at : m.placed_at;
-  if (req.raw.size() >= kBigMessage) {
-    w.raw = req.raw;
+  if (size >= kBigMessage) {
+    w.body = &body;
   } else {
     std::shared_lock<std::shared_mutex> k(keys_mu_);
-    EncodeCopyRecord(m, req.raw, *keys_, *meta_cipher_, &w.record);
+    Status s = EncodeCopyRecord(m, body, *keys_, *meta_cipher_, &w.record);
+    if (!s.ok()) return s.Annotate("read the message");
     w.loc.key_id = keys_->current_id();
   }
 
@@ -82,12 +94,12 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   Batch batch;
   uint64_t bytes = 0;
   for (Writer* x : writers_) {
-    if (!batch.empty() && (bytes + x->record.size() + x->raw.size() > kMaxBatchBytes ||
-                           batch.size() >= kMaxBatchCount)) {
+    const uint64_t x_bytes = x->body != nullptr ? x->meta.size : x->record.size();
+    if (!batch.empty() && (bytes + x_bytes > kMaxBatchBytes || batch.size() >= kMaxBatchCount)) {
       break;
     }
     batch.push_back(x);
-    bytes += x->record.size() + x->raw.size();
+    bytes += x_bytes;
   }
   Status s = failed_;
   if (s.ok()) {
@@ -100,13 +112,17 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
     // Durable now: hand the entries to the indexer and answer the batch.
     std::vector<index::Entry> entries;
     entries.reserve(batch.size());
-    for (Writer* x : batch) entries.push_back({x->meta, x->loc});
-    to_index_.push_back(std::move(entries));
-    ++synced_batches_;
-    indexer_cv_.notify_one();
+    for (Writer* x : batch) {
+      if (x->unreadable.ok()) entries.push_back({x->meta, x->loc});
+    }
+    if (!entries.empty()) {  // empty when no message of the batch could be read
+      to_index_.push_back(std::move(entries));
+      ++synced_batches_;
+      indexer_cv_.notify_one();
+    }
   }
   for (Writer* x : batch) {
-    x->status = s;
+    x->status = x->unreadable.ok() ? s : x->unreadable;
     x->done = true;
   }
   cv_.notify_all();
@@ -128,16 +144,27 @@ Status StoreImpl::AppendBatch(const Batch& batch) {
   for (Writer* w : batch) {
     w->loc.segment = segments_->active_id();
     w->loc.offset = segments_->active_size();
-    if (w->raw.empty()) {
+    if (w->body == nullptr) {
       w->loc.length = w->record.size();
       s = segments_->Append(w->record);
     } else {
       std::shared_lock<std::shared_mutex> k(keys_mu_);
       w->loc.key_id = keys_->current_id();
-      auto n = WriteCopyRecord(w->meta, w->raw, *keys_, *meta_cipher_,
-                               [this](std::string_view p) { return segments_->Append(p); });
-      s = n.status();
-      if (n.ok()) w->loc.length = *n;
+      Status append;  // the segment's last answer, to tell its errors from the source's
+      auto n = WriteCopyRecord(w->meta, *w->body, *keys_, *meta_cipher_, [&](std::string_view p) {
+        append = segments_->Append(p);
+        return append;
+      });
+      if (n.ok()) {
+        w->loc.length = *n;
+      } else if (append.ok()) {
+        // Its message could not be read (a spool error): only this put
+        // fails. Its partial record is cut off and the batch goes on.
+        w->unreadable = n.status().Annotate("read the message");
+        s = segments_->TruncateActive(w->loc.offset);
+      } else {
+        s = append;
+      }
     }
     if (!s.ok()) break;
   }
@@ -161,7 +188,7 @@ Status StoreImpl::AppendBatch(const Batch& batch) {
   }
   for (Writer* w : batch) {
     w->record = std::string();  // free memory before indexing
-    w->raw = {};
+    w->body = nullptr;
   }
   return Status::Ok();
 }

@@ -2,12 +2,15 @@
 //
 // Design note: the write path is a two-stage pipeline.
 //  1. Each Put encrypts its record on the caller's thread (so 8 writers
-//     encrypt on all cores; a large message is instead encrypted by the
-//     leader straight into the segment), then joins the writer queue. The
+//     encrypt on all cores; a large message is instead read from the
+//     request's source and encrypted by the leader straight into the
+//     segment, which is safe because its Put waits for the answer and so
+//     keeps the source alive), then joins the writer queue. The
 //     writer at the front is the leader: it takes everything queued behind it
 //     (up to kMaxBatchBytes), appends it to the active segment, fsyncs once,
 //     answers the whole batch and steps down. The copies are durable: the
-//     segments are the source of truth.
+//     segments are the source of truth. A large message whose source fails
+//     to read is cut off the segment again and fails alone.
 //  2. The indexer thread takes every synced batch waiting, inserts them in
 //     one index transaction that also moves the watermark, and then evicts
 //     whole oldest segments if the store is above its cap. Indexing thus
@@ -34,6 +37,7 @@
 #include "crypto/page_cipher.h"
 #include "env/env.h"
 #include "index/index.h"
+#include "mailvault/byte_source.h"
 #include "mailvault/store.h"
 #include "store/segments.h"
 
@@ -60,11 +64,14 @@ class StoreImpl final : public Store {
   std::vector<KeyInfo> Keys() override;
 
  private:
+  // One waiting Put. Lives on its Put's stack; the leader uses it (and
+  // `body`) only until it sets `done`, and its Put returns only after that.
   struct Writer {
     CopyMeta meta;
-    std::string record;    // built by the caller, or empty when streamed
-    std::string_view raw;  // for a streamed (large) message: encrypted by the leader
+    std::string record;                // built by the caller, or empty when streamed
+    const ByteSource* body = nullptr;  // a streamed (large) message: read by the leader
     index::Location loc;
+    Status unreadable;  // set by the leader when `body` failed: this put alone fails
     Status status;
     bool done = false;
   };

@@ -39,6 +39,58 @@ PutRequest Request(const std::string& raw) {
   return r;
 }
 
+// A message read piecewise, as the intake spool serves it. Thread-safe (the
+// commit leader may read it). Records the largest single read; a read that
+// reaches `fail_from` fails with IOError, or with `short_reads` returns
+// fewer bytes than asked.
+class TestSource final : public ByteSource {
+ public:
+  explicit TestSource(std::string_view bytes, uint64_t fail_from = UINT64_MAX,
+                      bool short_reads = false)
+      : bytes_(bytes), fail_from_(fail_from), short_reads_(short_reads) {}
+  uint64_t size() const override { return bytes_.size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::string* out) const override {
+    size_t seen = largest_read_.load();
+    while (n > seen && !largest_read_.compare_exchange_weak(seen, n)) {
+    }
+    if (offset > bytes_.size()) return Status::InvalidArgument("read past the end");
+    size_t len = std::min<uint64_t>(n, bytes_.size() - offset);
+    if (offset + len > fail_from_) {
+      if (!short_reads_) return Status::IOError("spool page fails authentication");
+      len = offset < fail_from_ ? fail_from_ - offset : 0;
+    }
+    out->append(bytes_.substr(offset, len));
+    return Status::Ok();
+  }
+  size_t largest_read() const { return largest_read_.load(); }
+
+ private:
+  std::string_view bytes_;
+  const uint64_t fail_from_;
+  const bool short_reads_;
+  mutable std::atomic<size_t> largest_read_{0};
+};
+
+// About `bytes` of multipart message with a text attachment.
+std::string BigMessage(size_t bytes) {
+  std::string raw =
+      "From: Big Sender <big@example.com>\r\nTo: rcpt@example.org\r\nSubject: Big report\r\n"
+      "Message-ID: <big@example.com>\r\nDate: Sun, 22 Nov 2026 08:00:00 +0000\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+      "--b\r\nContent-Type: text/csv\r\n"
+      "Content-Disposition: attachment; filename=\"data.csv\"\r\n\r\n";
+  for (int i = 0; raw.size() < bytes; ++i) raw += std::to_string(i) + ",value,value,value\r\n";
+  return raw + "--b--\r\n";
+}
+
+// A copy's metadata without what differs between two puts of the same message.
+CopyMeta Comparable(CopyMeta m) {
+  m.id = 0;
+  m.placed_at = m.received_at = 0;
+  return m;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -99,6 +151,124 @@ TEST_F(StoreTest, LargeMessagesStreamInAndOut) {
   // A sink error stops the read and comes back.
   Status stop = store->ReadTo(big, [](std::string_view) { return Status::IOError("disk full"); });
   EXPECT_EQ(stop.code(), Code::kIOError);
+}
+
+TEST_F(StoreTest, PutFromASourceEqualsPutFromRaw) {
+  auto store = OpenStore();
+  const std::string raw = BigMessage(5 << 20);
+  PutRequest by_raw = Request(raw);
+  CopyId raw_id = store->Put(by_raw).value();
+  TestSource source(raw);
+  PutRequest by_source = by_raw;
+  by_source.raw = {};
+  by_source.source = &source;
+  auto id = store->Put(by_source);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_LE(source.largest_read(), 64u << 10);  // never whole in memory
+  EXPECT_EQ(store->Read(*id).value(), raw);
+  CopyMeta meta = store->Get(*id).value();
+  EXPECT_EQ(meta.subject, "Big report");
+  ASSERT_EQ(meta.attachments.size(), 1u);
+  EXPECT_EQ(meta.attachments[0].name, "data.csv");
+  EXPECT_EQ(meta.size, raw.size());
+  EXPECT_EQ(Comparable(meta), Comparable(store->Get(raw_id).value()));
+
+  // A small message from a source (encrypted by its own thread).
+  const std::string small = Message(7);
+  TestSource small_source(small);
+  by_source.source = &small_source;
+  CopyId small_id = store->Put(by_source).value();
+  EXPECT_EQ(store->Read(small_id).value(), small);
+  EXPECT_EQ(store->Get(small_id)->subject, "Quarterly report 7");
+
+  // Exactly one of raw and source.
+  PutRequest both = Request(small);
+  both.source = &small_source;
+  EXPECT_EQ(store->Put(both).status().code(), Code::kInvalidArgument);
+  TestSource empty("");
+  by_source.source = &empty;
+  EXPECT_EQ(store->Put(by_source).status().code(), Code::kInvalidArgument);
+
+  store.reset();
+  store = OpenStore();
+  EXPECT_EQ(store->Read(*id).value(), raw);
+  EXPECT_TRUE(store->Verify()->problems.empty());
+}
+
+TEST_F(StoreTest, AnUnreadableSourceFailsOnlyItsPut) {
+  auto store = OpenStore();
+  CopyId before = store->Put(Request(Message(1))).value();
+  const std::string big = BigMessage(3 << 20);
+  const std::string small = Message(2, std::string(20000, 's'));
+  struct Case {
+    const std::string* raw;
+    uint64_t fail_from;
+    bool short_reads;
+  };
+  for (const Case& c : {Case{&big, 2 << 20, false}, Case{&big, (1 << 20) + 100, true},
+                        Case{&small, 10000, false}, Case{&small, 10000, true}}) {
+    SCOPED_TRACE(std::to_string(c.raw->size()) + (c.short_reads ? " short" : " error"));
+    TestSource bad(*c.raw, c.fail_from, c.short_reads);
+    PutRequest r = Request(*c.raw);
+    r.raw = {};
+    r.source = &bad;
+    auto failed = store->Put(r);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().code(), Code::kIOError) << failed.status().ToString();
+    EXPECT_TRUE(store->Writable().ok());
+  }
+  CopyId after = store->Put(Request(big)).value();
+  EXPECT_EQ(store->Read(before).value(), Message(1));
+  EXPECT_EQ(store->Read(after).value(), big);
+  EXPECT_EQ(store->Stats()->count, 2u);
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->problems.empty()) << v->problems.front();
+  // Nothing of the failed puts is left for recovery to find.
+  store.reset();
+  store = OpenStore();
+  EXPECT_EQ(store->Stats()->count, 2u);
+  EXPECT_TRUE(store->Verify()->problems.empty());
+  EXPECT_EQ(store->Read(after).value(), big);
+}
+
+TEST_F(StoreTest, AnUnreadableSourceDoesNotFailTheRestOfItsBatch) {
+  auto store = OpenStore();
+  const std::string big = BigMessage(2 << 20);
+  std::mutex mu;
+  std::map<CopyId, std::string> acked;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        std::string raw = Message(t * 1000 + i);
+        auto id = store->Put(Request(raw));
+        ASSERT_TRUE(id.ok()) << id.status().ToString();
+        std::lock_guard<std::mutex> l(mu);
+        acked.emplace(*id, raw);
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < 6; ++i) {
+      TestSource bad(big, (3 << 19) + 1000 * i);
+      PutRequest r = Request(big);
+      r.raw = {};
+      r.source = &bad;
+      if (store->Put(r).status().code() == Code::kIOError) ++failed;
+    }
+  });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failed.load(), 6);
+  ASSERT_EQ(acked.size(), 120u);
+  store.reset();
+  store = OpenStore();
+  for (const auto& [id, raw] : acked) EXPECT_EQ(store->Read(id).value(), raw);
+  EXPECT_EQ(store->Stats()->count, acked.size());
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->problems.empty()) << v->problems.front();
 }
 
 TEST_F(StoreTest, RefusesBadRequests) {
