@@ -23,6 +23,26 @@ int RunConfigCheck(const std::string& path) {
               o.token.empty() ? ("from " + config::TokenFilePath(o)).c_str() : "inline");
   std::printf("  max message size: %s\n", FormatSize(o.max_message_size).c_str());
   std::printf("  log level:        %s\n", o.log_level.c_str());
+  if (!o.milter.enabled) {
+    std::printf("  milter:           off\n");
+    return kExitOk;
+  }
+  std::printf("  milter socket:    %s\n", o.milter.socket.c_str());
+  const scan::EngineOptions& e = o.engines;
+  std::printf("  clamd:            %s\n", e.clamd.enabled ? e.clamd.address.c_str() : "off");
+  std::printf("  rspamd:           %s\n", e.rspamd.enabled ? e.rspamd.url.c_str() : "off");
+  std::printf("  content filter:   %s (%zu banned names, %zu banned formats)\n",
+              e.content.enabled ? "on" : "off", e.content.banned_names.size(),
+              e.content.banned_formats.size());
+  std::printf("  address lists:    %zu black, %zu white\n", e.lists.blacklist.size(),
+              e.lists.whitelist.size());
+  std::printf("  rules:            %zu\n", o.rules.size());
+  for (const rules::Rule& r : o.rules) {
+    std::string engines;
+    for (const std::string& n : r.engines) engines += (engines.empty() ? "" : ",") + n;
+    std::printf("    %-16s %zu sender / %zu recipient patterns; engines %s\n", r.id.c_str(),
+                r.senders.size(), r.recipients.size(), engines.empty() ? "none" : engines.c_str());
+  }
   return kExitOk;
 }
 

@@ -206,9 +206,8 @@ Status ParseLog(std::string_view source, const toml::table& t, DaemonOptions* o)
 
 Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions* o) {
   const char* kTable = "milter";
-  MV_RETURN_IF_ERROR(
-      CheckKeys(source, t, kTable,
-                {"enabled", "socket", "spool_dir", "timeout", "memory_budget", "release_max_age"}));
+  MV_RETURN_IF_ERROR(CheckKeys(source, t, kTable,
+                               {"enabled", "socket", "spool_dir", "timeout", "release_max_age"}));
   intake::MilterOptions& m = o->milter;
   MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &m.enabled));
   std::string socket;
@@ -221,7 +220,6 @@ Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions*
   }
   MV_RETURN_IF_ERROR(GetString(source, t, kTable, "spool_dir", &m.spool_dir));
   MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "timeout", &m.timeout_micros));
-  MV_RETURN_IF_ERROR(GetSizeKey(source, t, kTable, "memory_budget", false, &m.memory_budget));
   MV_RETURN_IF_ERROR(
       GetDurationKey(source, t, kTable, "release_max_age", &m.release_max_age_micros));
   return Status::Ok();

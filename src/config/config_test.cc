@@ -55,7 +55,6 @@ TEST(ConfigTest, ShippedDefaultsParse) {
   EXPECT_EQ(o->milter.socket, defaults.milter.socket);
   EXPECT_EQ(o->milter.enabled, defaults.milter.enabled);
   EXPECT_EQ(o->milter.timeout_micros, defaults.milter.timeout_micros);
-  EXPECT_EQ(o->milter.memory_budget, defaults.milter.memory_budget);
   EXPECT_EQ(o->milter.release_max_age_micros, defaults.milter.release_max_age_micros);
   EXPECT_EQ(o->engines.clamd.address, defaults.engines.clamd.address);
   EXPECT_EQ(o->engines.clamd.timeout_micros, defaults.engines.clamd.timeout_micros);
@@ -85,7 +84,6 @@ enabled = false
 socket = "inet6:[::1]:10026"
 spool_dir = "/var/spool/mv"
 timeout = "2m"
-memory_budget = "1GiB"
 release_max_age = "30m"
 
 [engines.clamd]
@@ -138,7 +136,6 @@ id = "rest"
   EXPECT_EQ(o->milter.socket, "inet6:10026@[::1]");
   EXPECT_EQ(o->milter.spool_dir, "/var/spool/mv");
   EXPECT_EQ(o->milter.timeout_micros, 120'000'000);
-  EXPECT_EQ(o->milter.memory_budget, uint64_t{1} << 30);
   EXPECT_EQ(o->milter.release_max_age_micros, 1'800'000'000);
 
   const scan::EngineOptions& e = o->engines;
@@ -243,8 +240,6 @@ TEST(ConfigTest, BadEngineAndMilterValuesNameKeyAndLine) {
   ExpectError("[milter]\nspool_dir = 1\n", "t.toml:2: milter.spool_dir must be a string");
   ExpectError("[milter]\ntimeout = \"soon\"\n", "t.toml:2: milter.timeout");
   ExpectError("[milter]\ntimeout = \"0s\"\n", "t.toml:2: milter.timeout must be > 0");
-  ExpectError("[milter]\nmemory_budget = \"lots\"\n", "t.toml:2: milter.memory_budget");
-  ExpectError("[milter]\nmemory_budget = \"0\"\n", "milter.memory_budget must be > 0");
   ExpectError("[milter]\nrelease_max_age = 3600\n", "t.toml:2: milter.release_max_age");
   ExpectError("[milter]\nsokcet = \"x\"\n", "t.toml:2: unknown key milter.sokcet");
   ExpectError("engines = 1\n", "must be a table");

@@ -31,14 +31,15 @@ void LogEvent(std::string_view kind, std::string_view message) {
 // The engines the config enables, in the order their verdicts are listed.
 Result<std::vector<std::unique_ptr<scan::Engine>>> MakeEngines(const scan::EngineOptions& o) {
   std::vector<std::unique_ptr<scan::Engine>> engines;
-  // The address lists answer at once; the network engines run beside each
-  // other (Processor::RunEngines runs the first one inline).
-  MV_ASSIGN_OR_RETURN(auto lists, scan::AddressListEngine::Make(o.lists));
-  engines.push_back(std::move(lists));
+  // The content filter works on this CPU; it runs on the milter's thread
+  // while clamd and rspamd, which wait on their peers, run beside it
+  // (Processor::RunEngines runs the first engine inline).
   if (o.content.enabled) {
     MV_ASSIGN_OR_RETURN(auto content, scan::ContentFilterEngine::Make(o.content));
     engines.push_back(std::move(content));
   }
+  MV_ASSIGN_OR_RETURN(auto lists, scan::AddressListEngine::Make(o.lists));
+  engines.push_back(std::move(lists));
   if (o.clamd.enabled) {
     MV_ASSIGN_OR_RETURN(auto clamd, scan::ClamdEngine::Make(o.clamd));
     engines.push_back(std::move(clamd));
@@ -100,7 +101,6 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
 
   // The milter: engines, rules, and the release key (derived from the
   // store's index key, which a writer always holds).
-  std::unique_ptr<intake::MemoryBudget> budget;
   std::unique_ptr<intake::Processor> processor;
   std::unique_ptr<intake::Milter> milter;
   if (options.milter.enabled) {
@@ -111,11 +111,10 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(*env, keys_dir, false));
     auto signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
     keys.reset();
-    budget = std::make_unique<intake::MemoryBudget>(options.milter.memory_budget);
     intake::ProcessorOptions popts;
     popts.release_max_age_micros = options.milter.release_max_age_micros;
     processor = std::make_unique<intake::Processor>(**store, std::move(engines), std::move(rules),
-                                                    std::move(signer), *budget, popts, LogEvent);
+                                                    std::move(signer), popts, LogEvent);
     intake::MilterOptions mopts = options.milter;
     if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
     auto started = intake::Milter::Start(mopts, *env, *processor, [] {

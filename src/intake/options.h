@@ -15,9 +15,6 @@ struct MilterOptions {
   std::string socket = "inet:10025@127.0.0.1";
   std::string spool_dir;                 // "": DATA/spool
   int64_t timeout_micros = 300'000'000;  // libmilter I/O timeout per read/write
-  // Messages being decided at once are held to this many bytes of memory;
-  // more wait (spools are on disk, encrypted, until then).
-  uint64_t memory_budget = 256'000'000;
   // Release header check (delivery's loop-safe release): max age of the
   // signature.
   int64_t release_max_age_micros = 3'600'000'000;

@@ -76,28 +76,13 @@ void AttributeToAttachments(const ByteSource& raw, std::vector<scan::Verdict>* v
 
 }  // namespace
 
-void MemoryBudget::Acquire(uint64_t bytes) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return used_ == 0 || used_ + bytes <= total_; });
-  used_ += bytes;
-}
-
-void MemoryBudget::Release(uint64_t bytes) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    used_ -= bytes;
-  }
-  cv_.notify_all();
-}
-
 Processor::Processor(Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
                      rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
-                     MemoryBudget& budget, ProcessorOptions options, EventSink on_event)
+                     ProcessorOptions options, EventSink on_event)
     : store_(store),
       engines_(std::move(engines)),
       rules_(std::move(rules)),
       signer_(std::move(signer)),
-      budget_(budget),
       options_(std::move(options)),
       on_event_(std::move(on_event)) {}
 
@@ -114,11 +99,14 @@ std::vector<scan::Verdict> Processor::RunEngines(const std::vector<std::string>&
   }
   std::vector<scan::Verdict> out;
   if (run.empty()) return out;
-  // Network engines wait on their peers; run them side by side.
+  // Network engines wait on their peers; run them side by side, the first
+  // on this thread, the others on the pool's long-lived threads.
   std::vector<std::future<std::vector<scan::Verdict>>> pending;
   for (size_t i = 1; i < run.size(); ++i) {
-    pending.push_back(
-        std::async(std::launch::async, [e = run[i], &message] { return e->Scan(message); }));
+    auto task = std::make_shared<std::packaged_task<std::vector<scan::Verdict>()>>(
+        [e = run[i], &message] { return e->Scan(message); });
+    pending.push_back(task->get_future());
+    pool_.Run([task] { (*task)(); });
   }
   out = run[0]->Scan(message);
   for (auto& f : pending) {
@@ -190,35 +178,28 @@ Outcome Processor::Process(const Received& m) {
                               [](const Decision& g) { return g.rule && g.keep_copy; });
   Status copy_status;
   if (any_copy) {
-    const uint64_t size = raw.size();
-    budget_.Acquire(size);
-    Result<std::string> bytes = ReadAllBytes(raw);
-    if (!bytes.ok()) {
-      copy_status = bytes.status().Annotate("read spool");
-    } else {
-      for (const Decision& g : groups) {
-        if (g.rule == nullptr || !g.keep_copy) continue;
-        PutRequest req;
-        req.raw = *bytes;
-        req.mail_from = m.envelope.mail_from;
-        req.rcpt = g.rcpt;
-        req.rule_id = g.rule->id;
-        for (const auto& a : g.applied) {
-          if (!a.label.empty()) req.statuses[a.engine] = a.label;
-        }
-        req.reason = Reason(g, verdicts);
-        req.queue_id = m.envelope.queue_id;
-        req.received_at = m.received_at;
-        Result<CopyId> id = store_.Put(req);
-        if (!id.ok()) {
-          copy_status = id.status();
-          break;
-        }
-        out.copies.push_back(*id);
+    // The store reads the spool piecewise (thread-safe for reads), so the
+    // message is never whole in memory here.
+    for (const Decision& g : groups) {
+      if (g.rule == nullptr || !g.keep_copy) continue;
+      PutRequest req;
+      req.source = &raw;
+      req.mail_from = m.envelope.mail_from;
+      req.rcpt = g.rcpt;
+      req.rule_id = g.rule->id;
+      for (const auto& a : g.applied) {
+        if (!a.label.empty()) req.statuses[a.engine] = a.label;
       }
-      std::fill(bytes->begin(), bytes->end(), '\0');
+      req.reason = Reason(g, verdicts);
+      req.queue_id = m.envelope.queue_id;
+      req.received_at = m.received_at;
+      Result<CopyId> id = store_.Put(req);
+      if (!id.ok()) {
+        copy_status = id.status();
+        break;
+      }
+      out.copies.push_back(*id);
     }
-    budget_.Release(size);
   }
 
   // The actions.

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "crypto/release.h"
+#include "intake/task_pool.h"
 #include "mailvault/byte_source.h"
 #include "mailvault/store.h"
 #include "rules/rules.h"
@@ -40,22 +41,6 @@
 namespace mailvault::intake {
 
 using EventSink = std::function<void(std::string_view kind, std::string_view message)>;
-
-// Bounds the bytes of messages held in memory at once; Acquire blocks until
-// the bytes fit (a message larger than the whole budget waits until it is
-// alone).
-class MemoryBudget {
- public:
-  explicit MemoryBudget(uint64_t bytes) : total_(bytes) {}
-  void Acquire(uint64_t bytes);
-  void Release(uint64_t bytes);
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  const uint64_t total_;
-  uint64_t used_ = 0;
-};
 
 // What the milter collected besides the bytes.
 struct Received {
@@ -93,8 +78,8 @@ class Processor {
   // `store` must outlive the processor; `signer` may be null (no release
   // check). Engines are shared by all calls.
   Processor(Store& store, std::vector<std::unique_ptr<scan::Engine>> engines, rules::RuleSet rules,
-            std::unique_ptr<crypto::ReleaseSigner> signer, MemoryBudget& budget,
-            ProcessorOptions options, EventSink on_event);
+            std::unique_ptr<crypto::ReleaseSigner> signer, ProcessorOptions options,
+            EventSink on_event);
 
   Outcome Process(const Received& message);
 
@@ -107,9 +92,9 @@ class Processor {
   std::vector<std::unique_ptr<scan::Engine>> engines_;
   const rules::RuleSet rules_;
   const std::unique_ptr<crypto::ReleaseSigner> signer_;
-  MemoryBudget& budget_;
   const ProcessorOptions options_;
   EventSink on_event_;
+  TaskPool pool_{256};  // engine scans beside the milter's own thread
 };
 
 }  // namespace mailvault::intake

@@ -103,7 +103,7 @@ class ProcessorTest : public ::testing::Test {
     key.fill(3);
     return std::make_unique<Processor>(
         *store_, std::move(engines), std::move(*set), std::make_unique<crypto::ReleaseSigner>(key),
-        budget_, ProcessorOptions{}, [this](std::string_view kind, std::string_view msg) {
+        ProcessorOptions{}, [this](std::string_view kind, std::string_view msg) {
           events_.push_back(std::string(kind) + ": " + std::string(msg));
         });
   }
@@ -123,7 +123,6 @@ class ProcessorTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<Store> store_;
-  MemoryBudget budget_{1 << 20};
   std::vector<FakeEngine*> fakes_;
   std::vector<std::string> events_;
   std::string raw_;
@@ -297,22 +296,6 @@ TEST_F(ProcessorTest, SignedReleaseIsAcceptedUnscanned) {
   // The same header on other content is scanned like any mail.
   r.body_digest = crypto::DigestBody("other body\r\n");
   EXPECT_EQ(p->Process(r).kind, Outcome::Kind::kReject);
-}
-
-TEST(MemoryBudgetTest, LargeMessageWaitsUntilAlone) {
-  MemoryBudget b(100);
-  b.Acquire(60);
-  std::atomic<bool> got{false};
-  std::thread t([&] {
-    b.Acquire(500);  // bigger than the budget: admitted only when alone
-    got = true;
-    b.Release(500);
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_FALSE(got.load());
-  b.Release(60);
-  t.join();
-  EXPECT_TRUE(got.load());
 }
 
 }  // namespace
