@@ -89,7 +89,11 @@ Result<std::unique_ptr<ContentFilterEngine>> ContentFilterEngine::Make(
                                      "\" is not a MIME type (type/subtype)");
     }
   }
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<MagicPool> magic, MagicPool::Open());
+  // libmagic's text tests are most of its cost; they are needed only when a
+  // banned format is a text format.
+  bool text_checks = std::any_of(o.banned_formats.begin(), o.banned_formats.end(),
+                                 [](const std::string& f) { return f.starts_with("text/"); });
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<MagicPool> magic, MagicPool::Open(text_checks));
   return std::unique_ptr<ContentFilterEngine>(
       new ContentFilterEngine(std::move(o), std::move(magic)));
 }

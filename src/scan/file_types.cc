@@ -29,8 +29,8 @@ constexpr size_t kMaxEntryName = 1024;
 
 }  // namespace
 
-Result<magic_set*> MagicPool::NewHandle() {
-  magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+Result<magic_set*> MagicPool::NewHandle(int flags) {
+  magic_t m = magic_open(flags);
   if (m == nullptr) return Status::Unavailable("libmagic: cannot open a handle");
   if (magic_load(m, nullptr) != 0) {
     std::string why = magic_error(m) != nullptr ? magic_error(m) : "unknown error";
@@ -40,12 +40,17 @@ Result<magic_set*> MagicPool::NewHandle() {
   return m;
 }
 
-Result<std::unique_ptr<MagicPool>> MagicPool::Open() {
-  MV_ASSIGN_OR_RETURN(magic_set * first, NewHandle());
-  return std::unique_ptr<MagicPool>(new MagicPool(first));
+Result<std::unique_ptr<MagicPool>> MagicPool::Open(bool text_checks) {
+  int flags = MAGIC_MIME_TYPE | MAGIC_ERROR;
+  if (!text_checks) {
+    flags |=
+        MAGIC_NO_CHECK_TEXT | MAGIC_NO_CHECK_ENCODING | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON;
+  }
+  MV_ASSIGN_OR_RETURN(magic_set * first, NewHandle(flags));
+  return std::unique_ptr<MagicPool>(new MagicPool(first, flags));
 }
 
-MagicPool::MagicPool(magic_set* first) { idle_.push_back(first); }
+MagicPool::MagicPool(magic_set* first, int flags) : flags_(flags) { idle_.push_back(first); }
 
 MagicPool::~MagicPool() {
   for (magic_set* m : idle_) magic_close(m);
@@ -61,7 +66,7 @@ Result<std::string> MagicPool::MimeType(std::string_view head) {
     }
   }
   if (m == nullptr) {
-    MV_ASSIGN_OR_RETURN(m, NewHandle());
+    MV_ASSIGN_OR_RETURN(m, NewHandle(flags_));
   }
   const char* type = magic_buffer(m, head.data(), head.size());
   Result<std::string> out = type != nullptr

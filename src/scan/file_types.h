@@ -28,8 +28,12 @@ namespace mailvault::scan {
 class MagicPool {
  public:
   // Loads libmagic's default database into a first handle. Unavailable if it
-  // cannot be loaded (no database installed).
-  static Result<std::unique_ptr<MagicPool>> Open();
+  // cannot be loaded (no database installed). Without `text_checks`
+  // libmagic skips its text tests (MAGIC_NO_CHECK_TEXT and friends): text
+  // then reads as application/octet-stream, binary formats are found as
+  // before, and a 20 KB text part costs ~0.8 ms instead of ~6 ms. Callers
+  // that must recognise text formats (text/x-shellscript) ask for them.
+  static Result<std::unique_ptr<MagicPool>> Open(bool text_checks = true);
   ~MagicPool();
   MagicPool(const MagicPool&) = delete;
   MagicPool& operator=(const MagicPool&) = delete;
@@ -39,9 +43,10 @@ class MagicPool {
   Result<std::string> MimeType(std::string_view head);
 
  private:
-  explicit MagicPool(magic_set* first);
-  static Result<magic_set*> NewHandle();
+  MagicPool(magic_set* first, int flags);
+  static Result<magic_set*> NewHandle(int flags);
 
+  const int flags_;
   std::mutex mu_;
   std::vector<magic_set*> idle_;  // guarded by mu_; owned
 };

@@ -422,8 +422,14 @@ std::vector<Verdict> RspamdEngine::Scan(const Message& message) {
                             " bytes is larger than rspamd max_size (" +
                             std::to_string(options_.max_size) + " bytes): not sent");
   }
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return RspamdNotScanned(where + "cannot create a curl handle");
+  // One handle per thread, reset for every request: its connection cache
+  // keeps the connection to rspamd open between messages (keep-alive), so
+  // a scan costs no TCP handshake. Milter and engine threads are long-lived.
+  thread_local std::unique_ptr<CURL, CurlDeleter> thread_curl;
+  if (!thread_curl) thread_curl.reset(curl_easy_init());
+  if (!thread_curl) return RspamdNotScanned(where + "cannot create a curl handle");
+  curl_easy_reset(thread_curl.get());
+  CURL* handle = thread_curl.get();
 
   curl_slist* raw_list = nullptr;
   std::vector<std::string> headers = RspamdRequestHeaders(message.envelope, options_.password);
@@ -443,7 +449,7 @@ std::vector<Verdict> RspamdEngine::Scan(const Message& message) {
   ReplyBuffer reply;
   char errbuf[CURL_ERROR_SIZE] = {0};
   long timeout_ms = static_cast<long>(std::max<int64_t>(1, options_.timeout_micros / 1000));
-  CURL* c = curl.get();
+  CURL* c = handle;
   curl_easy_setopt(c, CURLOPT_URL, endpoint_.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_PROXY, "");  // always straight to rspamd

@@ -443,6 +443,9 @@ class FakeRspamd {
       res.status = status_;
       res.set_content(body_, "application/json");
     });
+    // The engine keeps connections alive between scans; a short keep-alive
+    // lets stop() return at once instead of waiting out the default 5 s.
+    server_.set_keep_alive_timeout(0);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::yield();
