@@ -27,6 +27,7 @@ struct Connection {
   // Connection
   std::string client_ip, client_hostname, helo;
   bool leading_space = false;  // SMFIP_HDR_LEADSPC negotiated
+  unsigned long no_reply = 0;  // SMFIP_NR_* negotiated: stages answered by silence
   // Message
   bool in_message = false;
   std::string mail_from;
@@ -53,6 +54,16 @@ struct Connection {
 };
 
 Connection* Conn(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+
+// Everything before end-of-message only collects: where the MTA agreed,
+// those stages get no reply at all, which saves Postfix a round trip per
+// header line and body chunk.
+constexpr unsigned long kNoReply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+                                   SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+
+sfsistat Continue(const Connection* c, unsigned long stage) {
+  return c != nullptr && (c->no_reply & stage) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
 
 std::string StripBrackets(const char* arg) {
   std::string_view s = arg ? arg : "";
@@ -84,7 +95,7 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
                      unsigned long* pf3) {
   const unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_DELRCPT;
   *pf0 = f0 & want;
-  *pf1 = f1 & SMFIP_HDR_LEADSPC;
+  *pf1 = f1 & (SMFIP_HDR_LEADSPC | kNoReply | SMFIP_NOUNKNOWN | SMFIP_NODATA);
   *pf2 = 0;
   *pf3 = 0;
   Connection* c = Conn(ctx);
@@ -93,6 +104,7 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
     smfi_setpriv(ctx, c);
   }
   c->leading_space = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+  c->no_reply = *pf1 & kNoReply;
   return SMFIS_CONTINUE;
 }
 
@@ -110,12 +122,13 @@ sfsistat OnConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
     inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(addr)->sin6_addr, buf, sizeof(buf));
   }
   c->client_ip = buf;
-  return SMFIS_CONTINUE;
+  return Continue(c, SMFIP_NR_CONN);
 }
 
 sfsistat OnHelo(SMFICTX* ctx, char* helo) {
-  if (Connection* c = Conn(ctx)) c->helo = helo ? helo : "";
-  return SMFIS_CONTINUE;
+  Connection* c = Conn(ctx);
+  if (c != nullptr) c->helo = helo ? helo : "";
+  return Continue(c, SMFIP_NR_HELO);
 }
 
 sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
@@ -125,15 +138,15 @@ sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
   c->in_message = true;
   c->received_at = NowMicros();
   c->mail_from = StripBrackets(argv ? argv[0] : nullptr);
-  return SMFIS_CONTINUE;
+  return Continue(c, SMFIP_NR_MAIL);
 }
 
 sfsistat OnEnvRcpt(SMFICTX* ctx, char** argv) {
   Connection* c = Conn(ctx);
-  if (c == nullptr || argv == nullptr || argv[0] == nullptr) return SMFIS_CONTINUE;
+  if (c == nullptr || argv == nullptr || argv[0] == nullptr) return Continue(c, SMFIP_NR_RCPT);
   c->rcpt.push_back(StripBrackets(argv[0]));
   c->rcpt_arg.push_back(argv[0]);
-  return SMFIS_CONTINUE;
+  return Continue(c, SMFIP_NR_RCPT);
 }
 
 sfsistat OnHeader(SMFICTX* ctx, char* name, char* value) {
@@ -153,7 +166,7 @@ sfsistat OnHeader(SMFICTX* ctx, char* name, char* value) {
   Append(c, line);
   if (EqualsNoCase(n, "Subject") && !c->subject) c->subject = std::string(v);
   if (EqualsNoCase(n, crypto::kReleaseHeader) && !c->release) c->release = std::string(v);
-  return SMFIS_CONTINUE;
+  return Continue(c, SMFIP_NR_HDR);
 }
 
 sfsistat OnEoh(SMFICTX* ctx) {
@@ -162,7 +175,7 @@ sfsistat OnEoh(SMFICTX* ctx) {
   Append(c, "\r\n");
   c->headers_done = true;
   if (c->release) c->digest = std::make_unique<crypto::BodyDigest>();
-  return SMFIS_CONTINUE;
+  return Continue(c, SMFIP_NR_EOH);
 }
 
 sfsistat OnBody(SMFICTX* ctx, unsigned char* chunk, size_t len) {
@@ -171,7 +184,7 @@ sfsistat OnBody(SMFICTX* ctx, unsigned char* chunk, size_t len) {
   std::string_view data(reinterpret_cast<const char*>(chunk), len);
   Append(c, data);
   if (c->digest) c->digest->Update(data);
-  return SMFIS_CONTINUE;
+  return Continue(c, SMFIP_NR_BODY);
 }
 
 std::string WithSpace(const Connection& c, const std::string& v) {
