@@ -237,6 +237,11 @@ printf '[api]\nlisten = "127.0.0.1:99999"\n' >"$T/bad.toml"
 expect_fail "config check refuses a bad port" "$mv" config check -c "$T/bad.toml"
 printf '[stor]\ndir = "x"\n' >"$T/typo.toml"
 expect_fail "config check refuses an unknown table" "$mv" config check -c "$T/typo.toml"
+check "config check lists the shipped rule and engines" \
+  bash -c "'$mv' config check -c '$repo/conf/mailvault.toml' | grep -q '^    default ' && '$mv' config check -c '$repo/conf/mailvault.toml' | grep -q 'clamd: *unix:/run/clamav/clamd.ctl'"
+printf '[[rule]]\nid = "r1"\n[rule.actions]\n"anti-virus:infectd" = "reject"\n' >"$T/badrule.toml"
+expect_fail "config check refuses a rule with an unknown label" "$mv" config check -c "$T/badrule.toml"
+check "the rule error names file, line and label" grep -q 'badrule.toml:4.*infectd' "$T/err"
 
 # ---- tamper, large and odd messages ----------------------------------------
 TD="$T/tamper"
