@@ -325,6 +325,45 @@ send forged alice@example.org v19@reject.test "$T/forged.eml" || true
 check "a forged release header does not skip scanning" grep -q '<\*\* *550' "$T/swaks.forged"
 check "the forged header is logged as an event" grep -q 'release-header-invalid' "$T/daemon.log"
 
+# ---- abort, RSET and dropped connections leave nothing behind -------------
+fds_before=$(ls /proc/"$daemon_pid"/fd | wc -l)
+/usr/bin/python3 - "$PF_PORT" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+def session(script):
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    f = s.makefile("rb")
+    f.readline()
+    for line, wait in script:
+        s.sendall(line)
+        if wait:
+            while True:
+                r = f.readline()
+                if r[3:4] != b"-":
+                    break
+    return s
+big = b"X-Filler: " + b"a" * 70 + b"\r\n"
+# Drop the connection in the middle of a 300 KB body (spooled to disk).
+s = session([(b"EHLO x\r\n", True), (b"MAIL FROM:<alice@example.org>\r\n", True),
+             (b"RCPT TO:<abort1@header.test>\r\n", True), (b"DATA\r\n", True)])
+s.sendall(b"Subject: cut\r\n" + big * 4000)
+time.sleep(0.5)
+s.close()
+# RSET after RCPT, then QUIT.
+s = session([(b"EHLO x\r\n", True), (b"MAIL FROM:<alice@example.org>\r\n", True),
+             (b"RCPT TO:<abort2@header.test>\r\n", True), (b"RSET\r\n", True),
+             (b"QUIT\r\n", True)])
+s.close()
+PY
+sleep 2
+check "aborted sessions keep no copy" bash -c "[ \$('$mv' search --data '$D' --to abort --json | grep -c '\"id\"') -eq 0 ]"
+check "aborted sessions leave no spool file" test -z "$(ls -A "$D/spool")"
+fds_after=$(ls /proc/"$daemon_pid"/fd | wc -l)
+check "aborted sessions leave no descriptor open ($fds_before before, $fds_after after)" \
+  test "$fds_after" -le "$fds_before"
+send after-abort alice@example.org v21@header.test "$S/gtube.eml"
+expect_copy "the milter works on after aborted sessions" v21@header.test anti-spam spam header
+
 # ---- engines down or hanging --------------------------------------------
 stop_daemon
 /usr/bin/python3 -c '
