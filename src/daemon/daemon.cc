@@ -113,8 +113,8 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     keys.reset();
     intake::ProcessorOptions popts;
     popts.release_max_age_micros = options.milter.release_max_age_micros;
-    processor = std::make_unique<intake::Processor>(**store, std::move(engines), std::move(rules),
-                                                    std::move(signer), popts, LogEvent);
+    processor = std::make_unique<intake::Processor>(
+        *env, **store, std::move(engines), std::move(rules), std::move(signer), popts, LogEvent);
     intake::MilterOptions mopts = options.milter;
     if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
     auto started = intake::Milter::Start(mopts, *env, *processor, [] {

@@ -25,6 +25,38 @@ Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
   return Status::IOError(m);
 }
 
+// Writes all of `data` at `offset`, resuming after short writes and EINTR.
+Status PwriteAll(int fd, uint64_t offset, std::string_view data, const std::string& path) {
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::pwrite(fd, p, left, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path, errno);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Reads up to n bytes at offset; fewer only at end of file.
+Result<size_t> PreadAll(int fd, uint64_t offset, size_t n, char* scratch, const std::string& path) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd, scratch + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read", path, errno);
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return done;
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd, uint64_t size)
@@ -61,19 +93,7 @@ class PosixWritableFile final : public WritableFile {
 
  private:
   Status WriteAll(uint64_t offset, std::string_view data) {
-    const char* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(offset));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("write", path_, errno);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-      offset += static_cast<uint64_t>(n);
-    }
-    return Status::Ok();
+    return PwriteAll(fd_, offset, data, path_);
   }
 
   std::string path_;
@@ -89,32 +109,12 @@ class PosixTempFile final : public TempFile {
   PosixTempFile& operator=(const PosixTempFile&) = delete;
 
   Status Append(std::string_view data) override {
-    const char* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(size_));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("write", what_, errno);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-      size_ += static_cast<uint64_t>(n);
-    }
+    MV_RETURN_IF_ERROR(PwriteAll(fd_, size_, data, what_));
+    size_ += data.size();
     return Status::Ok();
   }
   Result<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("read", what_, errno);
-      }
-      if (r == 0) break;
-      done += static_cast<size_t>(r);
-    }
-    return done;
+    return PreadAll(fd_, offset, n, scratch, what_);
   }
   uint64_t Size() const override { return size_; }
 
@@ -132,17 +132,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   PosixRandomAccessFile& operator=(const PosixRandomAccessFile&) = delete;
 
   Result<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
-    size_t done = 0;
-    while (done < n) {
-      ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("read", path_, errno);
-      }
-      if (r == 0) break;
-      done += static_cast<size_t>(r);
-    }
-    return done;
+    return PreadAll(fd_, offset, n, scratch, path_);
   }
   Result<uint64_t> Size() const override {
     struct stat st;

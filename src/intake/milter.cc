@@ -29,7 +29,6 @@ struct Connection {
   bool leading_space = false;  // SMFIP_HDR_LEADSPC negotiated
   unsigned long no_reply = 0;  // SMFIP_NR_* negotiated: stages answered by silence
   // Message
-  bool in_message = false;
   std::string mail_from;
   std::vector<std::string> rcpt;      // without <>
   std::vector<std::string> rcpt_arg;  // as the MTA gave them, for smfi_delrcpt
@@ -40,7 +39,6 @@ struct Connection {
   int64_t received_at = 0;
 
   void ResetMessage() {
-    in_message = false;
     mail_from.clear();
     rcpt.clear();
     rcpt_arg.clear();
@@ -73,12 +71,6 @@ std::string StripBrackets(const char* arg) {
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void Append(Connection* c, std::string_view data) {
@@ -135,8 +127,7 @@ sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
   Connection* c = Conn(ctx);
   if (c == nullptr) return SMFIS_TEMPFAIL;
   c->ResetMessage();
-  c->in_message = true;
-  c->received_at = NowMicros();
+  c->received_at = g_milter->env().NowMicros();
   c->mail_from = StripBrackets(argv ? argv[0] : nullptr);
   return Continue(c, SMFIP_NR_MAIL);
 }

@@ -1,7 +1,6 @@
 #include "intake/processor.h"
 
 #include <algorithm>
-#include <chrono>
 #include <future>
 #include <set>
 
@@ -12,12 +11,6 @@ namespace {
 
 using rules::ActionKind;
 using rules::Decision;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool Passes(const Decision& g) {
   return g.rule == nullptr || g.strongest < ActionKind::kDeleteMessage;
@@ -76,10 +69,11 @@ void AttributeToAttachments(const ByteSource& raw, std::vector<scan::Verdict>* v
 
 }  // namespace
 
-Processor::Processor(Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
+Processor::Processor(Env& env, Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
                      rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
                      ProcessorOptions options, EventSink on_event)
-    : store_(store),
+    : env_(env),
+      store_(store),
       engines_(std::move(engines)),
       rules_(std::move(rules)),
       signer_(std::move(signer)),
@@ -151,7 +145,7 @@ Outcome Processor::Unavailable(const Status& why, const std::string& queue_id, O
 Outcome Processor::Process(const Received& m) {
   Outcome out;
   const ByteSource& raw = *m.raw;
-  const int64_t now = NowMicros();
+  const int64_t now = env_.NowMicros();
 
   if (m.release_header && signer_) {
     uint64_t id = 0;

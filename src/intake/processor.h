@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "crypto/release.h"
+#include "env/env.h"
 #include "intake/task_pool.h"
 #include "mailvault/byte_source.h"
 #include "mailvault/store.h"
@@ -75,11 +76,11 @@ struct ProcessorOptions {
 
 class Processor {
  public:
-  // `store` must outlive the processor; `signer` may be null (no release
+  // `env` (the clock) and `store` must outlive the processor; `signer` may be null (no release
   // check). Engines are shared by all calls.
-  Processor(Store& store, std::vector<std::unique_ptr<scan::Engine>> engines, rules::RuleSet rules,
-            std::unique_ptr<crypto::ReleaseSigner> signer, ProcessorOptions options,
-            EventSink on_event);
+  Processor(Env& env, Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
+            rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
+            ProcessorOptions options, EventSink on_event);
 
   Outcome Process(const Received& message);
 
@@ -88,6 +89,7 @@ class Processor {
                                         const scan::Message& message);
   Outcome Unavailable(const Status& why, const std::string& queue_id, Outcome pass);
 
+  Env& env_;
   Store& store_;
   std::vector<std::unique_ptr<scan::Engine>> engines_;
   const rules::RuleSet rules_;

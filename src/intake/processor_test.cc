@@ -102,8 +102,9 @@ class ProcessorTest : public ::testing::Test {
     crypto::SymmetricKey key;
     key.fill(3);
     return std::make_unique<Processor>(
-        *store_, std::move(engines), std::move(*set), std::make_unique<crypto::ReleaseSigner>(key),
-        ProcessorOptions{}, [this](std::string_view kind, std::string_view msg) {
+        *PosixEnv(), *store_, std::move(engines), std::move(*set),
+        std::make_unique<crypto::ReleaseSigner>(key), ProcessorOptions{},
+        [this](std::string_view kind, std::string_view msg) {
           events_.push_back(std::string(kind) + ": " + std::string(msg));
         });
   }

@@ -38,11 +38,10 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
-#include <array>
 #include <memory>
-#include <mutex>
 #include <unordered_set>
 
+#include "mime/gmime_util.h"
 #include "mime/parse_budget.h"
 #include "mime/source_stream.h"
 #include "mime/text.h"
@@ -50,7 +49,6 @@
 namespace mailvault::mime {
 namespace {
 
-constexpr size_t kScanChunk = 64 * 1024;  // pieces of the pre-scan's read
 constexpr int kMaxDepth = 50;
 constexpr size_t kMaxParts = 1000;
 constexpr size_t kMaxAddresses = 1000;
@@ -58,68 +56,13 @@ constexpr size_t kMaxAddresses = 1000;
 constexpr size_t kMaxShortField = 4 * 1024;  // from, subject
 constexpr size_t kMaxListField = 64 * 1024;  // to, cc
 constexpr size_t kMaxMessageId = 1024;
-constexpr size_t kMaxAddress = 512;
 constexpr size_t kMaxFileName = 1024;
 constexpr size_t kMaxType = 255;
-
-// Owned GObject reference, released on scope exit.
-template <typename T>
-struct GObjectDeleter {
-  void operator()(T* p) const {
-    if (p != nullptr) g_object_unref(p);
-  }
-};
-template <typename T>
-using GRef = std::unique_ptr<T, GObjectDeleter<T>>;
-
-// Owned g_malloc'd string.
-struct GFreeDeleter {
-  void operator()(char* p) const { g_free(p); }
-};
-using GChars = std::unique_ptr<char, GFreeDeleter>;
-
-std::string_view View(const char* s) { return s == nullptr ? std::string_view() : s; }
-
-// Parser options shared by all parses: read-only after creation, so safe to
-// share between threads. Undeclared 8-bit header text is tried as UTF-8,
-// then Latin-1 (which accepts any byte), so GMime hands back UTF-8.
-GMimeParserOptions* Options() {
-  static std::once_flag once;
-  static GMimeParserOptions* options = nullptr;
-  std::call_once(once, [] {
-    g_mime_init();
-    options = g_mime_parser_options_new();
-    const char* charsets[] = {"UTF-8", "ISO-8859-1", nullptr};
-    g_mime_parser_options_set_fallback_charsets(options, charsets);
-    g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-  });
-  return options;
-}
 
 std::string AddressListString(InternetAddressList* list, size_t max_bytes) {
   if (list == nullptr || internet_address_list_length(list) == 0) return {};
   GChars s(internet_address_list_to_string(list, nullptr, FALSE));
   return CleanText(View(s.get()), max_bytes);
-}
-
-void CollectAddresses(InternetAddressList* list, int depth, std::vector<std::string>* out,
-                      std::unordered_set<std::string>* seen) {
-  if (list == nullptr || depth > 2) return;  // groups do not nest; 2 is generous
-  int n = internet_address_list_length(list);
-  for (int i = 0; i < n && out->size() < kMaxAddresses; ++i) {
-    InternetAddress* ia = internet_address_list_get_address(list, i);
-    if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-      auto* mb = INTERNET_ADDRESS_MAILBOX(ia);
-      std::string addr =
-          CleanText(AsciiLower(View(internet_address_mailbox_get_addr(mb))), kMaxAddress);
-      if (!addr.empty() && seen->insert(addr).second) out->push_back(std::move(addr));
-    } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-      CollectAddresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), depth + 1,
-                       out, seen);
-    }
-  }
 }
 
 std::string MessageId(GMimeMessage* msg) {
@@ -138,45 +81,6 @@ int64_t SentAt(GMimeMessage* msg) {
   GDateTime* date = g_mime_message_get_date(msg);  // owned by msg
   if (date == nullptr) return 0;
   return g_date_time_to_unix(date) * 1000000 + g_date_time_get_microsecond(date);
-}
-
-// Decoded size of base64 content without decoding it: every 4 alphabet
-// characters give 3 bytes, and the decoder skips everything else (line
-// breaks, padding, junk) exactly as this count does. About 5x cheaper than
-// decoding into a null stream, on the store's ingest path.
-uint64_t Base64DecodedSize(GMimeStream* encoded) {
-  static const auto kAlphabet = [] {
-    std::array<bool, 256> t{};
-    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
-    for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
-    t['+'] = t['/'] = true;
-    return t;
-  }();
-  if (g_mime_stream_reset(encoded) != 0) return 0;
-  char buf[16384];
-  uint64_t chars = 0;
-  for (;;) {
-    ssize_t n = g_mime_stream_read(encoded, buf, sizeof buf);
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i) chars += kAlphabet[static_cast<unsigned char>(buf[i])];
-  }
-  g_mime_stream_reset(encoded);
-  return chars * 6 / 8;
-}
-
-// Decoded byte count of a part's content; 0 if it has none.
-uint64_t DecodedSize(GMimePart* part) {
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
-  if (content == nullptr) return 0;
-  if (g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64) {
-    if (GMimeStream* encoded = g_mime_data_wrapper_get_stream(content)) {
-      return Base64DecodedSize(encoded);
-    }
-  }
-  GRef<GMimeStream> sink(g_mime_stream_null_new());
-  g_mime_data_wrapper_write_to_stream(content, sink.get());  // flushes its decoder
-  return GMIME_STREAM_NULL(sink.get())->written;
 }
 
 struct Walk {
@@ -223,7 +127,7 @@ struct Walk {
 // input there (source_stream.h), so fields come from what was read.
 MessageHeaders Extract(const ByteSource& raw, uint64_t limit) {
   MessageHeaders h;
-  GMimeParserOptions* options = Options();
+  GMimeParserOptions* options = ParserOptions();
 
   // Declared before msg: part contents are substreams of it.
   GRef<GMimeStream> stream(NewSourceStream(raw, limit));
@@ -244,8 +148,8 @@ MessageHeaders Extract(const ByteSource& raw, uint64_t limit) {
   h.sent_at = SentAt(msg.get());
 
   std::unordered_set<std::string> seen;
-  CollectAddresses(g_mime_message_get_to(msg.get()), 0, &h.to_addresses, &seen);
-  CollectAddresses(g_mime_message_get_cc(msg.get()), 0, &h.to_addresses, &seen);
+  CollectAddresses(g_mime_message_get_to(msg.get()), kMaxAddresses, &h.to_addresses, &seen);
+  CollectAddresses(g_mime_message_get_cc(msg.get()), kMaxAddresses, &h.to_addresses, &seen);
 
   Walk walk{&h.attachments};
   walk.Visit(g_mime_message_get_mime_part(msg.get()), 0);
@@ -263,17 +167,9 @@ MessageHeaders ExtractMetadata(std::string_view raw) {
 }
 
 MessageHeaders ExtractMetadata(const ByteSource& raw) {
-  ParseBudget budget;
-  std::string buf;
-  for (uint64_t off = 0; off < raw.size();) {
-    buf.clear();
-    // On a read error, parse what was read (see metadata.h).
-    if (!raw.ReadAt(off, kScanChunk, &buf).ok() || buf.empty()) break;
-    off += buf.size();
-    if (!budget.Feed(buf)) break;
-  }
-  budget.Finish();
-  return Extract(raw, budget.limit());
+  // On a read error, parse what was read (see metadata.h).
+  Status read_error;
+  return Extract(raw, BudgetLimit(raw, &read_error));
 }
 
 std::string BccFromEnvelope(const std::vector<std::string>& rcpt,

@@ -20,14 +20,11 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <unordered_set>
 
-#include "mime/metadata.h"
-#include "mime/parse_budget.h"
+#include "mime/gmime_util.h"
 #include "mime/source_stream.h"
 #include "mime/text.h"
 
@@ -42,42 +39,7 @@ constexpr size_t kMaxFileName = 1024;
 constexpr size_t kMaxType = 255;
 constexpr size_t kMaxFromField = 64 * 1024;
 constexpr size_t kMaxFromFields = 16;
-constexpr size_t kMaxAddress = 512;
 constexpr size_t kMaxAddresses = 100;
-
-template <typename T>
-struct GObjectDeleter {
-  void operator()(T* p) const {
-    if (p != nullptr) g_object_unref(p);
-  }
-};
-template <typename T>
-using GRef = std::unique_ptr<T, GObjectDeleter<T>>;
-
-struct GFreeDeleter {
-  void operator()(char* p) const { g_free(p); }
-};
-using GChars = std::unique_ptr<char, GFreeDeleter>;
-
-std::string_view View(const char* s) { return s == nullptr ? std::string_view() : s; }
-
-// Parser options like metadata.cc's. GMime is initialised by
-// ExtractMetadata's own once-guard, so g_mime_init runs once per process
-// whichever entry point comes first.
-GMimeParserOptions* Options() {
-  static std::once_flag once;
-  static GMimeParserOptions* options = nullptr;
-  std::call_once(once, [] {
-    ExtractMetadata(std::string_view());
-    options = g_mime_parser_options_new();
-    const char* charsets[] = {"UTF-8", "ISO-8859-1", nullptr};
-    g_mime_parser_options_set_fallback_charsets(options, charsets);
-    g_mime_parser_options_set_address_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-    g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-  });
-  return options;
-}
 
 struct Parsed {
   GRef<GMimeStream> stream;  // the top-level source stream (for its error)
@@ -89,26 +51,19 @@ struct Parsed {
 };
 
 Result<Parsed> Parse(const ByteSource& raw) {
-  GMimeParserOptions* options = Options();
-  ParseBudget budget;
-  std::string buf;
-  for (uint64_t off = 0; off < raw.size();) {
-    buf.clear();
-    MV_RETURN_IF_ERROR(raw.ReadAt(off, kChunk, &buf));
-    if (buf.empty()) return Status::IOError("message source ended early");
-    off += buf.size();
-    if (!budget.Feed(buf)) break;
-  }
-  budget.Finish();
+  GMimeParserOptions* options = ParserOptions();
+  Status read_error;
+  const uint64_t limit = BudgetLimit(raw, &read_error);
+  MV_RETURN_IF_ERROR(read_error);
   Parsed p;
-  p.truncated = budget.limit() < raw.size();
-  p.stream.reset(NewSourceStream(raw, budget.limit()));
+  p.truncated = limit < raw.size();
+  p.stream.reset(NewSourceStream(raw, limit));
   GRef<GMimeParser> parser(g_mime_parser_new_with_stream(p.stream.get()));
   g_mime_parser_set_persist_stream(parser.get(), TRUE);
   g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
   p.msg.reset(g_mime_parser_construct_message(parser.get(), options));
   MV_RETURN_IF_ERROR(SourceStreamError(p.stream.get()));
-  if (p.top() == nullptr && budget.limit() > 0) {
+  if (p.top() == nullptr && limit > 0) {
     // GMime gives up when the first line is not a header field. Scanners
     // must still see the bytes (an executable sent bare), so the whole input
     // becomes one undeclared part.
@@ -193,41 +148,6 @@ std::string ContentType(GMimeObject* obj) {
   if (ct == nullptr) return "text/plain";
   GChars type(g_mime_content_type_get_mime_type(ct));
   return CleanText(AsciiLower(View(type.get())), kMaxType);
-}
-
-// Decoded byte count of base64 content without decoding it (metadata.cc).
-uint64_t Base64DecodedSize(GMimeStream* encoded) {
-  static const auto kAlphabet = [] {
-    std::array<bool, 256> t{};
-    for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
-    for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
-    for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
-    t['+'] = t['/'] = true;
-    return t;
-  }();
-  if (g_mime_stream_reset(encoded) != 0) return 0;
-  char buf[16384];
-  uint64_t chars = 0;
-  for (;;) {
-    ssize_t n = g_mime_stream_read(encoded, buf, sizeof buf);
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i) chars += kAlphabet[static_cast<unsigned char>(buf[i])];
-  }
-  g_mime_stream_reset(encoded);
-  return chars * 6 / 8;
-}
-
-uint64_t DecodedSize(GMimePart* part) {
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
-  if (content == nullptr) return 0;
-  if (g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64) {
-    if (GMimeStream* encoded = g_mime_data_wrapper_get_stream(content)) {
-      return Base64DecodedSize(encoded);
-    }
-  }
-  GRef<GMimeStream> sink(g_mime_stream_null_new());
-  g_mime_data_wrapper_write_to_stream(content, sink.get());
-  return GMIME_STREAM_NULL(sink.get())->written;
 }
 
 Part MakePart(const Node& node) {
@@ -500,28 +420,10 @@ class FromFields {
   std::vector<std::string> fields_;
 };
 
-void CollectAddresses(InternetAddressList* list, int depth, std::vector<std::string>* out,
-                      std::unordered_set<std::string>* seen) {
-  if (list == nullptr || depth > 2) return;
-  int n = internet_address_list_length(list);
-  for (int i = 0; i < n && out->size() < kMaxAddresses; ++i) {
-    InternetAddress* ia = internet_address_list_get_address(list, i);
-    if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-      auto* mb = INTERNET_ADDRESS_MAILBOX(ia);
-      std::string addr =
-          CleanText(AsciiLower(View(internet_address_mailbox_get_addr(mb))), kMaxAddress);
-      if (!addr.empty() && seen->insert(addr).second) out->push_back(std::move(addr));
-    } else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-      CollectAddresses(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)), depth + 1,
-                       out, seen);
-    }
-  }
-}
-
 }  // namespace
 
 Result<std::vector<std::string>> HeaderFromAddresses(const ByteSource& raw) {
-  GMimeParserOptions* options = Options();
+  GMimeParserOptions* options = ParserOptions();
   FromFields from;
   // Lines are reassembled across reads, keeping what FromFields looks at: a
   // field name (a few bytes) or, inside a From field, up to its cap.
@@ -554,7 +456,7 @@ Result<std::vector<std::string>> HeaderFromAddresses(const ByteSource& raw) {
   std::unordered_set<std::string> seen;
   for (const std::string& field : from.fields()) {
     GRef<InternetAddressList> list(internet_address_list_parse(options, field.c_str()));
-    CollectAddresses(list.get(), 0, &out, &seen);
+    CollectAddresses(list.get(), kMaxAddresses, &out, &seen);
   }
   return out;
 }

@@ -1,0 +1,60 @@
+// Helpers shared by the GMime users of this component (metadata.cc,
+// parts.cc): ownership wrappers, the parser options (which also initialise
+// GMime, once per process), decoded part sizes, address collection and the
+// parse-budget pre-scan of a ByteSource. Internal to src/mime.
+#pragma once
+
+#include <gmime/gmime.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "mailvault/byte_source.h"
+#include "mailvault/status.h"
+
+namespace mailvault::mime {
+
+// Owned GObject reference, released on scope exit.
+template <typename T>
+struct GObjectDeleter {
+  void operator()(T* p) const {
+    if (p != nullptr) g_object_unref(p);
+  }
+};
+template <typename T>
+using GRef = std::unique_ptr<T, GObjectDeleter<T>>;
+
+// Owned g_malloc'd string.
+struct GFreeDeleter {
+  void operator()(char* p) const { g_free(p); }
+};
+using GChars = std::unique_ptr<char, GFreeDeleter>;
+
+inline std::string_view View(const char* s) { return s == nullptr ? std::string_view() : s; }
+
+// Parser options shared by all parses (read-only after creation, so safe to
+// share between threads); the first call runs g_mime_init. Undeclared 8-bit
+// header text is tried as UTF-8, then Latin-1 (which accepts any byte), so
+// GMime hands back UTF-8.
+GMimeParserOptions* ParserOptions();
+
+// Decoded byte count of a part's content; 0 if it has none. Base64 is
+// counted, not decoded (about 5x cheaper): an upper bound when junk follows
+// the padding.
+uint64_t DecodedSize(GMimePart* part);
+
+// Appends the lower-cased addr-specs of `list` (group members included) to
+// *out, skipping those in *seen, until *out holds `max_addresses`.
+void CollectAddresses(InternetAddressList* list, size_t max_addresses,
+                      std::vector<std::string>* out, std::unordered_set<std::string>* seen);
+
+// The parse-budget limit (parse_budget.h) of the whole source, read once in
+// 64 KiB pieces. A read error ends the scan: the limit then covers what was
+// read, and *read_error says why.
+uint64_t BudgetLimit(const ByteSource& raw, Status* read_error);
+
+}  // namespace mailvault::mime
