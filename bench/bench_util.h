@@ -138,6 +138,7 @@ class CountingEnv final : public Env {
     return base_->TryLock(path);
   }
   int64_t NowMicros() override { return base_->NowMicros(); }
+  std::string HostName() override { return base_->HostName(); }
 
  private:
   Env* base_;

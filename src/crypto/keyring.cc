@@ -227,4 +227,15 @@ Result<std::pair<PublicKey, SecretKey>> KeyRing::KeyPair(uint32_t id) const {
 
 const SymmetricKey& KeyRing::index_key() const { return index_key_; }
 
+SymmetricKey DeriveSubkey(const SymmetricKey& key, uint64_t subkey_id, const char context[8]) {
+  InitCrypto();
+  static_assert(crypto_kdf_KEYBYTES == sizeof(SymmetricKey) && crypto_kdf_CONTEXTBYTES == 8 &&
+                sizeof(SymmetricKey) >= crypto_kdf_BYTES_MIN &&
+                sizeof(SymmetricKey) <= crypto_kdf_BYTES_MAX);
+  SymmetricKey sub{};
+  // Fails only for an output size outside the static_assert's bounds.
+  crypto_kdf_derive_from_key(sub.data(), sub.size(), subkey_id, context, key.data());
+  return sub;
+}
+
 }  // namespace mailvault::crypto

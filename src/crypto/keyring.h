@@ -76,4 +76,12 @@ class KeyRing {
   SymmetricKey index_key_{};
 };
 
+// A key for one purpose derived from `key` (BLAKE2b via
+// crypto_kdf_derive_from_key), so that one stored secret can serve several
+// uses without a key of one use opening the data of another. `context` is
+// exactly 8 characters naming the use ("mvqueue_"; no terminating NUL is
+// read); `subkey_id` tells keys of one context apart. Deterministic: the
+// same inputs always give the same key.
+SymmetricKey DeriveSubkey(const SymmetricKey& key, uint64_t subkey_id, const char context[8]);
+
 }  // namespace mailvault::crypto

@@ -102,6 +102,9 @@ class Env {
 
   // Wall clock, microseconds since the Unix epoch.
   virtual int64_t NowMicros() = 0;
+
+  // This host's name (gethostname), "localhost" if it has none.
+  virtual std::string HostName() = 0;
 };
 
 // The process-wide real Env; never deleted.

@@ -330,6 +330,12 @@ class PosixEnvImpl final : public Env {
     return static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
   }
 
+  std::string HostName() override {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+    return name;
+  }
+
  private:
   static std::string Parent(const std::string& path) {
     size_t slash = path.rfind('/');

@@ -39,6 +39,7 @@
 #include <mutex>
 #include <variant>
 
+#include "index/encrypted_db.h"
 #include "index/encrypted_vfs.h"
 #include "index/row_codec.h"
 #include "index/sqlite_db.h"
@@ -47,7 +48,6 @@ namespace mailvault::index {
 namespace {
 
 constexpr int64_t kSchemaVersion = 2;  // 2: engine tags in the FTS text
-constexpr int kBusyTimeoutMs = 5000;
 constexpr size_t kForEachBatch = 256;
 constexpr char kSchema[] = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -122,16 +122,8 @@ int64_t ClampToSql(uint64_t v) {
   return static_cast<int64_t>(std::min<uint64_t>(v, std::numeric_limits<int64_t>::max()));
 }
 
-std::string_view ColText(sqlite3_stmt* s, int col) {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-  return p == nullptr ? std::string_view() : std::string_view(p, sqlite3_column_bytes(s, col));
-}
 uint64_t ColU64(sqlite3_stmt* s, int col) {
   return static_cast<uint64_t>(sqlite3_column_int64(s, col));
-}
-
-int BindText(sqlite3_stmt* s, int i, std::string_view v) {
-  return sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
 
 // Reads an Entry from a row of kColumns; the stored rcpt text too, if
@@ -169,50 +161,6 @@ Status ReadEntry(sqlite3_stmt* s, Entry* e, std::string* rcpt_json = nullptr) {
 std::string FtsTextOf(const CopyMeta& m, std::string_view rcpt_json) {
   return FtsText({m.from, m.mail_from, m.to, m.cc, rcpt_json, m.subject, m.message_id,
                   EngineMask(m.statuses)});
-}
-
-// Connection settings every connection needs: nothing may reach a temp
-// file or a mapped page (see encrypted_vfs.h).
-Status Configure(SqliteDb& db, size_t cache_bytes, bool sync_commits) {
-  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  std::string pragmas =
-      std::string("PRAGMA temp_store=MEMORY; PRAGMA mmap_size=0; PRAGMA synchronous=") +
-      (sync_commits ? "FULL; " : "NORMAL; ") + "PRAGMA cache_size=-" +
-      std::to_string(std::max<size_t>(cache_bytes / 1024, 256)) + ";";
-  MV_RETURN_IF_ERROR(db.Exec(pragmas.c_str()));
-  MV_ASSIGN_OR_RETURN(int64_t temp_store, db.QueryInt("PRAGMA temp_store"));
-  if (temp_store != 2) return Status::IOError(db.path() + ": temp_store=MEMORY did not take");
-  return Status::Ok();
-}
-
-// Gives a database with no pages yet the page layout the VFS requires,
-// then switches it to WAL. The switch writes page 1; with journal_mode
-// MEMORY that write needs no rollback journal file (the VFS refuses one).
-Status InitializeLayout(SqliteDb& db) {
-  MV_RETURN_IF_ERROR(db.Exec("PRAGMA page_size=4096; PRAGMA auto_vacuum=NONE;"));
-  int reserve = EncryptedVfs::kReserveBytes;
-  int rc = sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
-  if (rc != SQLITE_OK) return db.Error(rc, db.path() + ": reserve bytes");
-  MV_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode=MEMORY"));
-  MV_ASSIGN_OR_RETURN(mode, db.QueryText("PRAGMA journal_mode=WAL"));
-  if (mode != "wal") return Status::IOError(db.path() + ": cannot switch to WAL (" + mode + ")");
-  return Status::Ok();
-}
-
-// The layout of an existing (or just initialised) database.
-Status CheckLayout(SqliteDb& db) {
-  MV_ASSIGN_OR_RETURN(int64_t page_size, db.QueryInt("PRAGMA page_size"));
-  int reserve = -1;  // negative: only report the current value
-  int rc = sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
-  if (rc != SQLITE_OK) return db.Error(rc, db.path() + ": reserve bytes");
-  MV_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode"));
-  if (page_size != EncryptedVfs::kPageSize || reserve != EncryptedVfs::kReserveBytes ||
-      mode != "wal") {
-    return Status::Corruption(db.path() + ": not a mailvault index (page size " +
-                              std::to_string(page_size) + ", reserve " + std::to_string(reserve) +
-                              ", journal " + mode + ")");
-  }
-  return Status::Ok();
 }
 
 // Creates the schema in a database without tables; checks the version of
@@ -695,33 +643,26 @@ Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
   const std::string& path = options.path;
   MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
   const std::string what = "open index " + path;
+  EncryptedDbOptions db_options;
+  db_options.path = path;
+  db_options.what_kind = "index";
+  db_options.read_only = options.read_only;
+  db_options.sync_commits = options.sync_commits;
   if (options.read_only) {
-    MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader,
-                        SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READONLY));
-    MV_RETURN_IF_ERROR(
-        Configure(*reader, options.cache_bytes, options.sync_commits).Annotate(what));
-    MV_ASSIGN_OR_RETURN(int64_t pages, reader->QueryInt("PRAGMA page_count"));
-    if (pages == 0) return Status::NotFound(path + ": the index has not been created");
-    MV_RETURN_IF_ERROR(CheckLayout(*reader).Annotate(what));
+    db_options.cache_bytes = options.cache_bytes;
+    MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader, OpenEncryptedDb(*vfs, db_options));
     MV_RETURN_IF_ERROR(EnsureSchema(*reader, /*create=*/false));
     return std::unique_ptr<Index>(
         new SqliteIndex(std::move(vfs), nullptr, std::move(reader), options.sync_commits));
   }
-  MV_ASSIGN_OR_RETURN(
-      std::unique_ptr<SqliteDb> writer,
-      SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  MV_RETURN_IF_ERROR(
-      Configure(*writer, options.cache_bytes / 2, options.sync_commits).Annotate(what));
-  // The first read of the file: with the wrong key this is where it fails.
-  auto pages = writer->QueryInt("PRAGMA page_count");
-  if (!pages.ok()) return pages.status().Annotate(what);
-  if (*pages == 0) MV_RETURN_IF_ERROR(InitializeLayout(*writer).Annotate(what));
-  MV_RETURN_IF_ERROR(CheckLayout(*writer).Annotate(what));
+  // The writer creates and lays out the file; the reader opens it after.
+  db_options.cache_bytes = options.cache_bytes / 2;
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> writer, OpenEncryptedDb(*vfs, db_options));
   MV_RETURN_IF_ERROR(EnsureSchema(*writer, /*create=*/true).Annotate(what));
   MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader,
                       SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE));
   MV_RETURN_IF_ERROR(
-      Configure(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
+      ConfigureConnection(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
   MV_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=1").Annotate(what));
   return std::unique_ptr<Index>(
       new SqliteIndex(std::move(vfs), std::move(writer), std::move(reader), options.sync_commits));

@@ -273,4 +273,6 @@ Result<std::unique_ptr<FileLock>> FaultEnv::TryLock(const std::string& path) {
 
 int64_t FaultEnv::NowMicros() { return base_->NowMicros(); }
 
+std::string FaultEnv::HostName() { return base_->HostName(); }
+
 }  // namespace mailvault

@@ -60,6 +60,7 @@ class FaultEnv final : public Env {
   Result<uint64_t> AllocatedSize(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> TryLock(const std::string& path) override;
   int64_t NowMicros() override;
+  std::string HostName() override;
 
   // Used by FaultEnv's files; not for tests.
   Status MaybeFail(Op op, const std::string& what);
