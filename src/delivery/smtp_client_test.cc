@@ -1,0 +1,565 @@
+#include "delivery/smtp_client.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mailvault::delivery {
+namespace {
+
+using std::chrono::milliseconds;
+
+// What the scripted relay answers.
+struct Script {
+  size_t size_limit = 0;  // advertised in EHLO and enforced at MAIL; 0: no SIZE
+  bool auth = false;      // advertise AUTH PLAIN; accept password "secret"
+  std::map<std::string, std::string> rcpt_replies;  // address -> reply; default 250
+  std::string greeting = "220 relay.test ESMTP scripted";
+  bool starttls = false;  // advertise STARTTLS (and refuse it: no TLS here)
+  std::string data_command_reply = "354 End data with <CR><LF>.<CR><LF>";
+  std::string data_reply = "250 2.0.0 Ok: queued as 1A2B";
+  int drop_at_mail = 0;  // close without answering the Nth MAIL (from 1, over all connections)
+  bool silent = false;   // accept connections and never say anything
+};
+
+// A line-based SMTP relay on 127.0.0.1 (port 0), one thread per connection,
+// recording the commands and the messages (unstuffed) it receives.
+class ScriptedRelay {
+ public:
+  explicit ScriptedRelay(Script script) : script_(std::move(script)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_fd_, 16) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    accepter_ = std::thread([this] { AcceptLoop(); });
+  }
+
+  ~ScriptedRelay() {
+    stop_ = true;
+    if (accepter_.joinable()) accepter_.join();
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mu_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+  }
+
+  int port() const { return port_; }
+  int connections() {
+    std::lock_guard lock(mu_);
+    return connections_;
+  }
+  std::vector<std::string> commands() {
+    std::lock_guard lock(mu_);
+    return commands_;
+  }
+  std::vector<std::string> messages() {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+  int Count(std::string_view verb) {
+    auto c = commands();
+    return static_cast<int>(std::count_if(
+        c.begin(), c.end(), [&](const std::string& s) { return s.starts_with(verb); }));
+  }
+
+ private:
+  // Waits for `fd` to be readable, giving up when the relay stops.
+  bool WaitReadable(int fd) {
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) > 0) return true;
+    }
+    return false;
+  }
+
+  void AcceptLoop() {
+    while (WaitReadable(listen_fd_)) {
+      int fd = ::accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) continue;
+      std::lock_guard lock(mu_);
+      ++connections_;
+      threads_.emplace_back([this, fd] {
+        Serve(fd);
+        ::close(fd);
+      });
+    }
+  }
+
+  // The next line with its LF, or nullopt when the peer closed or the relay
+  // stops.
+  std::optional<std::string> ReadLine(int fd, std::string& buf) {
+    while (true) {
+      size_t lf = buf.find('\n');
+      if (lf != std::string::npos) {
+        std::string line = buf.substr(0, lf + 1);
+        buf.erase(0, lf + 1);
+        return line;
+      }
+      if (!WaitReadable(fd)) return std::nullopt;
+      char chunk[4096];
+      ssize_t n = ::read(fd, chunk, sizeof(chunk));
+      if (n <= 0) return std::nullopt;
+      buf.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+  static void Write(int fd, const std::string& reply) {
+    std::string s = reply + "\r\n";
+    (void)!::send(fd, s.data(), s.size(), MSG_NOSIGNAL);
+  }
+
+  static std::string Upper(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  void Serve(int fd) {
+    std::string buf;
+    if (script_.silent) {
+      while (ReadLine(fd, buf)) {
+      }
+      return;
+    }
+    Write(fd, script_.greeting);
+    if (!script_.greeting.starts_with("220")) return;
+    bool in_auth = false;
+    while (auto raw = ReadLine(fd, buf)) {
+      std::string line = raw->substr(0, raw->find_last_not_of("\r\n") + 1);
+      {
+        std::lock_guard lock(mu_);
+        commands_.push_back(line);
+      }
+      std::string verb = Upper(line.substr(0, line.find(' ')));
+      if (in_auth) {  // the PLAIN response: "\0user\0secret" in base64
+        in_auth = false;
+        Write(fd, line == "AHVzZXIAc2VjcmV0" ? "235 2.7.0 Authentication successful"
+                                             : "535 5.7.8 Authentication failed");
+      } else if (verb == "EHLO") {
+        Write(fd, "250-relay.test");
+        if (script_.size_limit) Write(fd, "250-SIZE " + std::to_string(script_.size_limit));
+        if (script_.auth) Write(fd, "250-AUTH PLAIN");
+        if (script_.starttls) Write(fd, "250-STARTTLS");
+        Write(fd, "250 8BITMIME");
+      } else if (verb == "AUTH") {
+        in_auth = true;
+        Write(fd, "334 ");
+      } else if (verb == "MAIL") {
+        int n = ++mails_;
+        if (n == script_.drop_at_mail) return;
+        size_t at = Upper(line).find(" SIZE=");
+        size_t size = at == std::string::npos ? 0 : std::stoul(line.substr(at + 6));
+        if (script_.size_limit && size > script_.size_limit) {
+          Write(fd, "552 5.3.4 Message size exceeds fixed limit");
+        } else {
+          Write(fd, "250 2.1.0 Ok");
+        }
+      } else if (verb == "RCPT") {
+        size_t open = line.find('<'), close = line.find('>');
+        std::string addr = line.substr(open + 1, close - open - 1);
+        auto it = script_.rcpt_replies.find(addr);
+        Write(fd, it == script_.rcpt_replies.end() ? "250 2.1.5 Ok" : it->second);
+      } else if (verb == "STARTTLS") {
+        Write(fd, "454 4.7.0 TLS not available due to local problem");
+      } else if (verb == "DATA") {
+        Write(fd, script_.data_command_reply);
+        if (!script_.data_command_reply.starts_with("354")) continue;
+        std::string message;
+        while (true) {
+          auto data = ReadLine(fd, buf);
+          if (!data) return;
+          if (*data == ".\r\n") break;
+          message += data->starts_with(".") ? data->substr(1) : *data;
+        }
+        {
+          std::lock_guard lock(mu_);
+          messages_.push_back(message);
+        }
+        Write(fd, script_.data_reply);
+      } else if (verb == "QUIT") {
+        Write(fd, "221 2.0.0 Bye");
+        return;
+      } else if (verb == "RSET" || verb == "NOOP" || verb == "HELO") {
+        Write(fd, "250 Ok");
+      } else {
+        Write(fd, "502 5.5.2 Error: command not recognized");
+      }
+    }
+  }
+
+  const Script script_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> mails_{0};
+  std::thread accepter_;
+  std::mutex mu_;
+  std::vector<std::thread> threads_;   // GUARDED_BY(mu_)
+  int connections_ = 0;                // GUARDED_BY(mu_)
+  std::vector<std::string> commands_;  // GUARDED_BY(mu_)
+  std::vector<std::string> messages_;  // GUARDED_BY(mu_)
+};
+
+RelayOptions Options(int port) {
+  RelayOptions o;
+  o.port = port;
+  o.helo = "client.test";
+  o.connect_timeout_micros = 300'000;
+  o.timeout_micros = 2'000'000;
+  return o;
+}
+
+std::unique_ptr<SmtpClient> Client(const RelayOptions& o) {
+  auto client = MakeCurlSmtpClient(o);
+  EXPECT_TRUE(client.ok()) << client.status().ToString();
+  return client.ok() ? std::move(client).value() : nullptr;
+}
+
+SmtpEnvelope Envelope(std::vector<std::string> rcpt, std::string from = "alice@x.test") {
+  return {std::move(from), std::move(rcpt)};
+}
+
+std::vector<int> Codes(const SmtpResult& r) {
+  std::vector<int> out;
+  for (const auto& x : r.rcpt) out.push_back(x.code);
+  return out;
+}
+
+constexpr std::string_view kMessage =
+    "From: alice@x.test\r\nSubject: dots\r\n\r\n.starts with a dot\r\n..two dots\r\n"
+    ".\r\nthe line above was a lone dot\r\n\r\n";
+
+TEST(SmtpClient, DeliversTheMessageByteExact) {
+  ScriptedRelay relay({});
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"bob@y.test"}), kMessage);
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(r.mail_from.code, 250);
+  EXPECT_EQ(Codes(r), std::vector<int>{250});
+  EXPECT_EQ(r.data.code, 250);
+  EXPECT_EQ(r.data.text, "250 2.0.0 Ok: queued as 1A2B");
+  EXPECT_EQ(r.ForRecipient(0).code, 250);
+  EXPECT_EQ(relay.messages(), std::vector<std::string>{std::string(kMessage)});
+  auto commands = relay.commands();
+  ASSERT_GE(commands.size(), 4u);
+  EXPECT_EQ(commands[0], "EHLO client.test");
+  EXPECT_EQ(commands[1], "MAIL FROM:<alice@x.test>");  // no SIZE= when SIZE is not offered
+  EXPECT_EQ(commands[2], "RCPT TO:<bob@y.test>");
+  EXPECT_EQ(commands[3], "DATA");
+}
+
+TEST(SmtpClient, MessageStartingWithADot) {
+  ScriptedRelay relay({});
+  auto client = Client(Options(relay.port()));
+  std::string message = ".first line\r\nsecond\r\n";
+  SmtpResult r = client->Send(Envelope({"bob@y.test"}), message);
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(relay.messages(), std::vector<std::string>{message});
+}
+
+TEST(SmtpClient, MessageWithoutFinalCrlfGetsOne) {
+  ScriptedRelay relay({});
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"bob@y.test"}), "Subject: x\r\n\r\nno line end");
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(relay.messages(), std::vector<std::string>{"Subject: x\r\n\r\nno line end\r\n"});
+}
+
+TEST(SmtpClient, PerRecipientReplies) {
+  Script script;
+  script.rcpt_replies = {{"nobody@y.test", "550 5.1.1 <nobody@y.test>: unknown"},
+                         {"full@y.test", "452 4.2.2 Mailbox full"}};
+  ScriptedRelay relay(script);
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"bob@y.test", "nobody@y.test", "full@y.test"}), kMessage);
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(Codes(r), (std::vector<int>{250, 550, 452}));
+  EXPECT_EQ(r.rcpt[1].text, "550 5.1.1 <nobody@y.test>: unknown");
+  EXPECT_EQ(relay.Count("DATA"), 1);  // the accepted recipient still gets the message
+  EXPECT_EQ(r.data.code, 250);
+  EXPECT_EQ(r.ForRecipient(0).code, 250);
+  EXPECT_TRUE(r.ForRecipient(1).permanent());
+  EXPECT_TRUE(r.ForRecipient(2).temporary());
+  EXPECT_EQ(relay.messages().size(), 1u);
+}
+
+TEST(SmtpClient, AllRecipientsRefused) {
+  Script script;
+  script.rcpt_replies = {{"a@y.test", "550 5.1.1 unknown"}, {"b@y.test", "451 4.3.0 try later"}};
+  ScriptedRelay relay(script);
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"a@y.test", "b@y.test"}), kMessage);
+  EXPECT_TRUE(r.transport.ok()) << r.transport.ToString();  // the relay answered
+  EXPECT_EQ(Codes(r), (std::vector<int>{550, 451}));
+  EXPECT_EQ(r.data.code, 0);
+  EXPECT_EQ(relay.Count("DATA"), 0);
+  EXPECT_TRUE(r.ForRecipient(0).permanent());
+  EXPECT_TRUE(r.ForRecipient(1).temporary());
+}
+
+TEST(SmtpClient, MessageRefusedAfterData) {
+  Script script;
+  script.data_reply = "552 5.3.4 Message too big";
+  ScriptedRelay relay(script);
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"a@y.test", "b@y.test"}), kMessage);
+  EXPECT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(Codes(r), (std::vector<int>{250, 250}));
+  EXPECT_EQ(r.data.code, 552);
+  EXPECT_EQ(r.ForRecipient(1).text, "552 5.3.4 Message too big");
+}
+
+TEST(SmtpClient, DataCommandRefused) {
+  Script script;
+  script.data_command_reply = "554 5.5.1 Error: no valid recipients";
+  ScriptedRelay relay(script);
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  EXPECT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(Codes(r), std::vector<int>{250});
+  EXPECT_EQ(r.data.code, 554);
+  EXPECT_EQ(r.ForRecipient(0).text, "554 5.5.1 Error: no valid recipients");
+  EXPECT_TRUE(relay.messages().empty());
+}
+
+TEST(SmtpClient, GreetingRefusedIsATransportFailure) {
+  Script script;
+  script.greeting = "554 5.7.1 relay.test: no service for you";
+  ScriptedRelay relay(script);
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  EXPECT_EQ(r.transport.code(), Code::kUnavailable);
+  EXPECT_NE(r.transport.message().find("554 5.7.1 relay.test: no service for you"),
+            std::string::npos)
+      << r.transport.message();
+  EXPECT_EQ(r.mail_from.code, 0);
+}
+
+TEST(SmtpClient, StartTlsRequiredButRefused) {
+  for (bool offered : {false, true}) {
+    Script script;
+    script.starttls = offered;
+    ScriptedRelay relay(script);
+    RelayOptions o = Options(relay.port());
+    o.tls = TlsMode::kStartTls;
+    auto client = Client(o);
+    SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+    EXPECT_EQ(r.transport.code(), Code::kUnavailable) << offered;
+    EXPECT_EQ(relay.Count("MAIL"), 0);
+    EXPECT_EQ(relay.Count("STARTTLS"), offered ? 1 : 0);
+  }
+}
+
+TEST(SmtpClient, StartTlsTriedGoesOnInPlainText) {
+  ScriptedRelay relay({});
+  RelayOptions o = Options(relay.port());
+  o.tls = TlsMode::kTry;
+  auto client = Client(o);
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  EXPECT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(r.data.code, 250);
+}
+
+TEST(SmtpClient, SizeOverTheAdvertisedLimitIsRefusedAtMail) {
+  Script script;
+  script.size_limit = 100;
+  ScriptedRelay relay(script);
+  auto client = Client(Options(relay.port()));
+  std::string message = "Subject: big\r\n\r\n" + std::string(200, 'x') + "\r\n";
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), message);
+  EXPECT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(r.mail_from.code, 552);
+  EXPECT_EQ(r.ForRecipient(0).text, "552 5.3.4 Message size exceeds fixed limit");
+  EXPECT_EQ(relay.Count("RCPT"), 0);
+  auto commands = relay.commands();
+  ASSERT_GE(commands.size(), 2u);
+  EXPECT_EQ(commands[1], "MAIL FROM:<alice@x.test> SIZE=" + std::to_string(message.size()));
+}
+
+TEST(SmtpClient, NullSender) {
+  ScriptedRelay relay({});
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"a@y.test"}, ""), kMessage);
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  auto commands = relay.commands();
+  ASSERT_GE(commands.size(), 2u);
+  EXPECT_EQ(commands[1], "MAIL FROM:<>");
+}
+
+TEST(SmtpClient, ReusesTheConnection) {
+  ScriptedRelay relay({});
+  auto client = Client(Options(relay.port()));
+  SmtpResult first = client->Send(Envelope({"a@y.test"}), "Subject: 1\r\n\r\none\r\n");
+  SmtpResult second = client->Send(Envelope({"b@y.test"}, "carol@x.test"), "two\r\n");
+  ASSERT_TRUE(first.transport.ok()) << first.transport.ToString();
+  ASSERT_TRUE(second.transport.ok()) << second.transport.ToString();
+  EXPECT_EQ(second.data.code, 250);
+  EXPECT_EQ(relay.connections(), 1);
+  EXPECT_EQ(relay.Count("EHLO"), 1);
+  EXPECT_EQ(relay.messages(), (std::vector<std::string>{"Subject: 1\r\n\r\none\r\n", "two\r\n"}));
+}
+
+TEST(SmtpClient, ReusedConnectionClosedByTheRelayIsRetriedOnce) {
+  Script script;
+  script.drop_at_mail = 2;
+  ScriptedRelay relay(script);  // the second MAIL, on the reused connection
+  auto client = Client(Options(relay.port()));
+  ASSERT_TRUE(client->Send(Envelope({"a@y.test"}), "one\r\n").transport.ok());
+  SmtpResult r = client->Send(Envelope({"b@y.test"}), "two\r\n");
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(r.data.code, 250);
+  EXPECT_EQ(relay.connections(), 2);
+  EXPECT_EQ(relay.messages(), (std::vector<std::string>{"one\r\n", "two\r\n"}));
+}
+
+TEST(SmtpClient, ConnectionLostAfterMail) {
+  Script script;
+  script.drop_at_mail = 1;
+  ScriptedRelay relay(script);
+  auto client = Client(Options(relay.port()));
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  EXPECT_EQ(r.transport.code(), Code::kUnavailable) << r.transport.ToString();
+  EXPECT_EQ(r.mail_from.code, 0);
+  EXPECT_EQ(r.rcpt.size(), 1u);
+  EXPECT_EQ(r.ForRecipient(0).code, 0);
+  EXPECT_EQ(relay.connections(), 1);  // a new connection is not a reason to retry
+}
+
+TEST(SmtpClient, ConnectionRefused) {
+  int port;
+  {
+    ScriptedRelay closed({});
+    port = closed.port();
+  }
+  auto client = Client(Options(port));
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  EXPECT_EQ(r.transport.code(), Code::kUnavailable);
+  EXPECT_NE(r.transport.message().find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << r.transport.message();
+  EXPECT_EQ(r.rcpt.size(), 1u);
+}
+
+TEST(SmtpClient, SilentRelayTimesOut) {
+  Script script;
+  script.silent = true;
+  ScriptedRelay relay(script);
+  RelayOptions o = Options(relay.port());
+  o.timeout_micros = 300'000;
+  auto client = Client(o);
+  auto start = std::chrono::steady_clock::now();
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.transport.code(), Code::kUnavailable) << r.transport.ToString();
+  EXPECT_GE(took, milliseconds(250));
+  EXPECT_LT(took, milliseconds(1500));
+  EXPECT_EQ(r.mail_from.code, 0);
+}
+
+TEST(SmtpClient, Auth) {
+  Script script;
+  script.auth = true;
+  ScriptedRelay relay(script);
+  RelayOptions o = Options(relay.port());
+  o.username = "user";
+  o.password = "secret";
+  auto client = Client(o);
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  EXPECT_EQ(r.data.code, 250);
+  EXPECT_EQ(relay.Count("AUTH PLAIN"), 1);
+}
+
+TEST(SmtpClient, AuthRefusedIsATransportFailure) {
+  Script script;
+  script.auth = true;
+  ScriptedRelay relay(script);
+  RelayOptions o = Options(relay.port());
+  o.username = "user";
+  o.password = "wrong";
+  auto client = Client(o);
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  EXPECT_EQ(r.transport.code(), Code::kUnavailable);
+  EXPECT_NE(r.transport.message().find("535 5.7.8 Authentication failed"), std::string::npos)
+      << r.transport.message();
+  EXPECT_EQ(relay.Count("MAIL"), 0);
+}
+
+TEST(SmtpClient, HeloAddressLiteral) {
+  ScriptedRelay relay({});
+  RelayOptions o = Options(relay.port());
+  o.helo = "[192.0.2.1]";
+  auto client = Client(o);
+  ASSERT_TRUE(client->Send(Envelope({"a@y.test"}), kMessage).transport.ok());
+  auto commands = relay.commands();
+  ASSERT_FALSE(commands.empty());
+  EXPECT_EQ(commands[0], "EHLO [192.0.2.1]");
+}
+
+TEST(SmtpClient, BadEnvelopesAreRefusedBeforeConnecting) {
+  ScriptedRelay relay({});
+  auto client = Client(Options(relay.port()));
+  for (const SmtpEnvelope& e : {Envelope({}), Envelope({"a@y.test\r\nRCPT TO:<evil@z.test>"}),
+                                Envelope({"a@y.test"}, "x@y\nDATA"), Envelope({""}),
+                                Envelope(std::vector<std::string>(901, "a@y.test"))}) {
+    SmtpResult r = client->Send(e, kMessage);
+    EXPECT_EQ(r.transport.code(), Code::kInvalidArgument) << r.transport.ToString();
+    EXPECT_EQ(r.rcpt.size(), e.rcpt.size());
+  }
+  EXPECT_EQ(relay.connections(), 0);
+}
+
+TEST(MakeCurlSmtpClient, RefusesBadOptions) {
+  std::vector<RelayOptions> bad(6);
+  bad[0].host = "";
+  bad[1].host = "relay/x";
+  bad[2].port = 0;
+  bad[3].helo = "two words";
+  bad[4].timeout_micros = 0;
+  bad[5].password = "a\r\nb";
+  for (const auto& o : bad) {
+    EXPECT_EQ(MakeCurlSmtpClient(o).status().code(), Code::kInvalidArgument);
+  }
+  RelayOptions v6;
+  v6.host = "::1";
+  EXPECT_TRUE(MakeCurlSmtpClient(v6).ok());
+}
+
+TEST(SmtpResult, ForRecipient) {
+  SmtpResult r;
+  r.mail_from = {250, "250 ok"};
+  r.rcpt = {{250, "250 ok"}, {550, "550 no"}};
+  r.data = {451, "451 later"};
+  EXPECT_EQ(r.ForRecipient(0).code, 451);
+  EXPECT_EQ(r.ForRecipient(1).code, 550);
+  EXPECT_EQ(r.ForRecipient(2).code, 0);
+  r.mail_from = {421, "421 bye"};
+  EXPECT_EQ(r.ForRecipient(0).code, 421);
+  r.mail_from = {};
+  EXPECT_EQ(r.ForRecipient(1).code, 0);
+}
+
+}  // namespace
+}  // namespace mailvault::delivery
