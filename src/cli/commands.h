@@ -25,5 +25,7 @@ void AddSaveCommand(CLI::App& app, Action* action);
 void AddAdminCommands(CLI::App& app, Action* action);
 // config check
 void AddConfigCommand(CLI::App& app, Action* action);
+// deliver, queue
+void AddDeliverCommands(CLI::App& app, Action* action);
 
 }  // namespace mailvault::cli

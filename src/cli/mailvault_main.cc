@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   AddSaveCommand(app, &action);
   AddAdminCommands(app, &action);
   AddConfigCommand(app, &action);
+  AddDeliverCommands(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

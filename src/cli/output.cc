@@ -201,4 +201,33 @@ nlohmann::json KeysToJson(const std::vector<Store::KeyInfo>& keys) {
   return out;
 }
 
+std::string FormatQueueTable(const DeliveryPage& page, const DeliveryCounts& c) {
+  std::string out = "queued " + std::to_string(c.queued) + ", sending " +
+                    std::to_string(c.sending) + ", deferred " + std::to_string(c.deferred) +
+                    ", delivered " + std::to_string(c.delivered) + ", failed " +
+                    std::to_string(c.failed) + "\n";
+  if (page.items.empty()) return out + "no deliveries\n";
+  auto row = [](const std::vector<std::string>& cells) {
+    static const size_t kWidths[] = {8, 8, 30, 9, 5, 16, 0};
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      line += kWidths[i] == 0 ? Truncate(cells[i], 200)
+                              : Pad(Truncate(cells[i], kWidths[i]), kWidths[i]) + "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    return line + "\n";
+  };
+  out += row({"ID", "COPY", "RECIPIENT", "STATE", "TRIES", "UPDATED (UTC)", "LAST REPLY"});
+  for (const DeliveryEntry& e : page.items) {
+    std::string reply = e.last_reply;
+    if (e.state == DeliveryState::kDeferred)
+      reply = "next " + ShortTime(e.next_attempt_at) + ": " + reply;
+    out += row({std::to_string(e.id), std::to_string(e.copy_id), e.rcpt,
+                std::string(DeliveryStateName(e.state)), std::to_string(e.attempts),
+                ShortTime(e.updated_at), reply});
+  }
+  if (page.next) out += "next: --after " + std::to_string(*page.next) + "\n";
+  return out;
+}
+
 }  // namespace mailvault::cli

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "mailvault/copy.h"
+#include "mailvault/delivery.h"
 #include "mailvault/store.h"
 
 namespace mailvault::cli {
@@ -34,6 +35,11 @@ std::string FormatCopy(const CopyMeta& meta);
 
 std::string FormatStats(const StoreStats& stats);
 nlohmann::json StatsToJson(const StoreStats& stats);
+
+// The delivery queue: a counts line, then one row per entry (id, copy,
+// recipient, state, attempts, last change, last reply) and "next: --after
+// N" when there is a next page.
+std::string FormatQueueTable(const DeliveryPage& page, const DeliveryCounts& counts);
 
 std::string FormatKeys(const std::vector<Store::KeyInfo>& keys);
 nlohmann::json KeysToJson(const std::vector<Store::KeyInfo>& keys);

@@ -5,11 +5,13 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/units.h"
 #include "env/env.h"
 #include "mailvault/copy.h"
+#include "mime/compose.h"
 
 namespace mailvault::config {
 namespace {
@@ -322,6 +324,80 @@ Status ParseEngines(std::string_view source, const toml::table& t, DaemonOptions
   return Status::Ok();
 }
 
+// A mailbox for a delivery setting: "" or what mime::ParseMailbox accepts;
+// `bare` asks for a plain addr-spec (an envelope sender).
+Status CheckMailbox(std::string_view source, const toml::table& t, const char* key, bool bare) {
+  const toml::node* n = t.get(key);
+  auto v = n != nullptr ? n->value<std::string>() : std::nullopt;
+  if (!v || v->empty()) return Status::Ok();
+  auto addr = mime::ParseMailbox(*v);
+  if (!addr.ok()) return addr.status().Annotate(Where(source, *n) + ": delivery." + key);
+  if (bare && *addr != *v) {
+    return Bad(source, *n, "delivery", key, "must be a plain address (local@domain)");
+  }
+  return Status::Ok();
+}
+
+Status ParseDelivery(std::string_view source, const toml::table& t, DaemonOptions* o) {
+  const char* kTable = "delivery";
+  MV_RETURN_IF_ERROR(CheckKeys(
+      source, t, kTable,
+      {"enabled", "relay", "tls", "tls_verify", "ca_file", "username", "password", "helo", "sender",
+       "from", "workers", "retry_min", "retry_max", "lifetime", "connect_timeout", "timeout"}));
+  delivery::DeliveryOptions& d = o->delivery;
+  delivery::RelayOptions& r = d.relay;
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &d.enabled));
+  std::string relay;
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "relay", &relay));
+  if (t.contains("relay")) {
+    Status s = ParseListen(relay, &r.host, &r.port);
+    if (s.ok() && r.port == 0) s = Status::InvalidArgument("\"" + relay + "\": port 0");
+    if (!s.ok()) return s.Annotate(Where(source, *t.get("relay")) + ": delivery.relay");
+  }
+  std::string tls;
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "tls", &tls));
+  if (t.contains("tls")) {
+    static const std::map<std::string, delivery::TlsMode> kModes = {
+        {"none", delivery::TlsMode::kNone},
+        {"starttls", delivery::TlsMode::kStartTls},
+        {"try", delivery::TlsMode::kTry},
+        {"smtps", delivery::TlsMode::kImplicit}};
+    auto it = kModes.find(tls);
+    if (it == kModes.end()) {
+      return Bad(source, *t.get("tls"), kTable, "tls",
+                 "\"" + tls + "\": use none, starttls, try or smtps");
+    }
+    r.tls = it->second;
+  }
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "tls_verify", &r.tls_verify));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "ca_file", &r.ca_file));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "username", &r.username));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "password", &r.password));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "helo", &r.helo));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "sender", &d.sender));
+  MV_RETURN_IF_ERROR(CheckMailbox(source, t, "sender", /*bare=*/true));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "from", &d.from));
+  MV_RETURN_IF_ERROR(CheckMailbox(source, t, "from", /*bare=*/false));
+  if (const toml::node* n = t.get("workers")) {
+    auto v = n->value<int64_t>();
+    if (!n->is_integer() || !v || *v < 1 || *v > 64) {
+      return Bad(source, *n, kTable, "workers", "must be a whole number from 1 to 64");
+    }
+    d.workers = static_cast<int>(*v);
+  }
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "retry_min", &d.retry_min_micros));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "retry_max", &d.retry_max_micros));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "lifetime", &d.lifetime_micros));
+  MV_RETURN_IF_ERROR(
+      GetDurationKey(source, t, kTable, "connect_timeout", &r.connect_timeout_micros));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "timeout", &r.timeout_micros));
+  if (d.retry_max_micros < d.retry_min_micros) {
+    return Status::InvalidArgument(Where(source, t) +
+                                   ": delivery.retry_max is shorter than delivery.retry_min");
+  }
+  return Status::Ok();
+}
+
 // An action: "reject" (keeps a copy) or { action = "reject", copy = false }.
 Status ParseLabelAction(std::string_view source, const toml::node& n, std::string_view name,
                         rules::LabelAction* out) {
@@ -514,8 +590,8 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
                                    std::to_string(b.column) + ": " + std::string(e.description()));
   }
   DaemonOptions o;
-  MV_RETURN_IF_ERROR(
-      CheckKeys(source, root, "", {"store", "api", "log", "milter", "engines", "rule"}));
+  MV_RETURN_IF_ERROR(CheckKeys(source, root, "",
+                               {"store", "api", "log", "milter", "engines", "delivery", "rule"}));
   for (const auto& [key, node] : root) {
     if (key.str() != "rule" && !node.is_table()) {
       return Status::InvalidArgument(Where(source, node) + ": " + std::string(key.str()) +
@@ -527,6 +603,7 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
   if (auto* t = root["log"].as_table()) MV_RETURN_IF_ERROR(ParseLog(source, *t, &o));
   if (auto* t = root["milter"].as_table()) MV_RETURN_IF_ERROR(ParseMilter(source, *t, &o));
   if (auto* t = root["engines"].as_table()) MV_RETURN_IF_ERROR(ParseEngines(source, *t, &o));
+  if (auto* t = root["delivery"].as_table()) MV_RETURN_IF_ERROR(ParseDelivery(source, *t, &o));
   if (const toml::node* n = root.get("rule")) MV_RETURN_IF_ERROR(ParseRules(source, *n, &o));
   return o;
 }

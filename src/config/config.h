@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "delivery/options.h"
 #include "intake/options.h"
 #include "mailvault/status.h"
 #include "rules/rules.h"
@@ -33,6 +34,8 @@ struct DaemonOptions {
   intake::MilterOptions milter;
   // [engines.clamd], [engines.rspamd], [engines.content], [engines.lists]
   scan::EngineOptions engines;
+  // [delivery]: the relay released copies go through, and retries.
+  delivery::DeliveryOptions delivery;
   // [[rule]] tables in file order, validated by rules::RuleSet::Make (and
   // normalized by it). A file without [[rule]] gets the built-in default rule
   // (the one conf/mailvault.toml spells out); `rule = []` means no rules:

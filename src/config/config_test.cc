@@ -64,6 +64,18 @@ TEST(ConfigTest, ShippedDefaultsParse) {
   EXPECT_EQ(o->engines.rspamd.max_size, defaults.engines.rspamd.max_size);
   EXPECT_EQ(o->engines.content.max_message_size, defaults.engines.content.max_message_size);
   EXPECT_EQ(o->engines.content.max_archive_size, defaults.engines.content.max_archive_size);
+  EXPECT_EQ(o->delivery.enabled, defaults.delivery.enabled);
+  EXPECT_EQ(o->delivery.relay.host, defaults.delivery.relay.host);
+  EXPECT_EQ(o->delivery.relay.port, defaults.delivery.relay.port);
+  EXPECT_EQ(o->delivery.relay.tls, defaults.delivery.relay.tls);
+  EXPECT_EQ(o->delivery.relay.tls_verify, defaults.delivery.relay.tls_verify);
+  EXPECT_EQ(o->delivery.relay.connect_timeout_micros,
+            defaults.delivery.relay.connect_timeout_micros);
+  EXPECT_EQ(o->delivery.relay.timeout_micros, defaults.delivery.relay.timeout_micros);
+  EXPECT_EQ(o->delivery.workers, defaults.delivery.workers);
+  EXPECT_EQ(o->delivery.retry_min_micros, defaults.delivery.retry_min_micros);
+  EXPECT_EQ(o->delivery.retry_max_micros, defaults.delivery.retry_max_micros);
+  EXPECT_EQ(o->delivery.lifetime_micros, defaults.delivery.lifetime_micros);
   // ... and its one rule is the built-in default rule, spelled out.
   ASSERT_EQ(o->rules.size(), 1u);
   EXPECT_TRUE(o->rules[0] == rules::DefaultRule());
@@ -319,6 +331,36 @@ TEST(ConfigTest, BadRulesNameKeyAndLine) {
   ExpectError("[[rule]]\nid = \"all\"\n\n[[rule]]\nid = \"late\"\n",
               "t.toml:4: rule \"late\" is never used");
   ExpectError("[[rule]]\nid = \"r\"\nsender = [\"*\"]\n", "t.toml:3: unknown key rule.sender");
+}
+
+TEST(ConfigTest, Delivery) {
+  auto o = ParseConfig(
+      "[delivery]\nrelay = \"[::1]:10026\"\ntls = \"starttls\"\nusername = \"u\"\n"
+      "password = \"p\"\nsender = \"backup@example.com\"\n"
+      "from = \"Gateway <gw@example.com>\"\nworkers = 2\nretry_min = \"10s\"\n"
+      "retry_max = \"20m\"\nlifetime = \"2d\"\ntimeout = \"1m\"\n",
+      "t.toml");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->delivery.relay.host, "::1");
+  EXPECT_EQ(o->delivery.relay.port, 10026);
+  EXPECT_EQ(o->delivery.relay.tls, delivery::TlsMode::kStartTls);
+  EXPECT_EQ(o->delivery.relay.username, "u");
+  EXPECT_EQ(o->delivery.sender, "backup@example.com");
+  EXPECT_EQ(o->delivery.from, "Gateway <gw@example.com>");
+  EXPECT_EQ(o->delivery.workers, 2);
+  EXPECT_EQ(o->delivery.retry_min_micros, 10'000'000);
+  EXPECT_EQ(o->delivery.retry_max_micros, 1'200'000'000);
+  EXPECT_EQ(o->delivery.lifetime_micros, 2 * 86'400'000'000LL);
+  EXPECT_EQ(o->delivery.relay.timeout_micros, 60'000'000);
+
+  ExpectError("[delivery]\nrelay = \"localhost\"\n", "t.toml:2: delivery.relay");
+  ExpectError("[delivery]\nrelay = \"localhost:0\"\n", "port 0");
+  ExpectError("[delivery]\ntls = \"ssl\"\n", "use none, starttls, try or smtps");
+  ExpectError("[delivery]\nworkers = 0\n", "delivery.workers must be a whole number");
+  ExpectError("[delivery]\nsender = \"not an address\"\n", "t.toml:2: delivery.sender");
+  ExpectError("[delivery]\nsender = \"Name <a@example.com>\"\n", "must be a plain address");
+  ExpectError("[delivery]\nretry_min = \"2h\"\n", "retry_max is shorter than");
+  ExpectError("[delivery]\nrelais = \"h:25\"\n", "unknown key delivery.relais");
 }
 
 TEST(ParseListenTest, Forms) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/units.h"
+#include "delivery/delivery_json.h"
 
 namespace mailvault::daemon {
 namespace {
@@ -29,6 +30,12 @@ int HttpStatusFor(const Status& s) {
   switch (s.code()) {
     case Code::kInvalidArgument:
       return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kAlreadyExists:
+      return 409;
     case Code::kUnavailable:
     case Code::kNoSpace:
       return 503;
@@ -110,10 +117,65 @@ Status ParseMeta(std::string_view json_text, PutRequest* req) {
   return Status::Ok();
 }
 
+namespace {
+
+// "a,b" -> [a, b]; empty pieces dropped.
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+// A positive integer query parameter; InvalidArgument naming it otherwise.
+Status UintParam(const httplib::Request& req, const char* name, std::optional<uint64_t>* out) {
+  if (!req.has_param(name)) return Status::Ok();
+  const std::string v = req.get_param_value(name);
+  uint64_t n = 0;
+  bool ok = !v.empty() && v.size() <= 19;
+  for (char c : v) {
+    if (c < '0' || c > '9') ok = false;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (!ok || n == 0)
+    return Status::InvalidArgument(std::string(name) + " must be a positive integer");
+  *out = n;
+  return Status::Ok();
+}
+
+Status ParseDeliveryQuery(const httplib::Request& req, DeliveryQuery* q) {
+  for (const std::string& s : SplitList(req.get_param_value("state"))) {
+    auto state = ParseDeliveryState(s);
+    if (!state) {
+      return Status::InvalidArgument("state \"" + s +
+                                     "\": use queued, sending, delivered, deferred or failed");
+    }
+    q->states.push_back(*state);
+  }
+  std::optional<uint64_t> copy, request, limit, before;
+  MV_RETURN_IF_ERROR(UintParam(req, "copy", &copy));
+  MV_RETURN_IF_ERROR(UintParam(req, "request", &request));
+  MV_RETURN_IF_ERROR(UintParam(req, "limit", &limit));
+  MV_RETURN_IF_ERROR(UintParam(req, "before", &before));
+  q->copy_id = copy;
+  q->request = request;
+  q->before = before;
+  if (limit) q->limit = std::min<uint64_t>(*limit, 1000);
+  return Status::Ok();
+}
+
+}  // namespace
+
 struct ApiServer::Impl {
-  Impl(Store& s, ApiOptions o) : store(s), options(std::move(o)) {}
+  Impl(Store& s, ApiOptions o, delivery::DeliveryService* d)
+      : store(s), options(std::move(o)), deliveries(d) {}
   Store& store;
   const ApiOptions options;
+  delivery::DeliveryService* const deliveries;
   httplib::Server server;
   std::thread thread;
   std::atomic<bool> listen_returned{false};
@@ -138,10 +200,7 @@ struct ApiServer::Impl {
   }
 
   void PostMessage(const httplib::Request& req, httplib::Response& res) {
-    if (!BearerMatches(req.get_header_value("Authorization"), options.token)) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      return SendError(res, 401, "missing or wrong token (Authorization: Bearer TOKEN)");
-    }
+    if (!Authorized(req, res)) return;
     if (!req.is_multipart_form_data()) {
       return SendError(res, 400,
                        "send multipart/form-data with a \"message\" part and a \"meta\" part");
@@ -169,11 +228,66 @@ struct ApiServer::Impl {
     SendJson(res, 201, {{"id", *id}});
   }
 
+  bool Authorized(const httplib::Request& req, httplib::Response& res) {
+    if (BearerMatches(req.get_header_value("Authorization"), options.token)) return true;
+    res.set_header("WWW-Authenticate", "Bearer");
+    SendError(res, 401, "missing or wrong token (Authorization: Bearer TOKEN)");
+    return false;
+  }
+
+  void PostDeliveries(const httplib::Request& req, httplib::Response& res) {
+    if (!Authorized(req, res)) return;
+    if (deliveries == nullptr) return SendError(res, 503, "delivery is not available");
+    delivery::DeliveryRequest request;
+    Status s = delivery::ParseRequestJson(req.body, &request);
+    if (!s.ok()) return SendError(res, 400, s.message());
+    request.requested_by = "api:" + req.remote_addr;
+    auto queued = deliveries->Enqueue(request);
+    if (!queued.ok()) {
+      spdlog::warn("POST /api/v1/deliveries from {}: {}", req.remote_addr,
+                   queued.status().ToString());
+      return SendError(res, HttpStatusFor(queued.status()), queued.status().message());
+    }
+    spdlog::info("delivery request {} from {}: {} entries queued", queued->request, req.remote_addr,
+                 queued->entries.size());
+    nlohmann::json entries = nlohmann::json::array();
+    for (const DeliveryEntry& e : queued->entries) entries.push_back(delivery::EntryToJson(e));
+    const bool one = request.ids.size() == 1;
+    SendJson(res, 202,
+             {{"message", one ? "The message has been placed in the queue for delivery"
+                              : "The messages have been placed in the queue for delivery"},
+              {"request", queued->request},
+              {"entries", entries}});
+  }
+
+  void GetDeliveries(const httplib::Request& req, httplib::Response& res) {
+    if (!Authorized(req, res)) return;
+    if (deliveries == nullptr) return SendError(res, 503, "delivery is not available");
+    DeliveryQuery query;
+    Status s = ParseDeliveryQuery(req, &query);
+    if (!s.ok()) return SendError(res, 400, s.message());
+    auto page = deliveries->List(query);
+    if (!page.ok()) return SendError(res, HttpStatusFor(page.status()), page.status().message());
+    auto counts = deliveries->Counts();
+    if (!counts.ok()) {
+      return SendError(res, HttpStatusFor(counts.status()), counts.status().message());
+    }
+    nlohmann::json body = delivery::PageToJson(*page);
+    body["counts"] = delivery::CountsToJson(*counts);
+    SendJson(res, 200, body);
+  }
+
   void Routes() {
     server.Get("/api/v1/health",
                [this](const httplib::Request&, httplib::Response& res) { Health(res); });
     server.Post("/api/v1/messages", [this](const httplib::Request& req, httplib::Response& res) {
       PostMessage(req, res);
+    });
+    server.Post("/api/v1/deliveries", [this](const httplib::Request& req, httplib::Response& res) {
+      PostDeliveries(req, res);
+    });
+    server.Get("/api/v1/deliveries", [this](const httplib::Request& req, httplib::Response& res) {
+      GetDeliveries(req, res);
     });
     server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
@@ -212,9 +326,10 @@ void ApiServer::Stop() {
   }
 }
 
-Result<std::unique_ptr<ApiServer>> ApiServer::Start(Store& store, const ApiOptions& options) {
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(Store& store, const ApiOptions& options,
+                                                    delivery::DeliveryService* deliveries) {
   if (options.token.empty()) return Status::InvalidArgument("the API needs a token");
-  auto impl = std::make_unique<Impl>(store, options);
+  auto impl = std::make_unique<Impl>(store, options, deliveries);
   httplib::Server& server = impl->server;
   // Room for the multipart framing and the meta part around the message.
   server.set_payload_max_length(options.max_message_size + 1'000'000);

@@ -4,8 +4,13 @@
 //   POST /api/v1/messages  Bearer token; multipart/form-data with a `message`
 //                          part (raw RFC 5322 bytes) and an optional `meta`
 //                          part (JSON envelope and verdicts); 201 {"id": N}
+//   POST /api/v1/deliveries  Bearer token; JSON delivery request
+//                          (delivery_json.h); 202 with the queued entries
+//   GET  /api/v1/deliveries  Bearer token; the queue, newest first
+//                          (?state=a,b&copy=N&request=N&limit=N&before=N)
 // Errors are JSON {"error": "..."}: 400 bad input, 401 no or wrong token,
-// 413 too large, 503 store unavailable or full, 500 anything else.
+// 403 refused by policy, 404 unknown copy, 409 already delivered, 413 too
+// large, 503 store unavailable or full, 500 anything else.
 // Handlers never let an exception out.
 #pragma once
 
@@ -14,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "delivery/service.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"
 
@@ -29,9 +35,12 @@ struct ApiOptions {
 
 class ApiServer {
  public:
-  // Binds host:port and serves on background threads. `store` is borrowed
-  // and must outlive the server. Unavailable if the address cannot be bound.
-  static Result<std::unique_ptr<ApiServer>> Start(Store& store, const ApiOptions& options);
+  // Binds host:port and serves on background threads. `store` and
+  // `deliveries` (may be null: the delivery routes then answer 503) are
+  // borrowed and must outlive the server. Unavailable if the address cannot
+  // be bound.
+  static Result<std::unique_ptr<ApiServer>> Start(Store& store, const ApiOptions& options,
+                                                  delivery::DeliveryService* deliveries = nullptr);
   ~ApiServer();  // Stop()s
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;

@@ -9,6 +9,9 @@
 #include "crypto/release.h"
 #include "daemon/api.h"
 #include "daemon/token.h"
+#include "delivery/open_queue.h"
+#include "delivery/sender.h"
+#include "delivery/service.h"
 #include "env/env.h"
 #include "intake/milter.h"
 #include "intake/processor.h"
@@ -93,7 +96,34 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     spdlog::info("API token {} {}", created ? "created in" : "read from", path);
   }
 
-  MV_ASSIGN_OR_RETURN(auto server, ApiServer::Start(**store, api));
+  // Keys for the delivery queue and the release header (loop-safe
+  // release), both derived from the store's index key, which a writer holds.
+  const std::string keys_dir =
+      store_options.keys_dir.empty() ? JoinPath(options.data_dir, "keys") : store_options.keys_dir;
+  MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(*env, keys_dir, false));
+  auto intake_signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
+  auto delivery_signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
+  keys.reset();
+
+  // The delivery queue and its sender.
+  MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, options.data_dir, keys_dir, false));
+  std::unique_ptr<delivery::Sender> sender;
+  delivery::DeliveryOptions dopts = options.delivery;
+  if (dopts.relay.helo.empty()) dopts.relay.helo = env->HostName();
+  if (dopts.enabled) {
+    auto factory = [relay = dopts.relay] { return delivery::MakeCurlSmtpClient(relay); };
+    MV_ASSIGN_OR_RETURN(
+        sender, delivery::Sender::Start(*env, **store, *queue, *delivery_signer, dopts, factory));
+    spdlog::info("delivery: {} workers sending through {}:{}", dopts.workers, dopts.relay.host,
+                 dopts.relay.port);
+  } else {
+    spdlog::warn("delivery is disabled ([delivery] enabled = false): requests wait in the queue");
+  }
+  delivery::DeliveryService deliveries(*env, **store, *queue, dopts.lifetime_micros, [&sender] {
+    if (sender) sender->Wake();
+  });
+
+  MV_ASSIGN_OR_RETURN(auto server, ApiServer::Start(**store, api, &deliveries));
   spdlog::info("API listening on http://{}:{}/api/v1/", api.host, server->port());
   const std::string port_file = JoinPath(options.data_dir, "mailvaultd.port");
   Status s = env->WriteFileAtomic(port_file, std::to_string(server->port()) + "\n");
@@ -106,15 +136,11 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   if (options.milter.enabled) {
     MV_ASSIGN_OR_RETURN(auto engines, MakeEngines(options.engines));
     MV_ASSIGN_OR_RETURN(auto rules, rules::RuleSet::Make(options.rules));
-    const std::string keys_dir = store_options.keys_dir.empty() ? JoinPath(options.data_dir, "keys")
-                                                                : store_options.keys_dir;
-    MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(*env, keys_dir, false));
-    auto signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
-    keys.reset();
     intake::ProcessorOptions popts;
     popts.release_max_age_micros = options.milter.release_max_age_micros;
-    processor = std::make_unique<intake::Processor>(
-        *env, **store, std::move(engines), std::move(rules), std::move(signer), popts, LogEvent);
+    processor =
+        std::make_unique<intake::Processor>(*env, **store, std::move(engines), std::move(rules),
+                                            std::move(intake_signer), popts, LogEvent);
     intake::MilterOptions mopts = options.milter;
     if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
     auto started = intake::Milter::Start(mopts, *env, *processor, [] {
@@ -134,6 +160,9 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   processor.reset();
   server->Stop();
   server.reset();
+  if (sender) sender->Stop();
+  sender.reset();
+  queue.reset();
   env->Remove(port_file).IgnoreError();
   store->reset();
   spdlog::info("stopped; store closed");
