@@ -43,6 +43,7 @@ CMDS=(
   "$BIN/evict_bench --messages=3000 --size=20480 --threads=8 --cap_mb=64 --segment_mb=4 --reps=3"
   "$BIN/memory_bench --size=52428800 --reps=3"
   "$ROOT/bench/intake_bench.sh $BUILD/bin --messages=3000 --reps=3 --sessions=20 --size=20480"
+  "$ROOT/bench/delivery_bench.sh $BUILD --copies=5000 --size=20480 --reps=3 --workers=4"
 )
 
 {

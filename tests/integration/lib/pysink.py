@@ -4,7 +4,7 @@
 Run with Debian's /usr/bin/python3 (python3-aiosmtpd). Usage:
 
   pysink.py --port PORT --dir DIR [--reject-rcpt REGEX] [--tempfail-rcpt REGEX]
-            [--reject-data REGEX] [--tempfail-data REGEX]
+            [--reject-data REGEX] [--tempfail-data REGEX] [--max-size BYTES]
 
 Each accepted message is written atomically (temp file + rename) as
 DIR/NNNNNN.eml, holding the DATA bytes exactly as received (CRLF line ends,
@@ -15,7 +15,9 @@ both are complete.
 Recipients matching --reject-rcpt (Python regex, searched in the address,
 case-insensitive) get "550 5.1.1"; --tempfail-rcpt gets "450 4.2.0". A
 message whose bytes match --reject-data / --tempfail-data gets 554 / 451 at
-end of data and is not kept. Every reply is logged to stdout.
+end of data and is not kept. --max-size is advertised as the EHLO SIZE
+limit (default 200 MiB); larger messages get aiosmtpd's 552. Every reply is
+logged to stdout.
 """
 import argparse
 import itertools
@@ -35,6 +37,7 @@ ap.add_argument("--reject-rcpt")
 ap.add_argument("--tempfail-rcpt")
 ap.add_argument("--reject-data")
 ap.add_argument("--tempfail-data")
+ap.add_argument("--max-size", type=int, default=200 * 1024 * 1024)
 args = ap.parse_args()
 os.makedirs(args.dir, exist_ok=True)
 
@@ -100,7 +103,7 @@ def main():
     stop_signals = {signal.SIGTERM, signal.SIGINT}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     ctl = Controller(Handler(), hostname=args.host, port=args.port,
-                     data_size_limit=200 * 1024 * 1024, enable_SMTPUTF8=True,
+                     data_size_limit=args.max_size, enable_SMTPUTF8=True,
                      decode_data=False, ident="pysink")
     ctl.start()
     log("listening on %s:%d" % (args.host, args.port))

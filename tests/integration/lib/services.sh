@@ -30,9 +30,11 @@
 #                                  with LF line ends, then an empty line (sink_body strips
 #                                  those additions).
 #   start_py_sink DIR [--reject-rcpt RE] [--tempfail-rcpt RE] [--reject-data RE]
-#                 [--tempfail-data RE]
+#                 [--tempfail-data RE] [--max-size BYTES]
 #                                  aiosmtpd sink (lib/pysink.py): RCPT matching RE gets
-#                                  550 / 450, DATA matching gets 554 / 451. Keeps each
+#                                  550 / 450, DATA matching gets 554 / 451, SIZE limit
+#                                  (552 above it). SINK_PORT_WANTED=PORT reuses the port
+#                                  of a sink stopped before. Keeps each
 #                                  message byte-exact (CRLF) as SINK_DIR/NNNNNN.eml plus
 #                                  NNNNNN.json (mail_from, rcpt_tos, helo, peer).
 #                                  Same variables, SINK_KIND=pysink.
@@ -219,7 +221,8 @@ start_py_sink() {
   local t0; t0=$(_svc_now)
   SINK_DIR="$dir/sink"; SINK_LOG="$dir/sink.log"; SINK_KIND=pysink
   mkdir -p "$SINK_DIR"
-  SINK_PORT=$(free_port)
+  # SINK_PORT_WANTED: come back on the port of a sink stopped before.
+  SINK_PORT=${SINK_PORT_WANTED:-$(free_port)}
   "$MV_SVC_PY" "$MV_SVC_LIB/pysink.py" --port "$SINK_PORT" --dir "$SINK_DIR" "$@" >"$SINK_LOG" 2>&1 &
   SINK_PID=$!
   _svc_track "$SINK_PID"
