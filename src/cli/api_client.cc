@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include "config/config.h"
 #include "env/env.h"
 
 namespace mailvault::cli {
@@ -10,17 +11,6 @@ namespace {
 
 Status BadUrl(const std::string& url) {
   return Status::InvalidArgument("--api \"" + url + "\": use http://HOST:PORT");
-}
-
-Result<int> ParsePort(std::string_view text) {
-  int port = 0;
-  if (text.empty() || text.size() > 5) return Status::InvalidArgument("bad port");
-  for (char c : text) {
-    if (c < '0' || c > '9') return Status::InvalidArgument("bad port");
-    port = port * 10 + (c - '0');
-  }
-  if (port == 0 || port > 65535) return Status::InvalidArgument("bad port");
-  return port;
 }
 
 }  // namespace
@@ -34,14 +24,7 @@ Result<ApiEndpoint> FindApi(const std::string& data_dir, const std::string& url,
     if (!rest.starts_with("http://")) return BadUrl(url);
     rest.remove_prefix(7);
     while (rest.ends_with("/")) rest.remove_suffix(1);
-    size_t colon = rest.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return BadUrl(url);
-    api.host = std::string(rest.substr(0, colon));
-    if (api.host.front() == '[' && api.host.back() == ']')
-      api.host = api.host.substr(1, api.host.size() - 2);
-    auto port = ParsePort(rest.substr(colon + 1));
-    if (!port.ok()) return BadUrl(url);
-    api.port = *port;
+    if (!config::ParseListen(rest, &api.host, &api.port).ok() || api.port == 0) return BadUrl(url);
   } else {
     const std::string port_file = JoinPath(data_dir, "mailvaultd.port");
     auto text = env->ReadFile(port_file);
@@ -51,9 +34,10 @@ Result<ApiEndpoint> FindApi(const std::string& data_dir, const std::string& url,
     }
     std::string t = *text;
     while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-    auto port = ParsePort(t);
-    if (!port.ok()) return Status::Corruption(port_file + " does not hold a port");
-    api.port = *port;
+    std::string host;
+    if (!config::ParseListen(api.host + ":" + t, &host, &api.port).ok() || api.port == 0) {
+      return Status::Corruption(port_file + " does not hold a port");
+    }
   }
   const std::string path = token_file.empty() ? JoinPath(data_dir, "api.token") : token_file;
   auto token = env->ReadFile(path);

@@ -91,17 +91,7 @@ int RunDeliver(const DeliverArgs& a) {
                                         delivery::DeliveryOptions().lifetime_micros, nullptr);
       auto queued = service.Enqueue(request);
       if (!queued.ok()) return ReportError(queued.status());
-      nlohmann::json result = {
-          {"message", a.ids.size() == 1 ? "The message has been placed in the queue for "
-                                          "delivery"
-                                        : "The messages have been placed in the queue for "
-                                          "delivery"},
-          {"request", queued->request},
-          {"entries", nlohmann::json::array()}};
-      for (const DeliveryEntry& e : queued->entries) {
-        result["entries"].push_back(delivery::EntryToJson(e));
-      }
-      return PrintEnqueued(result, a.json,
+      return PrintEnqueued(delivery::EnqueuedToJson(*queued, a.ids.size()), a.json,
                            "mailvaultd is not running: they are sent when it starts.");
     }
     if (store.status().code() != Code::kUnavailable) return ReportError(store.status());

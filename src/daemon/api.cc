@@ -250,14 +250,7 @@ struct ApiServer::Impl {
     }
     spdlog::info("delivery request {} from {}: {} entries queued", queued->request, req.remote_addr,
                  queued->entries.size());
-    nlohmann::json entries = nlohmann::json::array();
-    for (const DeliveryEntry& e : queued->entries) entries.push_back(delivery::EntryToJson(e));
-    const bool one = request.ids.size() == 1;
-    SendJson(res, 202,
-             {{"message", one ? "The message has been placed in the queue for delivery"
-                              : "The messages have been placed in the queue for delivery"},
-              {"request", queued->request},
-              {"entries", entries}});
+    SendJson(res, 202, delivery::EnqueuedToJson(*queued, request.ids.size()));
   }
 
   void GetDeliveries(const httplib::Request& req, httplib::Response& res) {

@@ -57,6 +57,15 @@ json CountsToJson(const DeliveryCounts& c) {
           {"failed", c.failed}};
 }
 
+json EnqueuedToJson(const EnqueueResult& result, size_t copies) {
+  json entries = json::array();
+  for (const DeliveryEntry& e : result.entries) entries.push_back(EntryToJson(e));
+  return {{"message", copies == 1 ? "The message has been placed in the queue for delivery"
+                                  : "The messages have been placed in the queue for delivery"},
+          {"request", result.request},
+          {"entries", entries}};
+}
+
 Status ParseRequestJson(std::string_view text, DeliveryRequest* out) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidArgument("the request is not valid JSON");

@@ -21,6 +21,11 @@ nlohmann::json PageToJson(const DeliveryPage& page);
 // {"queued": N, "sending": N, "delivered": N, "deferred": N, "failed": N}
 nlohmann::json CountsToJson(const DeliveryCounts& counts);
 
+// The answer to a queued request: {"message": the banner the console
+// shows ("The message has been placed in the queue for delivery", plural
+// for several copies), "request": N, "entries": [...]}.
+nlohmann::json EnqueuedToJson(const EnqueueResult& result, size_t copies);
+
 // A request body: {"ids": [N...], "original": bool, "to": ["addr"...],
 // "format": "as-is"|"as-attachment", "remove_message_id": bool,
 // "again": bool}. InvalidArgument naming the field for bad JSON, wrong

@@ -316,7 +316,9 @@ stop_postfix "$PF_CONF" || true
 stop_daemon
 stop_sink
 mkdir -p "$T/kill"
-start_smtp_sink "$T/kill"
+# One DATA in ten waits a second, so the kill finds transactions in flight
+# however fast this machine is.
+start_smtp_sink "$T/kill" -W data:1:10
 write_config "$SINK_PORT"
 N=150
 ids=""
