@@ -124,9 +124,11 @@ Verdict ParseClamdScanReply(std::string_view reply) {
     std::string_view what = Trim(r.substr(0, r.size() - 5));
     if (what.starts_with(kStream)) what = Trim(what.substr(kStream.size()));
     v.label = "not-scanned";
-    v.error = what.empty()      ? std::string("error")
-              : Printable(what) ? std::string(what)
-                                : Quote(what);
+    // clamd's own words when short and printable; anything else quoted and
+    // clipped (the reply may be up to kMaxReplyBytes).
+    v.error = what.empty()                            ? std::string("error")
+              : what.size() <= 200 && Printable(what) ? std::string(what)
+                                                      : Quote(what);
     return v;
   }
   if (r.starts_with(kStream)) {

@@ -94,6 +94,8 @@ TEST(ParseClamdScanReply, Table) {
       {"OK", "not-scanned", "", "unexpected reply"},
       {"stream: Bad\x01Name FOUND", "not-scanned", "", "\\x01"},
       {"stream: " + std::string(600, 'A') + " FOUND", "not-scanned", "", "..."},
+      // A long error is clipped, not kept whole (found by clamd_reply_fuzz).
+      {std::string(1500, 'x') + " ERROR", "not-scanned", "", "xxx...\""},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.reply);
@@ -107,6 +109,7 @@ TEST(ParseClamdScanReply, Table) {
     } else {
       EXPECT_EQ(v.details.count("signature"), 0u);
     }
+    EXPECT_LE(v.error.size(), 1024u);
     if (*c.error) {
       EXPECT_NE(v.error.find(c.error), std::string::npos) << v.error;
     } else {
