@@ -36,9 +36,8 @@ Result<std::string> HashPassword(std::string_view password, const PasswordCost& 
   }
   if (cost.ops < crypto_pwhash_OPSLIMIT_MIN || cost.ops > crypto_pwhash_OPSLIMIT_MAX ||
       cost.mem < crypto_pwhash_MEMLIMIT_MIN || cost.mem > crypto_pwhash_MEMLIMIT_MAX) {
-    return Status::InvalidArgument("password hash cost ops=" + std::to_string(cost.ops) +
-                                   " mem=" + std::to_string(cost.mem) +
-                                   " is outside argon2id's limits");
+    return Status::InvalidArgument("password hash cost ops=" + std::to_string(cost.ops) + " mem=" +
+                                   std::to_string(cost.mem) + " is outside argon2id's limits");
   }
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.ops, cost.mem,

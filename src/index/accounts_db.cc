@@ -1,0 +1,221 @@
+// AccountsDb over one SQLite connection through EncryptedVfs (see
+// accounts_db.h). One connection behind one mutex, as for the queue: the
+// table holds a handful of rows. Commits are fsynced (sync_commits), so no
+// per-call switch of PRAGMA synchronous is needed.
+//
+// Schema: meta(key, value) holds 'accounts_schema'; accounts is WITHOUT
+// ROWID keyed by the lower-case name, so List's ORDER BY name walks the
+// primary key.
+#include "index/accounts_db.h"
+
+#include "index/encrypted_db.h"
+#include "index/encrypted_vfs.h"
+#include "index/sqlite_db.h"
+
+namespace mailvault::index {
+namespace {
+
+constexpr char kKind[] = "accounts database";
+constexpr size_t kCacheBytes = 1 << 20;
+
+constexpr char kAccountsSchema[] = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE accounts(
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  password_changed_at INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+constexpr char kColumns[] =
+    "name, role, password_hash, disabled, created_at, updated_at, password_changed_at";
+
+Status EnsureAccountsSchema(SqliteDb& db, bool create) {
+  Transaction txn(db);
+  MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
+  MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
+  if (tables == 0) {
+    if (!create) {
+      return Status::NotFound(db.path() + ": the accounts database has not been created");
+    }
+    MV_RETURN_IF_ERROR(db.Exec(kAccountsSchema));
+    const std::string version = "INSERT INTO meta(key, value) VALUES('accounts_schema', " +
+                                std::to_string(kAccountsSchemaVersion) + ")";
+    MV_RETURN_IF_ERROR(db.Exec(version.c_str()));
+    return txn.Commit();
+  }
+  auto version = db.QueryInt("SELECT value FROM meta WHERE key = 'accounts_schema'");
+  if (!version.ok()) {
+    return Status::Corruption(db.path() + ": not a mailvault accounts database (" +
+                              version.status().message() + ")");
+  }
+  if (*version != kAccountsSchemaVersion) {
+    return Status::Corruption(db.path() + ": accounts schema version " + std::to_string(*version) +
+                              " is not supported (expected " +
+                              std::to_string(kAccountsSchemaVersion) +
+                              "); it was written by another mailvault version");
+  }
+  return txn.Commit();
+}
+
+// Binds `r` to ?1..?7 in kColumns order. Strings are bound without
+// copying: `r` must outlive the step.
+int BindRow(sqlite3_stmt* s, const AccountRow& r) {
+  int rc = BindText(s, 1, r.name);
+  if (rc == SQLITE_OK) rc = BindText(s, 2, r.role);
+  if (rc == SQLITE_OK) rc = BindText(s, 3, r.password_hash);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 4, r.disabled ? 1 : 0);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 5, r.created_at);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 6, r.updated_at);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 7, r.password_changed_at);
+  return rc;
+}
+
+AccountRow ReadRow(sqlite3_stmt* s) {
+  AccountRow r;
+  r.name = ColText(s, 0);
+  r.role = ColText(s, 1);
+  r.password_hash = ColText(s, 2);
+  r.disabled = sqlite3_column_int64(s, 3) != 0;
+  r.created_at = sqlite3_column_int64(s, 4);
+  r.updated_at = sqlite3_column_int64(s, 5);
+  r.password_changed_at = sqlite3_column_int64(s, 6);
+  return r;
+}
+
+std::string Quoted(const std::string& name) { return "'" + name + "'"; }
+
+}  // namespace
+
+std::string LowerAscii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+AccountsDb::AccountsDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db,
+                       bool read_only)
+    : vfs_(std::move(vfs)), db_(std::move(db)), read_only_(read_only) {}
+
+AccountsDb::~AccountsDb() { db_.reset(); }  // before the VFS it was opened through
+
+Status AccountsDb::ReadOnly() const {
+  return Status::PermissionDenied("the accounts database is open read-only");
+}
+
+Result<AccountRow> AccountsDb::Select(const std::string& name) {
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare(std::string("SELECT ") + kColumns +
+                                                     " FROM accounts WHERE name = ?1"));
+  StmtScope scope(s);
+  BindText(s, 1, name);
+  MV_ASSIGN_OR_RETURN(bool row, Step(s, "read account"));
+  if (!row) return Status::NotFound("no account " + Quoted(name));
+  return ReadRow(s);
+}
+
+Status AccountsDb::Add(const AccountRow& given) {
+  if (read_only_) return ReadOnly();
+  AccountRow row = given;
+  row.name = LowerAscii(row.name);
+  if (row.name.empty()) return Status::InvalidArgument("an account needs a name");
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(*db_);
+  MV_RETURN_IF_ERROR(txn.Begin(true));
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      db_->Prepare(std::string("INSERT INTO accounts(") + kColumns +
+                                   ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  {
+    StmtScope scope(s);
+    int rc = BindRow(s, row);
+    if (rc != SQLITE_OK) return db_->Error(rc, "add account: bind");
+    auto step = Step(s, "add account " + Quoted(row.name));
+    if (!step.ok() && step.status().code() == Code::kAlreadyExists) {
+      return Status::AlreadyExists("account " + Quoted(row.name) + " already exists");
+    }
+    MV_RETURN_IF_ERROR(step.status());
+  }
+  return txn.Commit();
+}
+
+Status AccountsDb::Update(std::string_view given_name,
+                          const std::function<Status(AccountRow*)>& change) {
+  if (read_only_) return ReadOnly();
+  const std::string name = LowerAscii(given_name);
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(*db_);
+  MV_RETURN_IF_ERROR(txn.Begin(true));
+  MV_ASSIGN_OR_RETURN(AccountRow row, Select(name));
+  MV_RETURN_IF_ERROR(change(&row));
+  if (row.name != name) {
+    return Status::InvalidArgument("an account update cannot rename " + Quoted(name));
+  }
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      db_->Prepare("UPDATE accounts SET role = ?2, password_hash = ?3, "
+                                   "disabled = ?4, created_at = ?5, updated_at = ?6, "
+                                   "password_changed_at = ?7 WHERE name = ?1"));
+  {
+    StmtScope scope(s);
+    int rc = BindRow(s, row);
+    if (rc != SQLITE_OK) return db_->Error(rc, "update account: bind");
+    MV_RETURN_IF_ERROR(Step(s, "update account " + Quoted(name)).status());
+  }
+  return txn.Commit();
+}
+
+Status AccountsDb::Remove(std::string_view given_name) {
+  if (read_only_) return ReadOnly();
+  const std::string name = LowerAscii(given_name);
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(*db_);
+  MV_RETURN_IF_ERROR(txn.Begin(true));
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("DELETE FROM accounts WHERE name = ?1"));
+  {
+    StmtScope scope(s);
+    BindText(s, 1, name);
+    MV_RETURN_IF_ERROR(Step(s, "remove account " + Quoted(name)).status());
+    if (sqlite3_changes(db_->get()) == 0) return Status::NotFound("no account " + Quoted(name));
+  }
+  return txn.Commit();
+}
+
+Result<AccountRow> AccountsDb::Get(std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Select(LowerAscii(name));
+}
+
+Result<std::vector<AccountRow>> AccountsDb::List() {
+  std::lock_guard<std::mutex> lock(mu_);
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare(std::string("SELECT ") + kColumns +
+                                                     " FROM accounts ORDER BY name"));
+  StmtScope scope(s);
+  std::vector<AccountRow> rows;
+  while (true) {
+    MV_ASSIGN_OR_RETURN(bool row, Step(s, "list accounts"));
+    if (!row) return rows;
+    rows.push_back(ReadRow(s));
+  }
+}
+
+Result<std::unique_ptr<AccountsDb>> AccountsDb::Open(const AccountsDbOptions& options,
+                                                     const crypto::SymmetricKey& key) {
+  if (options.path.empty()) return Status::InvalidArgument("accounts database path is empty");
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
+  EncryptedDbOptions db_options;
+  db_options.path = options.path;
+  db_options.what_kind = kKind;
+  db_options.read_only = options.read_only;
+  db_options.cache_bytes = kCacheBytes;
+  db_options.sync_commits = true;  // rare changes, each one durable
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, db_options));
+  if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
+  MV_RETURN_IF_ERROR(EnsureAccountsSchema(*db, /*create=*/!options.read_only));
+  return std::unique_ptr<AccountsDb>(
+      new AccountsDb(std::move(vfs), std::move(db), options.read_only));
+}
+
+}  // namespace mailvault::index
