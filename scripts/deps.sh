@@ -15,6 +15,8 @@ PACKAGES=(
   # Integration tests: private Postfix/clamd/rspamd instances started by
   # tests/integration/lib/services.sh (never the system services).
   postfix clamav clamav-daemon clamav-testfiles rspamd swaks python3-aiosmtpd
+  # Console browser tests: Debian's Chromium, driven by playwright-core.
+  chromium
 )
 
 # One dpkg-query for all (fast when everything is there); it exits non-zero

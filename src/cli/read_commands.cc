@@ -5,7 +5,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "cli/search_args.h"
+#include "base/search_args.h"
 #include "env/env.h"
 #include "store/copy_json.h"
 

@@ -6,7 +6,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "cli/mbox.h"
+#include "base/mbox.h"
 #include "env/env.h"
 
 namespace mailvault::cli {

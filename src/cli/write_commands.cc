@@ -5,7 +5,7 @@
 #include "base/units.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "cli/search_args.h"
+#include "base/search_args.h"
 
 namespace mailvault::cli {
 namespace {

@@ -1,9 +1,9 @@
 // Tests of the mboxrd writer: separator lines, From-quoting, endings.
-#include "cli/mbox.h"
+#include "base/mbox.h"
 
 #include <gtest/gtest.h>
 
-namespace mailvault::cli {
+namespace mailvault {
 namespace {
 
 constexpr int64_t kT = 1'700'000'000'000'000;  // Tue Nov 14 22:13:20 2023 UTC
@@ -37,4 +37,4 @@ TEST(MboxTest, AddsMissingNewlineAndKeepsCrLf) {
 }
 
 }  // namespace
-}  // namespace mailvault::cli
+}  // namespace mailvault

@@ -1,11 +1,11 @@
 // Search argument translation: periods, KB sizes, time bounds, cursors.
-#include "cli/search_args.h"
+#include "base/search_args.h"
 
 #include <limits>
 
 #include "base/units.h"
 
-namespace mailvault::cli {
+namespace mailvault {
 namespace {
 
 constexpr int64_t kDay = 24LL * 3600 * 1'000'000;
@@ -101,4 +101,4 @@ Result<std::pair<std::string, std::string>> ParseStatusArg(std::string_view arg)
   return std::make_pair(engine, label);
 }
 
-}  // namespace mailvault::cli
+}  // namespace mailvault

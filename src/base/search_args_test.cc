@@ -1,10 +1,10 @@
 // Tests of search argument translation: periods, KB units, time bounds,
 // cursors and the ENGINE=LABEL form.
-#include "cli/search_args.h"
+#include "base/search_args.h"
 
 #include <gtest/gtest.h>
 
-namespace mailvault::cli {
+namespace mailvault {
 namespace {
 
 constexpr int64_t kNow = 1'800'000'000'000'000;  // 2027-01-15
@@ -131,4 +131,4 @@ TEST(ParseStatusArgTest, Forms) {
 }
 
 }  // namespace
-}  // namespace mailvault::cli
+}  // namespace mailvault

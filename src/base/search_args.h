@@ -1,6 +1,7 @@
-// Translation of `mailvault search` arguments into a SearchQuery, and of the
-// other small argument forms the commands take (ENGINE=LABEL). Pure
-// functions: the current time is passed in, so tests need no clock.
+// Translation of search arguments (the CLI's `mailvault search` options and
+// the console's /api/v1/copies query) into a SearchQuery, and of the other
+// small argument forms the commands take (ENGINE=LABEL). Pure functions: the
+// current time is passed in, so tests need no clock.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 #include "mailvault/copy.h"
 #include "mailvault/status.h"
 
-namespace mailvault::cli {
+namespace mailvault {
 
 // The --period values, in the order help lists them.
 inline constexpr std::string_view kPeriods[] = {"hour",  "day",     "week", "2weeks",
@@ -43,4 +44,4 @@ Result<SearchQuery> BuildSearchQuery(const SearchArgs& args, int64_t now_micros)
 // ValidateStatus.
 Result<std::pair<std::string, std::string>> ParseStatusArg(std::string_view arg);
 
-}  // namespace mailvault::cli
+}  // namespace mailvault

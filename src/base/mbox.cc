@@ -1,9 +1,9 @@
 // mboxrd writing (see mbox.h).
-#include "cli/mbox.h"
+#include "base/mbox.h"
 
 #include <ctime>
 
-namespace mailvault::cli {
+namespace mailvault {
 namespace {
 
 // True if `line` matches ^>*From (the lines mboxrd quotes).
@@ -46,4 +46,4 @@ void AppendMboxrd(std::string* out, std::string_view mail_from, int64_t micros_s
   out->push_back('\n');
 }
 
-}  // namespace mailvault::cli
+}  // namespace mailvault

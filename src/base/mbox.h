@@ -1,15 +1,15 @@
-// The mboxrd format `mailvault save` writes when it saves several copies to
-// one file: each message starts with a "From SENDER DATE" line (envelope
-// sender, asctime date in UTC), lines of the message matching ^>*From  get
-// one more '>' (so readers can undo it exactly), and each message ends with
-// an empty line. Pure functions; thread-safe.
+// The mboxrd format `mailvault save` and the console's archive download write
+// when they put several copies in one file: each message starts with a
+// "From SENDER DATE" line (envelope sender, asctime date in UTC), lines of the
+// message matching ^>*From  get one more '>' (so readers can undo it exactly),
+// and each message ends with an empty line. Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace mailvault::cli {
+namespace mailvault {
 
 // "From alice@example.com Sat Nov 22 08:17:00 2026\n"; an empty sender
 // becomes MAILER-DAEMON.
@@ -19,4 +19,4 @@ std::string MboxFromLine(std::string_view mail_from, int64_t micros_since_epoch)
 void AppendMboxrd(std::string* out, std::string_view mail_from, int64_t micros_since_epoch,
                   std::string_view raw);
 
-}  // namespace mailvault::cli
+}  // namespace mailvault
