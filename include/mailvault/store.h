@@ -43,6 +43,9 @@ struct StoreSettings {
   uint64_t notify_free_below = 1'000'000'000;  // free disk bytes that raise an event
   bool allow_infected_delivery = false;
   UnavailableAction unavailable_action = UnavailableAction::kTempfail;
+  // The console shows a message's HTML body (sanitized, in a sandbox); off:
+  // plain text only.
+  bool html_preview = true;
 };
 
 // Names and parsing for `settings get|set`. Set returns InvalidArgument with

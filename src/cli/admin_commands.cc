@@ -84,7 +84,7 @@ void AddAdminCommands(CLI::App& app, Action* action) {
   CLI::App* settings =
       app.add_subcommand("settings",
                          "Run-time settings: max_size, notify_free_below, allow_infected_delivery, "
-                         "unavailable_action (process|tempfail|reject)");
+                         "unavailable_action (process|tempfail|reject), html_preview");
   settings->require_subcommand(1);
   {
     auto dir = std::make_shared<std::string>(kDefaultDataDir);

@@ -39,7 +39,8 @@ Result<bool> ParseBool(std::string_view key, std::string_view v) {
 }  // namespace
 
 std::vector<std::string> SettingNames() {
-  return {"max_size", "notify_free_below", "allow_infected_delivery", "unavailable_action"};
+  return {"max_size", "notify_free_below", "allow_infected_delivery", "unavailable_action",
+          "html_preview"};
 }
 
 std::string GetSetting(const StoreSettings& s, std::string_view key) {
@@ -47,6 +48,7 @@ std::string GetSetting(const StoreSettings& s, std::string_view key) {
   if (key == "notify_free_below") return FormatSize(s.notify_free_below);
   if (key == "allow_infected_delivery") return s.allow_infected_delivery ? "yes" : "no";
   if (key == "unavailable_action") return ActionName(s.unavailable_action);
+  if (key == "html_preview") return s.html_preview ? "yes" : "no";
   return "";
 }
 
@@ -74,6 +76,10 @@ Status SetSetting(StoreSettings* s, std::string_view key, std::string_view value
     MV_ASSIGN_OR_RETURN(s->unavailable_action, ParseAction(value));
     return Status::Ok();
   }
+  if (key == "html_preview") {
+    MV_ASSIGN_OR_RETURN(s->html_preview, ParseBool(key, value));
+    return Status::Ok();
+  }
   std::string names;
   for (const std::string& n : SettingNames()) names += (names.empty() ? "" : ", ") + n;
   return Status::InvalidArgument("unknown setting \"" + std::string(key) + "\" (one of: " + names +
@@ -86,6 +92,7 @@ std::string EncodeSettings(const StoreSettings& s) {
       {"notify_free_below", s.notify_free_below},
       {"allow_infected_delivery", s.allow_infected_delivery},
       {"unavailable_action", ActionName(s.unavailable_action)},
+      {"html_preview", s.html_preview},
   };
   return j.dump(2) + "\n";
 }
@@ -105,6 +112,9 @@ Result<StoreSettings> DecodeSettings(std::string_view text) {
   }
   if (auto it = j.find("unavailable_action"); it != j.end() && it->is_string()) {
     MV_ASSIGN_OR_RETURN(s.unavailable_action, ParseAction(it->get<std::string>()));
+  }
+  if (auto it = j.find("html_preview"); it != j.end() && it->is_boolean()) {
+    s.html_preview = it->get<bool>();
   }
   return s;
 }

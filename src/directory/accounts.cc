@@ -1,0 +1,222 @@
+// Accounts (see accounts.h). Roles are stored as their names, so the file
+// reads the same whatever this enum's order; an unknown role in a row is
+// Corruption.
+//
+// Authenticate's design note: the work for every outcome is one Get and one
+// VerifyPassword at cost_. For an unknown name the verification runs
+// against a dummy hash of a random password, made once (on the first
+// Authenticate, before the lookup, so the first call's extra cost does not
+// depend on the name either). A disabled account's password is verified
+// too, and only then refused.
+#include "directory/accounts.h"
+
+#include <string.h>
+
+#include "crypto/keyring.h"
+#include "crypto/page_cipher.h"
+
+namespace mailvault::directory {
+namespace {
+
+constexpr Role kRoles[] = {Role::kAdministrator, Role::kHelpdesk, Role::kAuditor};
+constexpr size_t kMaxNameLength = 64;
+constexpr size_t kMinPasswordBytes = 10;
+
+bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+Result<Account> FromRow(const index::AccountRow& row) {
+  auto role = ParseRole(row.role);
+  if (!role.ok()) {
+    return Status::Corruption("account '" + row.name + "' has an unknown role '" + row.role + "'");
+  }
+  Account a;
+  a.name = row.name;
+  a.role = *role;
+  a.disabled = row.disabled;
+  a.created_at = row.created_at;
+  a.updated_at = row.updated_at;
+  a.password_changed_at = row.password_changed_at;
+  return a;
+}
+
+Status WrongLogin() { return Status::PermissionDenied(std::string(kWrongLogin)); }
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAdministrator:
+      return "administrator";
+    case Role::kHelpdesk:
+      return "helpdesk";
+    case Role::kAuditor:
+      return "auditor";
+  }
+  return "auditor";  // not reached: every enumerator is handled above
+}
+
+Result<Role> ParseRole(std::string_view name) {
+  for (Role r : kRoles) {
+    if (RoleName(r) == name) return r;
+  }
+  return Status::InvalidArgument("unknown role \"" + std::string(name) +
+                                 "\": use administrator, helpdesk or auditor");
+}
+
+Status ValidateAccountName(std::string_view name) {
+  if (name.empty()) return Status::InvalidArgument("the account name is empty");
+  if (name.size() > kMaxNameLength) {
+    return Status::InvalidArgument("the account name is longer than " +
+                                   std::to_string(kMaxNameLength) + " characters");
+  }
+  const std::string lower = index::LowerAscii(name);
+  if (!IsAlnum(lower[0])) {
+    return Status::InvalidArgument("the account name \"" + std::string(name) +
+                                   "\" must start with a letter or digit");
+  }
+  for (char c : lower) {
+    if (!IsAlnum(c) && c != '.' && c != '_' && c != '@' && c != '-') {
+      return Status::InvalidArgument("the account name \"" + std::string(name) +
+                                     "\" may hold only letters, digits and . _ @ -");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidatePassword(std::string_view password) {
+  if (password.size() < kMinPasswordBytes) {
+    return Status::InvalidArgument("the password is too short: at least " +
+                                   std::to_string(kMinPasswordBytes) + " characters");
+  }
+  if (password.size() > crypto::kMaxPasswordBytes) {
+    return Status::InvalidArgument("the password is too long: at most " +
+                                   std::to_string(crypto::kMaxPasswordBytes) + " bytes");
+  }
+  if (password.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("the password contains a NUL character");
+  }
+  return Status::Ok();
+}
+
+std::string AccountsPath(const std::string& data_dir) { return JoinPath(data_dir, "accounts.db"); }
+
+Result<std::unique_ptr<Accounts>> Accounts::Open(Env& env, const std::string& data_dir,
+                                                 const std::string& keys_dir, bool read_only,
+                                                 crypto::PasswordCost cost) {
+  const std::string dir = keys_dir.empty() ? JoinPath(data_dir, "keys") : keys_dir;
+  MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(env, dir, /*need_secrets=*/false));
+  crypto::SymmetricKey key = crypto::DeriveSubkey(keys->index_key(), 1, "mvaccts_");
+  index::AccountsDbOptions options;
+  options.path = AccountsPath(data_dir);
+  options.read_only = read_only;
+  auto db = index::AccountsDb::Open(options, key);
+  ::explicit_bzero(key.data(), key.size());
+  if (!db.ok()) return db.status().Annotate("open the accounts " + options.path);
+  // A new database file's name must survive a crash like its contents.
+  if (!read_only) MV_RETURN_IF_ERROR(env.SyncDir(data_dir));
+  return std::unique_ptr<Accounts>(new Accounts(env, std::move(*db), cost));
+}
+
+Status Accounts::Add(std::string_view name, Role role, std::string_view password) {
+  MV_RETURN_IF_ERROR(ValidateAccountName(name));
+  MV_RETURN_IF_ERROR(ValidatePassword(password));
+  MV_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, cost_));
+  index::AccountRow row;
+  row.name = index::LowerAscii(name);
+  row.role = RoleName(role);
+  row.password_hash = std::move(hash);
+  row.created_at = row.updated_at = row.password_changed_at = env_.NowMicros();
+  return db_->Add(row);
+}
+
+Status Accounts::SetPassword(std::string_view name, std::string_view password) {
+  MV_RETURN_IF_ERROR(ValidatePassword(password));
+  // Fail fast for an unknown name before the (slow) hash; Update checks
+  // again under the write lock.
+  MV_RETURN_IF_ERROR(db_->Get(name).status());
+  MV_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, cost_));
+  const int64_t now = env_.NowMicros();
+  return db_->Update(name, [&](index::AccountRow* r) {
+    r->password_hash = hash;
+    r->password_changed_at = r->updated_at = now;
+    return Status::Ok();
+  });
+}
+
+Status Accounts::SetRole(std::string_view name, Role role) {
+  const int64_t now = env_.NowMicros();
+  return db_->Update(name, [&](index::AccountRow* r) {
+    r->role = RoleName(role);
+    r->updated_at = now;
+    return Status::Ok();
+  });
+}
+
+Status Accounts::SetDisabled(std::string_view name, bool disabled) {
+  const int64_t now = env_.NowMicros();
+  return db_->Update(name, [&](index::AccountRow* r) {
+    r->disabled = disabled;
+    r->updated_at = now;
+    return Status::Ok();
+  });
+}
+
+Status Accounts::Remove(std::string_view name) { return db_->Remove(name); }
+
+Result<Account> Accounts::Get(std::string_view name) {
+  MV_ASSIGN_OR_RETURN(index::AccountRow row, db_->Get(name));
+  return FromRow(row);
+}
+
+Result<std::vector<Account>> Accounts::List() {
+  MV_ASSIGN_OR_RETURN(std::vector<index::AccountRow> rows, db_->List());
+  std::vector<Account> out;
+  out.reserve(rows.size());
+  for (const index::AccountRow& row : rows) {
+    MV_ASSIGN_OR_RETURN(Account a, FromRow(row));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::string> Accounts::DummyHash() {
+  std::lock_guard<std::mutex> lock(dummy_mu_);
+  if (dummy_hash_.empty()) {
+    uint8_t random[32];
+    crypto::RandomBytes(random, sizeof(random));
+    auto hash = crypto::HashPassword(
+        std::string_view(reinterpret_cast<const char*>(random), sizeof(random)), cost_);
+    ::explicit_bzero(random, sizeof(random));
+    if (!hash.ok()) return hash.status();
+    dummy_hash_ = std::move(*hash);
+  }
+  return dummy_hash_;
+}
+
+Result<Account> Accounts::Authenticate(std::string_view name, std::string_view password) {
+  MV_ASSIGN_OR_RETURN(std::string dummy, DummyHash());
+  auto row = ValidateAccountName(name).ok() ? db_->Get(name)
+                                            : Result<index::AccountRow>(Status::NotFound(""));
+  if (!row.ok() && !row.status().IsNotFound()) return row.status();
+  const bool known = row.ok();
+  const bool match = crypto::VerifyPassword(known ? row->password_hash : dummy, password);
+  if (!known || !match || row->disabled) return WrongLogin();
+  MV_ASSIGN_OR_RETURN(Account account, FromRow(*row));
+  if (crypto::PasswordNeedsRehash(row->password_hash, cost_)) {
+    auto fresh = crypto::HashPassword(password, cost_);
+    if (fresh.ok()) {
+      const std::string old_hash = row->password_hash;
+      // Only if nobody changed the password meanwhile; a failure here leaves
+      // the old hash, which still works.
+      db_->Update(name,
+                  [&](index::AccountRow* r) {
+                    if (r->password_hash == old_hash) r->password_hash = *fresh;
+                    return Status::Ok();
+                  })
+          .IgnoreError();
+    }
+  }
+  return account;
+}
+
+}  // namespace mailvault::directory

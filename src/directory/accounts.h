@@ -1,0 +1,105 @@
+// Accounts: the console's local accounts (administrators, helpdesk,
+// auditors) with argon2id password hashes, kept in DATA/accounts.db
+// (index/accounts_db.h) under a key derived from the store's index key.
+//
+// Every call reads the database; nothing is cached, so a change made by
+// `mailvault user` while mailvaultd runs is seen by the daemon's next call.
+// Thread-safe: AccountsDb serialises its connection; the lazily made dummy
+// hash has its own mutex. Hashing (Add, SetPassword, Authenticate) happens
+// outside any database lock, so a slow hash never blocks another process.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/password.h"
+#include "env/env.h"
+#include "index/accounts_db.h"
+#include "mailvault/status.h"
+
+namespace mailvault::directory {
+
+enum class Role { kAdministrator, kHelpdesk, kAuditor };
+
+// "administrator", "helpdesk", "auditor".
+std::string_view RoleName(Role role);
+// The role named `name` (exactly as RoleName spells it); InvalidArgument
+// naming the valid roles otherwise.
+Result<Role> ParseRole(std::string_view name);
+
+struct Account {
+  std::string name;  // lower case
+  Role role = Role::kAuditor;
+  bool disabled = false;
+  int64_t created_at = 0, updated_at = 0, password_changed_at = 0;  // micros since epoch
+};
+
+// 1..64 characters of [a-z0-9._@-], starting with a letter or digit. Names
+// are case-insensitive: upper-case letters are accepted here and stored
+// lower case. InvalidArgument saying what is wrong.
+Status ValidateAccountName(std::string_view name);
+
+// At least 10 bytes (bytes of UTF-8 count), at most 1024, no NUL;
+// InvalidArgument saying why.
+Status ValidatePassword(std::string_view password);
+
+// The accounts file in a data dir: DATA/accounts.db.
+std::string AccountsPath(const std::string& data_dir);
+
+// The message of every failed Authenticate.
+inline constexpr std::string_view kWrongLogin = "wrong user name or password";
+
+class Accounts {
+ public:
+  // Opens (creates unless read_only) DATA/accounts.db with the key derived
+  // from the index key in `keys_dir` ("" = DATA/keys; secret keys are not
+  // needed). `cost` is used for new hashes and for the rehash check. NotFound
+  // when read-only and the file was never created; Corruption for a wrong
+  // key or a file that is not an accounts database. `env` must outlive the
+  // Accounts.
+  static Result<std::unique_ptr<Accounts>> Open(
+      Env& env, const std::string& data_dir, const std::string& keys_dir, bool read_only,
+      crypto::PasswordCost cost = crypto::kInteractiveCost);
+  Accounts(const Accounts&) = delete;
+  Accounts& operator=(const Accounts&) = delete;
+
+  // AlreadyExists for a taken name; InvalidArgument for a bad name or
+  // password.
+  Status Add(std::string_view name, Role role, std::string_view password);
+  // A new hash, password_changed_at = now. NotFound, InvalidArgument.
+  Status SetPassword(std::string_view name, std::string_view password);
+  Status SetRole(std::string_view name, Role role);          // NotFound
+  Status SetDisabled(std::string_view name, bool disabled);  // NotFound
+  Status Remove(std::string_view name);                      // NotFound
+  Result<Account> Get(std::string_view name);                // NotFound
+  Result<std::vector<Account>> List();                       // by name
+
+  // The account when the name exists, is not disabled and the password
+  // matches. Otherwise PermissionDenied(kWrongLogin): the same status and
+  // message for an unknown name, a wrong password and a disabled account,
+  // and the same work (one hash verification; an unknown name is verified
+  // against a dummy hash made once at the same cost), so neither the answer
+  // nor its timing tells which names exist. Errors reading the database are
+  // returned as they are. On success, a hash made with another cost is
+  // replaced by one with `cost` (a failure to do so does not fail the
+  // login).
+  Result<Account> Authenticate(std::string_view name, std::string_view password);
+
+ private:
+  Accounts(Env& env, std::unique_ptr<index::AccountsDb> db, crypto::PasswordCost cost)
+      : env_(env), db_(std::move(db)), cost_(cost) {}
+  // The dummy hash, made on first use.
+  Result<std::string> DummyHash();
+
+  Env& env_;
+  const std::unique_ptr<index::AccountsDb> db_;  // thread-safe itself
+  const crypto::PasswordCost cost_;
+  std::mutex dummy_mu_;
+  std::string dummy_hash_;  // guarded by dummy_mu_; empty until made
+};
+
+}  // namespace mailvault::directory
