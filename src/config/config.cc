@@ -162,7 +162,8 @@ Status ParseStore(std::string_view source, const toml::table& t, DaemonOptions* 
 
 Status ParseApi(std::string_view source, const toml::table& t, DaemonOptions* o) {
   MV_RETURN_IF_ERROR(CheckKeys(source, t, "api",
-                               {"listen", "token", "token_file", "max_message_size", "timeout"}));
+                               {"listen", "token", "token_file", "max_message_size", "timeout",
+                                "tls_cert", "tls_key"}));
   std::string listen, size, timeout;
   MV_RETURN_IF_ERROR(GetString(source, t, "api", "listen", &listen));
   if (!listen.empty()) {
@@ -191,6 +192,33 @@ Status ParseApi(std::string_view source, const toml::table& t, DaemonOptions* o)
     if (!d.ok()) return d.status().Annotate(Where(source, *t.get("timeout")) + ": api.timeout");
     if (*d <= 0) return Status::InvalidArgument(std::string(source) + ": api.timeout must be > 0");
     o->request_timeout_micros = *d;
+  }
+  MV_RETURN_IF_ERROR(GetString(source, t, "api", "tls_cert", &o->tls_cert));
+  MV_RETURN_IF_ERROR(GetString(source, t, "api", "tls_key", &o->tls_key));
+  if (o->tls_cert.empty() != o->tls_key.empty()) {
+    return Status::InvalidArgument(std::string(source) +
+                                   ": api.tls_cert and api.tls_key go together: give both");
+  }
+  return Status::Ok();
+}
+
+Status ParseConsole(std::string_view source, const toml::table& t, DaemonOptions* o) {
+  constexpr std::string_view kTable = "console";
+  MV_RETURN_IF_ERROR(
+      CheckKeys(source, t, "console", {"session_idle", "session_lifetime", "audit_max_records"}));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "session_idle", &o->session_idle_micros));
+  MV_RETURN_IF_ERROR(
+      GetDurationKey(source, t, kTable, "session_lifetime", &o->session_lifetime_micros));
+  if (o->session_idle_micros > o->session_lifetime_micros) {
+    return Status::InvalidArgument(std::string(source) +
+                                   ": console.session_idle is longer than console.session_lifetime");
+  }
+  if (const toml::node* n = t.get("audit_max_records")) {
+    auto v = n->value<int64_t>();
+    if (!n->is_integer() || !v || *v < 1000) {
+      return Bad(source, *n, kTable, "audit_max_records", "must be a whole number of 1000 or more");
+    }
+    o->audit_max_records = static_cast<uint64_t>(*v);
   }
   return Status::Ok();
 }
@@ -591,7 +619,7 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
   }
   DaemonOptions o;
   MV_RETURN_IF_ERROR(CheckKeys(source, root, "",
-                               {"store", "api", "log", "milter", "engines", "delivery", "rule"}));
+                               {"store", "api", "console", "log", "milter", "engines", "delivery", "rule"}));
   for (const auto& [key, node] : root) {
     if (key.str() != "rule" && !node.is_table()) {
       return Status::InvalidArgument(Where(source, node) + ": " + std::string(key.str()) +
@@ -600,6 +628,7 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
   }
   if (auto* t = root["store"].as_table()) MV_RETURN_IF_ERROR(ParseStore(source, *t, &o));
   if (auto* t = root["api"].as_table()) MV_RETURN_IF_ERROR(ParseApi(source, *t, &o));
+  if (auto* t = root["console"].as_table()) MV_RETURN_IF_ERROR(ParseConsole(source, *t, &o));
   if (auto* t = root["log"].as_table()) MV_RETURN_IF_ERROR(ParseLog(source, *t, &o));
   if (auto* t = root["milter"].as_table()) MV_RETURN_IF_ERROR(ParseMilter(source, *t, &o));
   if (auto* t = root["engines"].as_table()) MV_RETURN_IF_ERROR(ParseEngines(source, *t, &o));

@@ -28,6 +28,13 @@ struct DaemonOptions {
   std::string token_file;  // "": DATA/api.token, created on first start
   uint64_t max_message_size = 64'000'000;       // bytes of one posted message
   int64_t request_timeout_micros = 60'000'000;  // read/write timeout per request
+  // HTTPS for the API and the console: PEM certificate (chain) and key.
+  // Without them only a loopback listen address is allowed.
+  std::string tls_cert, tls_key;
+  // [console]: browser sessions and the audit log.
+  int64_t session_idle_micros = 30 * 60 * 1'000'000LL;
+  int64_t session_lifetime_micros = 12 * 3600 * 1'000'000LL;
+  uint64_t audit_max_records = 1'000'000;  // oldest records dropped beyond this
   // [log]
   std::string log_level = "info";  // trace, debug, info, warn, error
   // [milter]; the socket in libmilter's form ("inet:10025@127.0.0.1").

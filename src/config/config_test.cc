@@ -363,6 +363,29 @@ TEST(ConfigTest, Delivery) {
   ExpectError("[delivery]\nrelais = \"h:25\"\n", "unknown key delivery.relais");
 }
 
+TEST(ConfigTest, ConsoleAndTls) {
+  auto o = ParseConfig(
+      "[api]\nlisten = \"0.0.0.0:8443\"\ntls_cert = \"/etc/mv/cert.pem\"\n"
+      "tls_key = \"/etc/mv/key.pem\"\n[console]\nsession_idle = \"15m\"\n"
+      "session_lifetime = \"8h\"\naudit_max_records = 5000\n",
+      "t.toml");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->tls_cert, "/etc/mv/cert.pem");
+  EXPECT_EQ(o->tls_key, "/etc/mv/key.pem");
+  EXPECT_EQ(o->session_idle_micros, 15 * 60'000'000LL);
+  EXPECT_EQ(o->session_lifetime_micros, 8 * 3600'000'000LL);
+  EXPECT_EQ(o->audit_max_records, 5000u);
+  auto d = ParseConfig("", "t.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->audit_max_records, 1'000'000u);
+  EXPECT_TRUE(d->tls_cert.empty());
+
+  ExpectError("[api]\ntls_cert = \"/c.pem\"\n", "go together");
+  ExpectError("[console]\naudit_max_records = 10\n", "console.audit_max_records");
+  ExpectError("[console]\nsession_idle = \"13h\"\n", "longer than");
+  ExpectError("[console]\nsession = \"1h\"\n", "unknown key console.session");
+}
+
 TEST(ParseListenTest, Forms) {
   std::string host;
   int port = -1;

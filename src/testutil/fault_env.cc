@@ -271,7 +271,14 @@ Result<std::unique_ptr<FileLock>> FaultEnv::TryLock(const std::string& path) {
   return base_->TryLock(path);
 }
 
-int64_t FaultEnv::NowMicros() { return base_->NowMicros(); }
+int64_t FaultEnv::NowMicros() {
+  int64_t fixed = clock_.load();
+  return fixed != 0 ? fixed : base_->NowMicros();
+}
+
+void FaultEnv::SetClock(int64_t micros) { clock_ = micros; }
+
+void FaultEnv::AdvanceClock(int64_t micros) { clock_ += micros; }
 
 std::string FaultEnv::HostName() { return base_->HostName(); }
 

@@ -11,6 +11,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -39,6 +40,10 @@ class FaultEnv final : public Env {
   // Truncates every tracked file to its last synced size; removes files
   // created since the last sync of their directory.
   Status DropUnsyncedData();
+  // Fixes NowMicros() at `micros` (for timeouts and throttles); 0 goes back
+  // to the base clock. AdvanceClock moves a fixed clock on.
+  void SetClock(int64_t micros);
+  void AdvanceClock(int64_t micros);
 
   // Env
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
@@ -79,6 +84,7 @@ class FaultEnv final : public Env {
   uint64_t fail_at_[5] = {};                // guarded by mu_
   bool sticky_[5] = {};                     // guarded by mu_
   uint64_t write_budget_ = UINT64_MAX;      // guarded by mu_
+  std::atomic<int64_t> clock_{0};           // 0: the base clock
 };
 
 }  // namespace mailvault
