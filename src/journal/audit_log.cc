@@ -165,6 +165,12 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(Env& env, const AuditOptions& o
   index::AuditDbOptions db_options;
   db_options.path = AuditPath(options.data_dir);
   db_options.read_only = options.read_only;
+  if (!options.read_only && !env.Exists(db_options.path)) {
+    // Created through the Env, mode 0600, rather than by SQLite (0644 less
+    // the umask); SQLite gives the -wal and -shm files the mode of this one.
+    MV_ASSIGN_OR_RETURN(auto file, env.OpenAppendable(db_options.path));
+    MV_RETURN_IF_ERROR(file->Close());
+  }
   auto db = index::AuditDb::Open(db_options, key);
   ::explicit_bzero(key.data(), key.size());
   if (!db.ok()) return db.status().Annotate("open the audit log " + db_options.path);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -128,6 +129,20 @@ TEST_F(AuditLogTest, RoundTripAndJson) {
   json p = AuditPageToJson(page);
   EXPECT_EQ(p["items"].size(), 1u);
   EXPECT_TRUE(p["next"].is_null());
+}
+
+// The file and its WAL and shared-memory files are the service account's
+// alone, whatever the umask.
+TEST_F(AuditLogTest, FilesAreMode0600) {
+  auto log = OpenLog();
+  RecordOk(*log, Event("a", kActionLogin));
+  for (const std::string suffix : {"", "-wal", "-shm"}) {
+    const std::string path = AuditPath(dir_.path()) + suffix;
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    EXPECT_EQ(std::filesystem::status(path).permissions(),
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << path;
+  }
 }
 
 TEST_F(AuditLogTest, TimeZeroIsNow) {
