@@ -27,5 +27,7 @@ void AddAdminCommands(CLI::App& app, Action* action);
 void AddConfigCommand(CLI::App& app, Action* action);
 // deliver, queue
 void AddDeliverCommands(CLI::App& app, Action* action);
+// audit
+void AddAuditCommand(CLI::App& app, Action* action);
 
 }  // namespace mailvault::cli

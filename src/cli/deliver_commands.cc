@@ -2,12 +2,12 @@
 // it. `deliver` goes through a running mailvaultd's API when the daemon holds
 // the store (so its sender starts at once), and straight into the data dir
 // otherwise; `queue` reads the queue database directly, which works either
-// way.
-#include <unistd.h>
-
+// way. A direct `deliver` is recorded in the audit log (cli_audit.h); through
+// the API, the daemon records it.
 #include <memory>
 
 #include "cli/api_client.h"
+#include "cli/cli_audit.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -16,6 +16,7 @@
 #include "delivery/options.h"
 #include "delivery/service.h"
 #include "env/env.h"
+#include "journal/audit_log.h"
 
 namespace mailvault::cli {
 namespace {
@@ -42,13 +43,6 @@ struct QueueArgs {
   bool json = false;
 };
 
-std::string WhoAmI() {
-  const char* user = ::getenv("SUDO_USER");
-  if (user == nullptr || *user == '\0') user = ::getenv("USER");
-  return std::string("cli:") +
-         (user != nullptr && *user != '\0' ? user : std::to_string(::getuid()));
-}
-
 int PrintEnqueued(const nlohmann::json& result, bool json, const std::string& note) {
   if (json) return WriteStdout(result.dump(2) + "\n").ok() ? kExitOk : kExitFailure;
   std::string out = result.value("message", std::string("Queued")) + " (request " +
@@ -73,7 +67,7 @@ int RunDeliver(const DeliverArgs& a) {
   request.format = *format;
   request.remove_message_id = a.remove_message_id;
   request.again = a.again;
-  request.requested_by = WhoAmI();
+  request.requested_by = CliAccount();
   if (!request.original && request.to.empty()) {
     return ReportError("no target: give --original and/or --to ADDR");
   }
@@ -90,7 +84,12 @@ int RunDeliver(const DeliverArgs& a) {
       delivery::DeliveryService service(*PosixEnv(), **store, **queue,
                                         delivery::DeliveryOptions().lifetime_micros, nullptr);
       auto queued = service.Enqueue(request);
+      std::string targets = a.original ? "original recipients" : "";
+      for (const std::string& to : a.to) targets += (targets.empty() ? "" : ", ") + to;
+      Status audited = AuditCli(a.data, journal::kActionDeliver, a.ids, queued.status(),
+                                "to " + targets + " (" + a.format + ")");
       if (!queued.ok()) return ReportError(queued.status());
+      if (!audited.ok()) return ReportError(audited);
       return PrintEnqueued(delivery::EnqueuedToJson(*queued, a.ids.size()), a.json,
                            "mailvaultd is not running: they are sent when it starts.");
     }

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   AddAdminCommands(app, &action);
   AddConfigCommand(app, &action);
   AddDeliverCommands(app, &action);
+  AddAuditCommand(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,12 +1,15 @@
 // search, show, stats and verify: reading commands, which open the store
-// read-only and so work while mailvaultd holds it.
+// read-only and so work while mailvaultd holds it. show is recorded in the
+// audit log (cli_audit.h) before it prints.
 #include <memory>
 
+#include "cli/cli_audit.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "base/search_args.h"
 #include "env/env.h"
+#include "journal/audit_log.h"
 #include "store/copy_json.h"
 
 namespace mailvault::cli {
@@ -37,7 +40,9 @@ int RunShow(const std::string& dir, uint64_t id, bool json) {
   auto store = OpenForReading(dir);
   if (!store.ok()) return ReportError(store.status());
   auto meta = (*store)->Get(id);
+  Status audited = AuditCli(dir, journal::kActionView, {id}, meta.status());
   if (!meta.ok()) return ReportError(meta.status());
+  if (!audited.ok()) return ReportError(audited);
   return PrintOut(json ? CopyToJson(*meta).dump(2) + "\n" : FormatCopy(*meta));
 }
 

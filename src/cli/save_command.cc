@@ -1,13 +1,18 @@
 // save: one copy as its exact bytes, several as one mboxrd file. A file is
 // written under PATH.tmp (0600) and renamed into place only when complete, so
-// a failure (bad id, corrupt record) leaves nothing at PATH.
+// a failure (bad id, corrupt record) leaves nothing at PATH. Each save is
+// recorded in the audit log (cli_audit.h) once: ok right before the content
+// leaves (written to stdout, or the complete file renamed into place; if the
+// record fails, it does not leave), failed when the save failed.
 #include <functional>
 #include <memory>
 
+#include "cli/cli_audit.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "base/mbox.h"
 #include "env/env.h"
+#include "journal/audit_log.h"
 
 namespace mailvault::cli {
 namespace {
@@ -55,28 +60,42 @@ int RunSave(const SaveArgs& a) {
   auto opened = OpenForReading(a.data);
   if (!opened.ok()) return ReportError(opened.status());
   Store& store = **opened;
+  bool audited = false;
+  auto audit = [&](const Status& outcome) {
+    if (audited) return Status::Ok();
+    audited = true;
+    return AuditCli(a.data, journal::kActionSave, a.ids, outcome,
+                    a.out == "-" ? "to stdout" : "to " + a.out);
+  };
+  auto fail = [&](const Status& s) {
+    audit(s).IgnoreError();  // the save's own error is the one to report
+    return ReportError(s);
+  };
   // Check every id first so a typo fails before anything is written.
   for (uint64_t id : a.ids) {
     auto meta = store.Get(id);
-    if (!meta.ok()) return ReportError(meta.status());
+    if (!meta.ok()) return fail(meta.status());
   }
   const bool to_stdout = a.out == "-";
   if (a.ids.size() == 1) {
     if (to_stdout) {
       auto raw = store.Read(a.ids[0]);  // whole, so a corrupt copy prints nothing
-      if (!raw.ok()) return ReportError(raw.status());
-      Status s = WriteStdout(*raw);
+      if (!raw.ok()) return fail(raw.status());
+      Status s = audit(Status::Ok());
+      if (!s.ok()) return ReportError(s);
+      s = WriteStdout(*raw);
       return s.ok() ? kExitOk : ReportError(s);
     }
     // Streamed chunk by chunk: a copy of any size needs little memory.
     uint64_t bytes = 0;
     Status s = WriteFileVia(a.out, [&](WritableFile& file) {
-      return store.ReadTo(a.ids[0], [&](std::string_view piece) {
+      MV_RETURN_IF_ERROR(store.ReadTo(a.ids[0], [&](std::string_view piece) {
         bytes += piece.size();
         return file.Append(piece);
-      });
+      }));
+      return audit(Status::Ok());
     });
-    if (!s.ok()) return ReportError(s);
+    if (!s.ok()) return fail(s);
     std::printf("saved copy %llu to %s (%llu bytes, as received)\n",
                 static_cast<unsigned long long>(a.ids[0]), a.out.c_str(),
                 static_cast<unsigned long long>(bytes));
@@ -86,9 +105,11 @@ int RunSave(const SaveArgs& a) {
     std::string mbox;  // built whole so a failure prints nothing
     for (uint64_t id : a.ids) {
       Status s = AppendCopy(store, id, &mbox);
-      if (!s.ok()) return ReportError(s);
+      if (!s.ok()) return fail(s);
     }
-    Status s = WriteStdout(mbox);
+    Status s = audit(Status::Ok());
+    if (!s.ok()) return ReportError(s);
+    s = WriteStdout(mbox);
     return s.ok() ? kExitOk : ReportError(s);
   }
   // The mbox is written copy by copy, so memory holds one message at a time.
@@ -98,9 +119,9 @@ int RunSave(const SaveArgs& a) {
       MV_RETURN_IF_ERROR(AppendCopy(store, id, &chunk));
       MV_RETURN_IF_ERROR(file.Append(chunk));
     }
-    return Status::Ok();
+    return audit(Status::Ok());
   });
-  if (!s.ok()) return ReportError(s);
+  if (!s.ok()) return fail(s);
   std::printf("saved %zu copies to %s (mbox, mboxrd format)\n", a.ids.size(), a.out.c_str());
   return kExitOk;
 }

@@ -1,11 +1,14 @@
 // init, put, delete and rebuild-index: the commands that take the writer
-// lock (or, for init, create the store).
+// lock (or, for init, create the store). delete is recorded in the audit
+// log (cli_audit.h).
 #include <memory>
 
 #include "base/units.h"
+#include "cli/cli_audit.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "base/search_args.h"
+#include "journal/audit_log.h"
 
 namespace mailvault::cli {
 namespace {
@@ -73,10 +76,12 @@ int RunDelete(const std::string& dir, const std::vector<uint64_t>& ids) {
       return ReportError(meta.status());
     }
   }
-  if (!found.empty()) {
-    Status s = (*store)->Delete(found);
-    if (!s.ok()) return ReportError(s);
-  }
+  Status s = found.empty() ? Status::Ok() : (*store)->Delete(found);
+  Status done = s.ok() && !missing.empty() ? Status::NotFound("not found: " + missing) : s;
+  Status audited = AuditCli(dir, journal::kActionDelete, ids, done,
+                            s.ok() ? "deleted " + std::to_string(found.size()) : "");
+  if (!s.ok()) return ReportError(s);
+  if (!audited.ok()) return ReportError(audited);
   std::printf("deleted %zu %s\n", found.size(), found.size() == 1 ? "copy" : "copies");
   if (!missing.empty()) return ReportError("not found: " + missing);
   return kExitOk;
