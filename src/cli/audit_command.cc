@@ -136,7 +136,7 @@ void AddAuditCommand(CLI::App& app, Action* action) {
   sub->add_option("--account", a->query.account, "Only records of this account (exact)");
   sub->add_option("--action", a->query.action,
                   "Only this action: login, logout, search, view, preview, save, deliver, "
-                  "delete, settings, account");
+                  "delete, settings, account, audit, ...");
   sub->add_option("--result", a->query.result, "Only this result: ok, denied, failed, error")
       ->check(CLI::IsMember({"ok", "denied", "failed", "error"}));
   sub->add_option("--copy", a->copy, "Only records naming this copy id");

@@ -56,6 +56,7 @@ inline constexpr std::string_view kActionDeliver = "deliver";
 inline constexpr std::string_view kActionDelete = "delete";
 inline constexpr std::string_view kActionSettings = "settings";
 inline constexpr std::string_view kActionAccount = "account";  // an account added/changed/removed
+inline constexpr std::string_view kActionAudit = "audit";      // the audit log read or exported
 
 // The results: done; refused by policy or a failed login; failed for a
 // reason of the request (no such copy); failed for an internal error.
