@@ -17,6 +17,7 @@ Result<std::unique_ptr<index::QueueDb>> OpenQueue(Env& env, const std::string& d
   index::QueueDbOptions options;
   options.path = QueuePath(data_dir);
   options.read_only = read_only;
+  if (!read_only) MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env, options.path));
   auto queue = index::QueueDb::Open(options, key);
   ::explicit_bzero(key.data(), key.size());
   if (!queue.ok()) return queue.status().Annotate("open the delivery queue " + options.path);

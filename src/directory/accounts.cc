@@ -109,6 +109,7 @@ Result<std::unique_ptr<Accounts>> Accounts::Open(Env& env, const std::string& da
   index::AccountsDbOptions options;
   options.path = AccountsPath(data_dir);
   options.read_only = read_only;
+  if (!read_only) MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env, options.path));
   auto db = index::AccountsDb::Open(options, key);
   ::explicit_bzero(key.data(), key.size());
   if (!db.ok()) return db.status().Annotate("open the accounts " + options.path);

@@ -113,4 +113,10 @@ Env* PosixEnv();
 // Joins two path parts with one '/'.
 std::string JoinPath(std::string_view dir, std::string_view name);
 
+// Creates `path` empty (mode 0600, through `env`) if it does not exist, so
+// that a database SQLite then opens is the service account's alone whatever
+// the umask (SQLite would create it 0644 less the umask; its -wal and -shm
+// files take the mode of the database).
+Status CreatePrivateFileIfMissing(Env& env, const std::string& path);
+
 }  // namespace mailvault

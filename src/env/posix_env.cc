@@ -359,4 +359,10 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   return out;
 }
 
+Status CreatePrivateFileIfMissing(Env& env, const std::string& path) {
+  if (env.Exists(path)) return Status::Ok();
+  MV_ASSIGN_OR_RETURN(auto file, env.OpenAppendable(path));
+  return file->Close();
+}
+
 }  // namespace mailvault

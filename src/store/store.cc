@@ -81,6 +81,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
   io.path = JoinPath(options.dir, kIndexFile);
   io.read_only = options.read_only;
   io.sync_commits = false;  // segments are synced first; recovery re-indexes (store-format.md)
+  if (!options.read_only) MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env, io.path));
   auto idx = index::Index::Open(io, s->keys_->index_key());
   if (!idx.ok() && !options.read_only && idx.status().IsCorruption()) {
     // The index is derived data: a damaged one is rebuilt from the segments.
@@ -88,6 +89,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
     for (const char* suffix : {"", "-wal", "-shm"}) {
       env.Remove(io.path + suffix).IgnoreError();
     }
+    MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env, io.path));
     idx = index::Index::Open(io, s->keys_->index_key());
   }
   if (!idx.ok()) return idx.status().Annotate("open index");
