@@ -18,6 +18,12 @@ PACKAGES=(
   # Console browser tests: Debian's Chromium, driven by playwright-core.
   chromium
 )
+# The console's front end (web/) is built with Node.js 18 or newer and npm.
+# A node already on PATH (nvm, NodeSource, a newer Debian) is used as it is;
+# Debian 12's nodejs 18 works with the versions web/package-lock.json pins.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 # One dpkg-query for all (fast when everything is there); it exits non-zero
 # when some package is unknown to dpkg, which just means "missing".
