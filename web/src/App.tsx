@@ -39,6 +39,11 @@ export function App() {
   const [bootError, setBootError] = useState<unknown>(null);
   const [expired, setExpired] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
+  // An outcome banner belongs to the part of the console it came from: it
+  // stays from a message to the list (delete there returns to the list) and
+  // goes when the user moves on to the queue, the audit log, ...
+  const section = route.name === 'copy' ? 'list' : route.name;
+  useEffect(() => setNotice(null), [section]);
   const [boot, setBoot] = useState(0);
 
   useEffect(() => {
@@ -149,7 +154,6 @@ export function App() {
     }
   }
 
-  const section = route.name === 'copy' ? 'list' : route.name;
   return (
     <div class="shell">
       <header class="top">

@@ -2,7 +2,7 @@
 // a keyboard cursor, cursor paging, and the Deliver / View / Save / Delete
 // buttons. Filter and page live in the URL (?from=..&before=..).
 
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from './api';
 import { CopyActions } from './CopyActions';
 import { FilterBar } from './FilterBar';
@@ -103,7 +103,8 @@ export function CopyList(props: { search: string; actions: ListActions; notify: 
   // Keyboard: see keys.ts. Ignored while typing in a field or in a dialog.
   const keyState = useRef({ ids, cursor, checked, targets, canView: props.actions.view });
   keyState.current = { ids, cursor, checked, targets, canView: props.actions.view };
-  useEffect(() => {
+  // A layout effect, so the keys work from the first frame the list shows.
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape' && isTypingTarget(e.target)) {
         (e.target as HTMLElement).blur();

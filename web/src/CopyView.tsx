@@ -5,7 +5,7 @@
 // images removed by the server.
 
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { api, urls } from './api';
 import { CopyActions } from './CopyActions';
 import { sortedStatuses } from './CopyList';
@@ -119,8 +119,9 @@ export function CopyView(props: { id: number; actions: ListActions; notify: Noti
   const copy = useAsync(() => api.copy(props.id), String(props.id));
   const back = listUrl();
 
-  // Esc or u: back to the list, as the keyboard user came.
-  useEffect(() => {
+  // Esc or u: back to the list, as the keyboard user came (from the first
+  // frame: a layout effect).
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (isTypingTarget(e.target) || document.querySelector('[aria-modal="true"]')) return;
       if ((e.key === 'Escape' || e.key === 'u') && !e.ctrlKey && !e.metaKey && !e.altKey) {

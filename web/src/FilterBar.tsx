@@ -40,7 +40,10 @@ export function FilterBar(props: { filter: Filter; onApply: (f: Filter) => void 
     e.preventDefault();
     const problem = validateFilter(draft);
     setError(problem ?? '');
-    if (!problem) props.onApply(draft);
+    if (problem) return;
+    // Back to the list's keys (j/k, x, Enter) right after searching.
+    (document.activeElement as HTMLElement | null)?.blur?.();
+    props.onApply(draft);
   };
   const reset = () => {
     setDraft({ ...EMPTY_FILTER, engines: [] });

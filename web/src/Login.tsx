@@ -1,7 +1,7 @@
 // The sign-in page. After a 429 the button stays off for the server's
 // Retry-After, so nobody hammers a throttled account.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api } from './api';
 import type { Session } from './types';
 import { errorMessage } from './ui';
@@ -13,6 +13,8 @@ export function Login(props: { onLoggedIn: (s: Session) => void; expired: boolea
   const [busy, setBusy] = useState(false);
   const [waitUntil, setWaitUntil] = useState(0);
   const [, setNow] = useState(0);
+  const nameField = useRef<HTMLInputElement>(null);
+  useEffect(() => nameField.current?.focus(), []);
 
   useEffect(() => {
     if (!waitUntil) return;
@@ -58,7 +60,7 @@ export function Login(props: { onLoggedIn: (s: Session) => void; expired: boolea
           <input
             data-testid="login-name"
             autocomplete="username"
-            autoFocus
+            ref={nameField}
             value={name}
             spellcheck={false}
             onInput={(e) => setName(e.currentTarget.value)}
