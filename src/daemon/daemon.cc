@@ -5,16 +5,18 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "console/server.h"
 #include "crypto/keyring.h"
 #include "crypto/release.h"
-#include "daemon/api.h"
 #include "daemon/token.h"
 #include "delivery/open_queue.h"
 #include "delivery/sender.h"
 #include "delivery/service.h"
+#include "directory/accounts.h"
 #include "env/env.h"
 #include "intake/milter.h"
 #include "intake/processor.h"
+#include "journal/audit_log.h"
 #include "mailvault/store.h"
 #include "scan/address_lists.h"
 #include "scan/clamd.h"
@@ -81,11 +83,15 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   }
   spdlog::info("store {} open for writing", options.data_dir);
 
-  ApiOptions api;
+  console::ConsoleOptions api;
   api.host = options.listen_host;
   api.port = options.listen_port;
   api.max_message_size = options.max_message_size;
   api.timeout_micros = options.request_timeout_micros;
+  api.tls_cert = options.tls_cert;
+  api.tls_key = options.tls_key;
+  api.sessions.idle_micros = options.session_idle_micros;
+  api.sessions.absolute_micros = options.session_lifetime_micros;
   if (!options.token.empty()) {
     api.token = options.token;
     spdlog::info("API token from the config file");
@@ -123,8 +129,23 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     if (sender) sender->Wake();
   });
 
-  MV_ASSIGN_OR_RETURN(auto server, ApiServer::Start(**store, api, &deliveries));
-  spdlog::info("API listening on http://{}:{}/api/v1/", api.host, server->port());
+  // The console: local accounts and the audit log, both beside the index.
+  MV_ASSIGN_OR_RETURN(auto accounts,
+                      directory::Accounts::Open(*env, options.data_dir, keys_dir, false));
+  journal::AuditOptions audit_options;
+  audit_options.data_dir = options.data_dir;
+  audit_options.keys_dir = keys_dir;
+  audit_options.max_records = options.audit_max_records;
+  MV_ASSIGN_OR_RETURN(auto audit, journal::AuditLog::Open(*env, audit_options));
+  console::ConsoleServices services;
+  services.env = env;
+  services.store = store->get();
+  services.deliveries = &deliveries;
+  services.accounts = accounts.get();
+  services.audit = audit.get();
+  MV_ASSIGN_OR_RETURN(auto server, console::ConsoleServer::Start(services, api));
+  spdlog::info("console and API listening on {}://{}:{}/ (API under /api/v1/)",
+               server->tls() ? "https" : "http", api.host, server->port());
   const std::string port_file = JoinPath(options.data_dir, "mailvaultd.port");
   Status s = env->WriteFileAtomic(port_file, std::to_string(server->port()) + "\n");
   if (!s.ok()) spdlog::warn("cannot write {}: {}", port_file, s.ToString());
@@ -162,6 +183,8 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   server.reset();
   if (sender) sender->Stop();
   sender.reset();
+  audit.reset();
+  accounts.reset();
   queue.reset();
   env->Remove(port_file).IgnoreError();
   store->reset();

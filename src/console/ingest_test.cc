@@ -1,8 +1,6 @@
-// The API against a real Store in a temp dir, over real HTTP on a free port:
-// health, token checks, a posted message that Store::Get then finds, and bad
-// input answered with 400 rather than a crash.
-#include "daemon/api.h"
-
+// The gateway's side of the API against a real Store in a temp dir, over
+// real HTTP on a free port: health, token checks, a posted message that
+// Store::Get then finds, and bad input answered with 400 rather than a crash.
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -10,10 +8,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "console/server.h"
 #include "env/env.h"
 #include "testutil/fault_env.h"
 
-namespace mailvault::daemon {
+namespace mailvault::console {
 namespace {
 
 constexpr char kToken[] = "0123456789abcdef0123456789abcdef";
@@ -21,7 +20,7 @@ constexpr char kMessage[] =
     "From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: API test\r\n"
     "Message-ID: <api-1@example.com>\r\n\r\nhello\r\n";
 
-class ApiTest : public ::testing::Test {
+class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/mv_api_test_XXXXXX";
@@ -34,10 +33,19 @@ class ApiTest : public ::testing::Test {
     auto store = Store::Open(so);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    ApiOptions ao;
+    journal::AuditOptions jo;
+    jo.data_dir = dir_ + "/data";
+    auto audit = journal::AuditLog::Open(fault_, jo);
+    ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+    audit_ = std::move(*audit);
+    ConsoleServices services;
+    services.env = &fault_;
+    services.store = store_.get();
+    services.audit = audit_.get();
+    ConsoleOptions ao;
     ao.token = kToken;
     ao.max_message_size = 4096;
-    auto server = ApiServer::Start(*store_, ao);
+    auto server = ConsoleServer::Start(services, ao);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
     ASSERT_GT(server_->port(), 0);
@@ -46,6 +54,7 @@ class ApiTest : public ::testing::Test {
   void TearDown() override {
     client_.reset();
     server_.reset();
+    audit_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -62,11 +71,12 @@ class ApiTest : public ::testing::Test {
   std::string dir_;
   FaultEnv fault_{PosixEnv()};  // outlives store_
   std::unique_ptr<Store> store_;
-  std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<journal::AuditLog> audit_;
+  std::unique_ptr<ConsoleServer> server_;
   std::unique_ptr<httplib::Client> client_;
 };
 
-TEST_F(ApiTest, HealthNeedsNoToken) {
+TEST_F(IngestTest, HealthNeedsNoToken) {
   auto res = client_->Get("/api/v1/health");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
@@ -77,7 +87,7 @@ TEST_F(ApiTest, HealthNeedsNoToken) {
   EXPECT_GT(j["max_bytes"].get<uint64_t>(), 0u);
 }
 
-TEST_F(ApiTest, AFailedFsyncShowsIn503sAndHealth) {
+TEST_F(IngestTest, AFailedFsyncShowsIn503sAndHealth) {
   fault_.FailAt(FaultEnv::Op::kSync, 1, /*sticky=*/true);
   auto post = Post(kMessage, "");
   ASSERT_TRUE(post);
@@ -90,7 +100,7 @@ TEST_F(ApiTest, AFailedFsyncShowsIn503sAndHealth) {
   EXPECT_NE(j["error"].get<std::string>().find("restart"), std::string::npos) << health->body;
 }
 
-TEST_F(ApiTest, PostNeedsTheToken) {
+TEST_F(IngestTest, PostNeedsTheToken) {
   auto none = Post(kMessage, "", "");
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 401);
@@ -100,7 +110,7 @@ TEST_F(ApiTest, PostNeedsTheToken) {
   EXPECT_EQ(store_->Stats()->count, 0u);
 }
 
-TEST_F(ApiTest, PostStoresTheCopy) {
+TEST_F(IngestTest, PostStoresTheCopy) {
   auto res = Post(kMessage, R"({"mail_from": "alice@example.com", "rcpt": ["bob@example.org"],
       "rule_id": "R1", "statuses": {"anti-virus": "infected"}, "reason": "virus",
       "queue_id": "4XyZ", "received_at": "2026-01-02T03:04:05Z"})");
@@ -117,7 +127,7 @@ TEST_F(ApiTest, PostStoresTheCopy) {
   EXPECT_EQ(*store_->Read(id), kMessage);
 }
 
-TEST_F(ApiTest, BadInputIs400) {
+TEST_F(IngestTest, BadInputIs400) {
   for (const char* meta :
        {"{not json", "[1]", R"({"rcpt": "bob"})", R"({"statuses": {"anti-virus": "spam"}})",
         R"({"received_at": "yesterday"})", R"({"rcpts": []})"}) {
@@ -136,7 +146,7 @@ TEST_F(ApiTest, BadInputIs400) {
   EXPECT_EQ(store_->Stats()->count, 0u);
 }
 
-TEST_F(ApiTest, TooLargeIs413) {
+TEST_F(IngestTest, TooLargeIs413) {
   auto res = Post(std::string(5000, 'x'), "");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
@@ -146,15 +156,5 @@ TEST_F(ApiTest, TooLargeIs413) {
   }
 }
 
-TEST(BearerTest, Matches) {
-  EXPECT_TRUE(BearerMatches("Bearer abcdefgh", "abcdefgh"));
-  EXPECT_TRUE(BearerMatches("bearer abcdefgh", "abcdefgh"));
-  EXPECT_FALSE(BearerMatches("Bearer abcdefg", "abcdefgh"));
-  EXPECT_FALSE(BearerMatches("Bearer abcdefghi", "abcdefgh"));
-  EXPECT_FALSE(BearerMatches("Basic abcdefgh", "abcdefgh"));
-  EXPECT_FALSE(BearerMatches("", "abcdefgh"));
-  EXPECT_FALSE(BearerMatches("Bearer ", ""));
-}
-
 }  // namespace
-}  // namespace mailvault::daemon
+}  // namespace mailvault::console

@@ -1,0 +1,237 @@
+// Health, ingest, delivery, settings, usage and the audit log.
+#include <spdlog/spdlog.h>
+
+#include "base/units.h"
+#include "console/meta.h"
+#include "console/query_params.h"
+#include "console/server_impl.h"
+#include "delivery/delivery_json.h"
+
+namespace mailvault::console {
+namespace {
+
+using nlohmann::json;
+
+json SettingsToJson(const StoreSettings& s) {
+  return {{"max_size", s.max_size},
+          {"notify_free_below", s.notify_free_below},
+          {"allow_infected_delivery", s.allow_infected_delivery},
+          {"unavailable_action", GetSetting(s, "unavailable_action")},
+          {"html_preview", s.html_preview}};
+}
+
+Result<journal::AuditQuery> ParseAuditQuery(const Params& params) {
+  MV_RETURN_IF_ERROR(CheckKnownParams(
+      params, {"account", "action", "copy", "result", "since", "until", "limit", "before"}));
+  journal::AuditQuery q;
+  MV_ASSIGN_OR_RETURN(q.account, SingleParam(params, "account"));
+  MV_ASSIGN_OR_RETURN(q.action, SingleParam(params, "action"));
+  MV_ASSIGN_OR_RETURN(q.result, SingleParam(params, "result"));
+  MV_ASSIGN_OR_RETURN(std::string copy, SingleParam(params, "copy"));
+  if (!copy.empty()) {
+    MV_ASSIGN_OR_RETURN(q.copy_id, ParsePositive("copy", copy));
+  }
+  MV_ASSIGN_OR_RETURN(std::string since, SingleParam(params, "since"));
+  if (!since.empty()) {
+    MV_ASSIGN_OR_RETURN(q.since, ParseQueryTime("since", since));
+  }
+  MV_ASSIGN_OR_RETURN(std::string until, SingleParam(params, "until"));
+  if (!until.empty()) {
+    MV_ASSIGN_OR_RETURN(q.until, ParseQueryTime("until", until));
+  }
+  MV_ASSIGN_OR_RETURN(std::string limit, SingleParam(params, "limit"));
+  if (!limit.empty()) {
+    MV_ASSIGN_OR_RETURN(uint64_t n, ParsePositive("limit", limit));
+    q.limit = static_cast<int>(std::min<uint64_t>(n, 1000));
+  }
+  MV_ASSIGN_OR_RETURN(std::string before, SingleParam(params, "before"));
+  if (!before.empty()) {
+    MV_ASSIGN_OR_RETURN(uint64_t n, ParsePositive("before", before));
+    q.before = static_cast<int64_t>(std::min<uint64_t>(n, INT64_MAX));
+  }
+  return q;
+}
+
+}  // namespace
+
+void ConsoleServer::Impl::Health(Call& c) {
+  auto stats = store.Stats();
+  if (!stats.ok()) {
+    return SendJson(c.res, 503, {{"status", "error"}, {"error", stats.status().message()}});
+  }
+  // A store that stopped taking writes is not healthy even though it can
+  // still be read: monitoring must see it (the gateway's unavailable_action
+  // is then in force).
+  Status writable = store.Writable();
+  json body = {{"status", writable.ok() ? "ok" : "error"},
+               {"copies", stats->count},
+               {"bytes", stats->bytes},
+               {"max_bytes", stats->max_bytes}};
+  if (!writable.ok()) body["error"] = writable.message();
+  SendJson(c.res, writable.ok() ? 200 : 503, body);
+}
+
+void ConsoleServer::Impl::PostMessage(Call& c) {
+  const httplib::Request& req = c.req;
+  if (!req.is_multipart_form_data()) {
+    return SendError(c.res, 400,
+                     "send multipart/form-data with a \"message\" part and a \"meta\" part");
+  }
+  if (!req.has_file("message")) return SendError(c.res, 400, "no \"message\" part");
+  const std::string& raw = req.get_file_value("message").content;
+  if (raw.empty()) return SendError(c.res, 400, "the message is empty");
+  if (raw.size() > options.max_message_size) {
+    return SendError(
+        c.res, 413,
+        "message larger than max_message_size (" + FormatSize(options.max_message_size) + ")");
+  }
+  PutRequest put;
+  if (req.has_file("meta")) {
+    Status s = ParseMeta(req.get_file_value("meta").content, &put);
+    if (!s.ok()) return SendError(c.res, 400, s.message());
+  }
+  put.raw = raw;
+  auto id = store.Put(put);
+  if (!id.ok()) {
+    spdlog::warn("POST /api/v1/messages from {}: {}", req.remote_addr, id.status().ToString());
+    return SendError(c.res, HttpStatusFor(id.status()), id.status().message());
+  }
+  spdlog::info("stored copy {} ({} bytes) posted by {}", *id, raw.size(), req.remote_addr);
+  SendJson(c.res, 201, {{"id", *id}});
+}
+
+void ConsoleServer::Impl::PostDeliveries(Call& c) {
+  if (services.deliveries == nullptr) return SendError(c.res, 503, "delivery is not available");
+  delivery::DeliveryRequest request;
+  Status s = delivery::ParseRequestJson(c.req.body, &request);
+  if (!s.ok()) return SendError(c.res, 400, s.message());
+  c.copy_ids = request.ids;
+  std::string to;
+  for (const std::string& a : request.to) to += (to.empty() ? "" : ", ") + a;
+  c.detail = std::string(request.original ? "original recipients" : "") +
+             (request.original && !to.empty() ? " + " : "") + to + "; " +
+             std::string(DeliveryFormatName(request.format));
+  if (!request.to.empty() && !Has(c.who.permissions, Permission::kDeliverOther)) {
+    return SendError(c.res, 403,
+                     "the role " + c.who.role +
+                         " may deliver only to the original recipients (not to other addresses)");
+  }
+  request.requested_by =
+      c.who.via_session ? "console:" + c.who.account : "api:" + c.req.remote_addr;
+  auto queued = services.deliveries->Enqueue(request);
+  if (!queued.ok()) {
+    spdlog::warn("delivery request by {}: {}", request.requested_by, queued.status().ToString());
+    return SendError(c.res, HttpStatusFor(queued.status()), queued.status().message());
+  }
+  spdlog::info("delivery request {} by {}: {} entries queued", queued->request,
+               request.requested_by, queued->entries.size());
+  SendJson(c.res, 202, delivery::EnqueuedToJson(*queued, request.ids.size()));
+}
+
+void ConsoleServer::Impl::GetDeliveries(Call& c) {
+  if (services.deliveries == nullptr) return SendError(c.res, 503, "delivery is not available");
+  auto query = ParseDeliveryQuery(c.req.params);
+  if (!query.ok()) return SendError(c.res, 400, query.status().message());
+  auto page = services.deliveries->List(*query);
+  if (!page.ok()) return SendStatus(c.res, page.status());
+  auto counts = services.deliveries->Counts();
+  if (!counts.ok()) return SendStatus(c.res, counts.status());
+  json body = delivery::PageToJson(*page);
+  body["counts"] = delivery::CountsToJson(*counts);
+  SendJson(c.res, 200, body);
+}
+
+void ConsoleServer::Impl::GetSettings(Call& c) {
+  SendJson(c.res, 200, SettingsToJson(store.settings()));
+}
+
+void ConsoleServer::Impl::PutSettings(Call& c) {
+  json body = json::parse(c.req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || body.empty()) {
+    return SendError(c.res, 400, "send a JSON object with the settings to change");
+  }
+  StoreSettings before = store.settings();
+  StoreSettings next = before;
+  std::vector<std::string> warnings;
+  std::string changes;
+  for (const auto& [key, value] : body.items()) {
+    std::string text;
+    if (value.is_string()) {
+      text = value.get<std::string>();
+    } else if (value.is_boolean()) {
+      text = value.get<bool>() ? "yes" : "no";
+    } else if (value.is_number_unsigned()) {
+      text = std::to_string(value.get<uint64_t>());
+    } else {
+      return SendError(c.res, 400, key + ": give a string, a boolean or a byte count");
+    }
+    std::string warning;
+    Status s = SetSetting(&next, key, text, &warning);
+    if (!s.ok()) return SendError(c.res, 400, s.message());
+    if (!warning.empty()) warnings.push_back(warning);
+    const std::string old_value = GetSetting(before, key), new_value = GetSetting(next, key);
+    if (old_value != new_value) {
+      changes += (changes.empty() ? "" : ", ") + key + ": " + old_value + " -> " + new_value;
+    }
+  }
+  c.detail = changes.empty() ? "no change" : changes;
+  Status s = store.UpdateSettings(next);
+  if (!s.ok()) return SendStatus(c.res, s);
+  spdlog::info("console: {} changed settings: {}", c.who.account, c.detail);
+  json out = SettingsToJson(store.settings());
+  out["warnings"] = warnings;
+  SendJson(c.res, 200, out);
+}
+
+void ConsoleServer::Impl::GetUsage(Call& c) {
+  auto stats = store.Stats();
+  if (!stats.ok()) return SendStatus(c.res, stats.status());
+  SendJson(c.res, 200,
+           {{"copies", stats->count},
+            {"bytes", stats->bytes},
+            {"max_bytes", stats->max_bytes},
+            {"message_bytes", stats->message_bytes},
+            {"free_bytes", stats->free_bytes},
+            {"segments", stats->segments},
+            {"oldest", stats->oldest ? json(FormatRfc3339(stats->oldest)) : json(nullptr)},
+            {"newest", stats->newest ? json(FormatRfc3339(stats->newest)) : json(nullptr)}});
+}
+
+void ConsoleServer::Impl::GetAudit(Call& c) {
+  auto query = ParseAuditQuery(c.req.params);
+  if (!query.ok()) return SendError(c.res, 400, query.status().message());
+  c.detail = "list";
+  auto page = services.audit->List(*query);
+  if (!page.ok()) return SendStatus(c.res, page.status());
+  json items = json::array();
+  for (const journal::AuditEvent& e : page->items) items.push_back(journal::AuditEventToJson(e));
+  SendJson(c.res, 200,
+           {{"items", std::move(items)}, {"next", page->next ? json(*page->next) : json(nullptr)}});
+}
+
+void ConsoleServer::Impl::ExportAudit(Call& c) {
+  auto query = ParseAuditQuery(c.req.params);
+  if (!query.ok()) return SendError(c.res, 400, query.status().message());
+  c.detail = "export";
+  if (!AuditBeforeSending(c, "audit")) return;
+  c.res.set_header("Content-Disposition", "attachment; filename=\"mailvault-audit.jsonl\"");
+  journal::AuditLog* log = services.audit;
+  c.res.set_chunked_content_provider("application/x-ndjson",
+                                     [log, q = *query](size_t, httplib::DataSink& sink) {
+                                       Status s = log->Export(q, [&sink](std::string_view line) {
+                                         std::string l(line);
+                                         l += '\n';
+                                         if (!sink.write(l.data(), l.size()))
+                                           return Status::IOError("the client went away");
+                                         return Status::Ok();
+                                       });
+                                       if (!s.ok()) {
+                                         spdlog::error("console: audit export: {}", s.ToString());
+                                         return false;
+                                       }
+                                       sink.done();
+                                       return true;
+                                     });
+}
+
+}  // namespace mailvault::console

@@ -1,0 +1,735 @@
+// The console API against a real Store, accounts, audit log and delivery
+// queue in a temp dir, over real HTTP on a free port. Every route is tried
+// by every role: allowed, forbidden (403, and recorded in the audit log),
+// unauthenticated (401) and, for state-changing routes, without the CSRF
+// token (403). Then each route's behaviour: search filters, the copy's
+// fields, previews and their headers, downloads byte for byte, delete,
+// delivery, settings, usage, the audit log and its export, login throttling
+// and the session's life.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "console/server.h"
+#include "console/server_impl.h"
+#include "delivery/open_queue.h"
+#include "env/env.h"
+#include "index/queue_db.h"
+#include "testutil/fault_env.h"
+
+namespace mailvault::console {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kToken[] = "0123456789abcdef0123456789abcdef";
+constexpr char kPassword[] = "correct horse 1";
+
+constexpr char kPlain[] =
+    "From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nSubject: Invoice 42\r\n"
+    "Message-ID: <inv-42@example.com>\r\nDate: Mon, 07 Dec 2026 08:00:00 +0000\r\n\r\n"
+    "Please pay.\r\nFrom the accounts team\r\n";
+constexpr char kHtml[] =
+    "From: Mallory <m@evil.example>\r\nTo: carol@example.org\r\nSubject: Win a prize\r\n"
+    "Message-ID: <prize@evil.example>\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+    "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYou won!\r\n"
+    "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+    "<p onclick=\"steal()\">You <b>won</b>!</p><script>alert(1)</script>"
+    "<img src=\"http://tracker.example/p.gif\">\r\n--b--\r\n";
+
+struct Login {
+  std::string cookie;  // "mv_session=..."
+  std::string csrf;
+};
+
+class ConsoleApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mv_console_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    data_ = dir_ + "/data";
+    StoreOptions so;
+    so.dir = data_;
+    ASSERT_TRUE(Store::Init(so).ok());
+    so.env = &env_;
+    auto store = Store::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto accounts = directory::Accounts::Open(env_, data_, "", false, crypto::kTestCost);
+    ASSERT_TRUE(accounts.ok()) << accounts.status().ToString();
+    accounts_ = std::move(*accounts);
+    ASSERT_TRUE(accounts_->Add("alice", directory::Role::kAdministrator, kPassword).ok());
+    ASSERT_TRUE(accounts_->Add("hank", directory::Role::kHelpdesk, kPassword).ok());
+    ASSERT_TRUE(accounts_->Add("audrey", directory::Role::kAuditor, kPassword).ok());
+    journal::AuditOptions ao;
+    ao.data_dir = data_;
+    auto audit = journal::AuditLog::Open(env_, ao);
+    ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+    audit_ = std::move(*audit);
+    auto queue = delivery::OpenQueue(env_, data_, "", false);
+    ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+    queue_ = std::move(*queue);
+    deliveries_ = std::make_unique<delivery::DeliveryService>(env_, *store_, *queue_,
+                                                              86'400'000'000LL, [] {});
+    plain_id_ = Put(kPlain, "bob@example.org", {{"anti-spam", "spam"}}, "R-spam");
+    html_id_ = Put(kHtml, "carol@example.org", {{"anti-phishing", "phishing"}}, "R-phish");
+    StartServer({});
+  }
+
+  void StartServer(ConsoleOptions o) {
+    server_.reset();
+    o.token = kToken;
+    o.max_message_size = 1 << 20;
+    ConsoleServices s;
+    s.env = &env_;
+    s.store = store_.get();
+    s.deliveries = deliveries_.get();
+    s.accounts = accounts_.get();
+    s.audit = audit_.get();
+    auto server = ConsoleServer::Start(s, o);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_keep_alive(false);
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    deliveries_.reset();
+    queue_.reset();
+    audit_.reset();
+    accounts_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  CopyId Put(const std::string& raw, const std::string& rcpt,
+             std::map<std::string, std::string> statuses, const std::string& rule) {
+    PutRequest p;
+    p.raw = raw;
+    p.mail_from = "sender@example.com";
+    p.rcpt = {rcpt};
+    p.statuses = std::move(statuses);
+    p.rule_id = rule;
+    auto id = store_->Put(p);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+
+  Login SignIn(const std::string& name, const std::string& password = kPassword) {
+    json body = {{"name", name}, {"password", password}};
+    auto res = client_->Post("/api/v1/session", body.dump(), "application/json");
+    EXPECT_TRUE(res);
+    if (!res || res->status != 200) {
+      ADD_FAILURE() << "login " << name << ": " << (res ? res->body : "no answer");
+      return {};
+    }
+    Login l;
+    std::string set_cookie = res->get_header_value("Set-Cookie");
+    l.cookie = set_cookie.substr(0, set_cookie.find(';'));
+    l.csrf = json::parse(res->body)["csrf_token"];
+    return l;
+  }
+
+  httplib::Headers Headers(const Login* who, bool csrf = true) {
+    httplib::Headers h;
+    if (who == nullptr) return h;
+    h.emplace("Cookie", who->cookie);
+    if (csrf) h.emplace("X-CSRF-Token", who->csrf);
+    return h;
+  }
+
+  httplib::Result Send(const std::string& method, const std::string& path, const std::string& body,
+                       const httplib::Headers& h) {
+    if (method == "GET") return client_->Get(path, h);
+    if (method == "POST") return client_->Post(path, h, body, "application/json");
+    if (method == "PUT") return client_->Put(path, h, body, "application/json");
+    return client_->Delete(path, h, body, "application/json");
+  }
+
+  // The audit records of `account`, newest first.
+  std::vector<journal::AuditEvent> AuditOf(const std::string& account) {
+    journal::AuditQuery q;
+    q.account = account;
+    q.limit = 1000;
+    auto page = audit_->List(q);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->items : std::vector<journal::AuditEvent>{};
+  }
+
+  std::string dir_, data_;
+  FaultEnv env_{PosixEnv()};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<directory::Accounts> accounts_;
+  std::unique_ptr<journal::AuditLog> audit_;
+  std::unique_ptr<index::QueueDb> queue_;
+  std::unique_ptr<delivery::DeliveryService> deliveries_;
+  std::unique_ptr<ConsoleServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+  CopyId plain_id_ = 0, html_id_ = 0;
+};
+
+// One request per route, and the roles that may make it.
+struct Probe {
+  std::string method, route;      // route as in RouteInfo
+  std::string path, body;         // what is sent
+  std::set<std::string> allowed;  // roles; "token" always may
+};
+
+std::vector<Probe> Probes(CopyId plain, CopyId html) {
+  const std::string p = std::to_string(plain), h = std::to_string(html);
+  const std::set<std::string> all = {"administrator", "helpdesk", "auditor"};
+  const std::set<std::string> content = {"administrator", "helpdesk"};
+  const std::set<std::string> admin = {"administrator"};
+  const std::set<std::string> admin_auditor = {"administrator", "auditor"};
+  return {
+      {"GET", "/api/v1/health", "/api/v1/health", "", all},
+      {"POST", "/api/v1/messages", "/api/v1/messages", "", {}},
+      {"POST", "/api/v1/session", "/api/v1/session", "", all},
+      {"GET", "/api/v1/session", "/api/v1/session", "", all},
+      {"DELETE", "/api/v1/session", "/api/v1/session", "", all},
+      {"GET", "/api/v1/copies", "/api/v1/copies?period=day", "", all},
+      {"GET", "/api/v1/copies/archive", "/api/v1/copies/archive?ids=" + p + "," + h, "", content},
+      {"POST", "/api/v1/copies/delete", "/api/v1/copies/delete", R"({"ids": [999]})", admin},
+      {"GET", "/api/v1/copies/{id}", "/api/v1/copies/" + p, "", all},
+      {"GET", "/api/v1/copies/{id}/text", "/api/v1/copies/" + p + "/text", "", content},
+      {"GET", "/api/v1/copies/{id}/html", "/api/v1/copies/" + h + "/html", "", content},
+      {"GET", "/api/v1/copies/{id}/eml", "/api/v1/copies/" + p + "/eml", "", content},
+      {"POST", "/api/v1/deliveries", "/api/v1/deliveries",
+       R"({"ids": [)" + p + R"(], "original": true, "again": true})", content},
+      {"GET", "/api/v1/deliveries", "/api/v1/deliveries", "", all},
+      {"GET", "/api/v1/settings", "/api/v1/settings", "", admin_auditor},
+      {"PUT", "/api/v1/settings", "/api/v1/settings", R"({"html_preview": true})", admin},
+      {"GET", "/api/v1/usage", "/api/v1/usage", "", all},
+      {"GET", "/api/v1/audit", "/api/v1/audit", "", admin_auditor},
+      {"GET", "/api/v1/audit/export", "/api/v1/audit/export", "", admin_auditor},
+  };
+}
+
+TEST_F(ConsoleApiTest, EveryRouteHasAProbe) {
+  std::set<std::pair<std::string, std::string>> probed;
+  for (const Probe& p : Probes(1, 2)) probed.insert({p.method, p.route});
+  for (const RouteInfo& r : ConsoleServer::Routes()) {
+    EXPECT_TRUE(probed.count({r.method, r.path})) << "no probe for " << r.method << " " << r.path;
+  }
+  EXPECT_EQ(probed.size(), ConsoleServer::Routes().size());
+}
+
+TEST_F(ConsoleApiTest, EveryRouteAndRole) {
+  std::map<std::string, Login> logins;
+  for (const char* name : {"alice", "hank", "audrey"}) logins[name] = SignIn(name);
+  const std::map<std::string, std::string> role_of = {
+      {"alice", "administrator"}, {"hank", "helpdesk"}, {"audrey", "auditor"}};
+  for (const Probe& p : Probes(plain_id_, html_id_)) {
+    SCOPED_TRACE(p.method + " " + p.path);
+    if (p.route == "/api/v1/session" && p.method != "GET") continue;  // own tests
+    const bool open = p.route == "/api/v1/health";
+    // No credentials.
+    auto anon = Send(p.method, p.path, p.body, {});
+    ASSERT_TRUE(anon);
+    EXPECT_EQ(anon->status, open ? 200 : 401) << anon->body;
+    for (const auto& [name, role] : role_of) {
+      SCOPED_TRACE(name);
+      const Login& who = logins[name];
+      const size_t before = AuditOf(name).size();
+      auto res = Send(p.method, p.path, p.body, Headers(&who));
+      ASSERT_TRUE(res);
+      if (p.allowed.count(role)) {
+        EXPECT_NE(res->status, 401) << res->body;
+        EXPECT_NE(res->status, 403) << res->body;
+        EXPECT_LT(res->status, 500) << res->body;
+      } else {
+        EXPECT_EQ(res->status, 403) << res->body;
+        auto events = AuditOf(name);
+        ASSERT_EQ(events.size(), before + 1);
+        EXPECT_EQ(events[0].result, "denied");
+        EXPECT_EQ(events[0].role, role);
+        EXPECT_EQ(events[0].client, "127.0.0.1");
+      }
+      if (p.method != "GET" && p.allowed.count(role)) {
+        // The same without the CSRF token, and with a wrong one.
+        auto no_csrf = Send(p.method, p.path, p.body, Headers(&who, /*csrf=*/false));
+        ASSERT_TRUE(no_csrf);
+        EXPECT_EQ(no_csrf->status, 403) << no_csrf->body;
+        httplib::Headers wrong = Headers(&who, false);
+        wrong.emplace("X-CSRF-Token", std::string(32, '0'));
+        auto bad = Send(p.method, p.path, p.body, wrong);
+        ASSERT_TRUE(bad);
+        EXPECT_EQ(bad->status, 403) << bad->body;
+        EXPECT_EQ(AuditOf(name)[0].result, "denied");
+        EXPECT_NE(AuditOf(name)[0].detail.find("CSRF"), std::string::npos);
+      }
+    }
+    // The token may do everything but is never a session (no CSRF).
+    httplib::Headers token = {{"Authorization", std::string("Bearer ") + kToken}};
+    if (p.route != "/api/v1/messages") {
+      auto res = Send(p.method, p.path, p.body, token);
+      ASSERT_TRUE(res);
+      EXPECT_NE(res->status, 401) << res->body;
+      EXPECT_NE(res->status, 403) << res->body;
+    }
+  }
+}
+
+TEST_F(ConsoleApiTest, LoginSetsAStrictCookieAndRotatesIt) {
+  json body = {{"name", "Alice"}, {"password", kPassword}};
+  auto res = client_->Post("/api/v1/session", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  const std::string cookie = res->get_header_value("Set-Cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("Path=/"), std::string::npos) << cookie;
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << "plain HTTP: " << cookie;
+  const std::string first = cookie.substr(0, cookie.find(';'));
+  EXPECT_EQ(first.size(), std::string("mv_session=").size() + 32);
+  auto j = json::parse(res->body);
+  EXPECT_EQ(j["account"], "alice");
+  EXPECT_EQ(j["role"], "administrator");
+  EXPECT_EQ(j["csrf_token"].get<std::string>().size(), 32u);
+  // Signing in again with the old cookie ends the old session.
+  auto again =
+      client_->Post("/api/v1/session", {{"Cookie", first}}, body.dump(), "application/json");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 200);
+  const std::string second = again->get_header_value("Set-Cookie");
+  EXPECT_NE(second.substr(0, second.find(';')), first);
+  auto old = client_->Get("/api/v1/session", {{"Cookie", first}});
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 401);
+  auto events = AuditOf("alice");
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[0].action, "login");
+  EXPECT_EQ(events[0].result, "ok");
+}
+
+TEST_F(ConsoleApiTest, WrongPasswordAndUnknownNameLookAlike) {
+  json wrong = {{"name", "alice"}, {"password", "not the password"}};
+  json unknown = {{"name", "nobody"}, {"password", "not the password"}};
+  auto a = client_->Post("/api/v1/session", wrong.dump(), "application/json");
+  auto b = client_->Post("/api/v1/session", unknown.dump(), "application/json");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->status, 401);
+  EXPECT_EQ(b->status, 401);
+  EXPECT_EQ(a->body, b->body);
+  EXPECT_TRUE(a->get_header_value("Set-Cookie").empty());
+  EXPECT_EQ(AuditOf("alice")[0].result, "failed");
+  EXPECT_EQ(AuditOf("nobody")[0].result, "failed");
+  EXPECT_EQ(AuditOf("nobody")[0].action, "login");
+}
+
+TEST_F(ConsoleApiTest, LoginRefusesFormsAndForeignOrigins) {
+  auto form = client_->Post("/api/v1/session", "name=alice&password=x",
+                            "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 415);
+  json body = {{"name", "alice"}, {"password", kPassword}};
+  auto foreign = client_->Post("/api/v1/session", {{"Origin", "https://evil.example"}}, body.dump(),
+                               "application/json");
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403);
+  auto garbage = client_->Post("/api/v1/session", "{\"name\": 1}", "application/json");
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 400);
+}
+
+TEST_F(ConsoleApiTest, ThrottleSlowsAGuesserButNotTheUserElsewhere) {
+  ConsoleOptions o;
+  o.throttle.free_failures = 3;
+  StartServer(o);
+  json wrong = {{"name", "alice"}, {"password", "guess guess"}};
+  for (int i = 0; i < 3; ++i) {
+    auto r = client_->Post("/api/v1/session", wrong.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);
+  }
+  auto limited = client_->Post("/api/v1/session", wrong.dump(), "application/json");
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->status, 429);
+  EXPECT_FALSE(limited->get_header_value("Retry-After").empty());
+  EXPECT_GE(json::parse(limited->body)["retry_after"].get<int>(), 1);
+  // Even the right password waits: the guesser learns nothing from it.
+  json right = {{"name", "alice"}, {"password", kPassword}};
+  auto r = client_->Post("/api/v1/session", right.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429);
+  // Once the delay has passed, the real password works and clears it.
+  env_.SetClock(env_.NowMicros() + 3'000'000);
+  auto later = client_->Post("/api/v1/session", right.dump(), "application/json");
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 200) << later->body;
+  env_.SetClock(0);
+}
+
+TEST_F(ConsoleApiTest, LogoutAndAccountChangesEndSessions) {
+  Login a = SignIn("alice");
+  auto out = client_->Delete("/api/v1/session", Headers(&a));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204);
+  auto after = client_->Get("/api/v1/session", Headers(&a));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 401);
+
+  Login h = SignIn("hank");
+  ASSERT_TRUE(accounts_->SetRole("hank", directory::Role::kAuditor).ok());
+  auto s = client_->Get("/api/v1/session", Headers(&h));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(json::parse(s->body)["role"], "auditor");  // applies at once
+  auto text = client_->Get("/api/v1/copies/" + std::to_string(plain_id_) + "/text", Headers(&h));
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 403);
+  ASSERT_TRUE(accounts_->SetDisabled("hank", true).ok());
+  auto disabled = client_->Get("/api/v1/session", Headers(&h));
+  ASSERT_TRUE(disabled);
+  EXPECT_EQ(disabled->status, 401);
+
+  Login d = SignIn("audrey");
+  env_.SetClock(env_.NowMicros() + 1'000'000);
+  ASSERT_TRUE(accounts_->SetPassword("audrey", "another password 2").ok());
+  auto changed = client_->Get("/api/v1/session", Headers(&d));
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->status, 401);
+  env_.SetClock(0);
+}
+
+TEST_F(ConsoleApiTest, IdleSessionsExpire) {
+  ConsoleOptions o;
+  o.sessions.idle_micros = 60'000'000;
+  StartServer(o);
+  env_.SetClock(env_.NowMicros());
+  Login a = SignIn("alice");
+  env_.AdvanceClock(59'000'000);
+  auto ok = client_->Get("/api/v1/session", Headers(&a));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  env_.AdvanceClock(61'000'000);
+  auto gone = client_->Get("/api/v1/session", Headers(&a));
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 401);
+  env_.SetClock(0);
+}
+
+TEST_F(ConsoleApiTest, SearchFiltersAndPaging) {
+  Login a = SignIn("alice");
+  auto find = [&](const std::string& query) {
+    auto res = client_->Get("/api/v1/copies?" + query, Headers(&a));
+    EXPECT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << query << ": " << res->body;
+    std::vector<CopyId> ids;
+    const json body = json::parse(res->body);
+    for (const json& c : body["items"]) ids.push_back(c["id"].get<CopyId>());
+    return ids;
+  };
+  const std::vector<CopyId> plain = {plain_id_}, html = {html_id_}, both = {html_id_, plain_id_};
+  EXPECT_EQ(find(""), both);
+  EXPECT_EQ(find("from=alice"), plain);
+  EXPECT_EQ(find("to=carol"), html);
+  EXPECT_EQ(find("subject=PRIZE"), html);
+  EXPECT_EQ(find("message_id=inv-42"), plain);
+  EXPECT_EQ(find("rule=R-spam"), plain);
+  EXPECT_EQ(find("engine=anti-phishing"), html);
+  EXPECT_EQ(find("engine=anti-phishing,anti-spam"), both);
+  EXPECT_EQ(find("period=hour"), both);
+  EXPECT_EQ(find("period=custom&since=2000-01-01&until=2001-01-01"), std::vector<CopyId>{});
+  // Both are under 1 KB (187 and 400 bytes).
+  EXPECT_EQ(find("size_ge_kb=0&size_le_kb=1"), both);
+  EXPECT_EQ(find("size_ge_kb=1"), std::vector<CopyId>{});
+  // Empty fields are absent; keyset paging.
+  EXPECT_EQ(find("from=&to=&subject="), both);
+  auto page = client_->Get("/api/v1/copies?limit=1", Headers(&a));
+  ASSERT_TRUE(page);
+  auto j = json::parse(page->body);
+  ASSERT_EQ(j["items"].size(), 1u);
+  ASSERT_FALSE(j["next"].is_null());
+  EXPECT_EQ(find("limit=1&before=" + std::to_string(j["next"].get<uint64_t>())), plain);
+  for (const char* bad :
+       {"period=fortnight", "limit=0", "limit=201", "size_le_kb=x", "engine=antivirus",
+        "colour=red", "since=yesterday", "period=day&since=2026-01-01"}) {
+    auto res = client_->Get(std::string("/api/v1/copies?") + bad, Headers(&a));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << bad << ": " << res->body;
+    EXPECT_TRUE(json::parse(res->body).contains("error"));
+  }
+  auto events = AuditOf("alice");
+  bool found = false;
+  for (const auto& e : events) {
+    if (e.action == "search" && e.detail.find("subject=PRIZE") != std::string::npos) found = true;
+  }
+  EXPECT_TRUE(found) << "the search's filter is in the audit log";
+}
+
+TEST_F(ConsoleApiTest, ViewTextAndHtmlPreview) {
+  Login h = SignIn("hank");
+  auto view = client_->Get("/api/v1/copies/" + std::to_string(plain_id_), Headers(&h));
+  ASSERT_TRUE(view);
+  ASSERT_EQ(view->status, 200);
+  auto c = json::parse(view->body);
+  EXPECT_EQ(c["subject"], "Invoice 42");
+  EXPECT_EQ(c["rule_id"], "R-spam");
+  EXPECT_EQ(c["statuses"]["anti-spam"], "spam");
+  EXPECT_EQ(c["rcpt"], json::array({"bob@example.org"}));
+  EXPECT_EQ(view->get_header_value("Cache-Control"), "no-store");
+
+  auto text = client_->Get("/api/v1/copies/" + std::to_string(html_id_) + "/text", Headers(&h));
+  ASSERT_TRUE(text);
+  ASSERT_EQ(text->status, 200);
+  auto t = json::parse(text->body);
+  EXPECT_NE(t["text"].get<std::string>().find("You won!"), std::string::npos);
+  EXPECT_TRUE(t["has_html"]);
+  EXPECT_TRUE(t["html_allowed"]);
+
+  auto html = client_->Get("/api/v1/copies/" + std::to_string(html_id_) + "/html", Headers(&h));
+  ASSERT_TRUE(html);
+  ASSERT_EQ(html->status, 200);
+  const std::string csp = html->get_header_value("Content-Security-Policy");
+  EXPECT_EQ(csp.rfind("sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:", 0),
+            0u)
+      << csp;
+  EXPECT_EQ(html->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(html->get_header_value("X-Remote-Images-Blocked"), "1");
+  EXPECT_EQ(html->body.find("<script"), std::string::npos) << html->body;
+  EXPECT_EQ(html->body.find("onclick"), std::string::npos) << html->body;
+  EXPECT_EQ(html->body.find("tracker.example"), std::string::npos) << html->body;
+  EXPECT_NE(html->body.find("<b>won</b>"), std::string::npos) << html->body;
+
+  auto none = client_->Get("/api/v1/copies/" + std::to_string(plain_id_) + "/html", Headers(&h));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  auto missing = client_->Get("/api/v1/copies/9999", Headers(&h));
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+
+  // Turned off in the settings: 403, and the text says so.
+  StoreSettings s = store_->settings();
+  s.html_preview = false;
+  ASSERT_TRUE(store_->UpdateSettings(s).ok());
+  auto off = client_->Get("/api/v1/copies/" + std::to_string(html_id_) + "/html", Headers(&h));
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->status, 403);
+  auto t2 = client_->Get("/api/v1/copies/" + std::to_string(html_id_) + "/text", Headers(&h));
+  ASSERT_TRUE(t2);
+  EXPECT_FALSE(json::parse(t2->body)["html_allowed"]);
+
+  auto events = AuditOf("hank");
+  std::set<std::string> actions;
+  for (const auto& e : events) {
+    actions.insert(e.action);
+    if (e.action == "view" && e.result == "ok") {
+      EXPECT_EQ(e.copy_ids, std::vector<uint64_t>{plain_id_});
+    }
+  }
+  EXPECT_TRUE(actions.count("view"));
+  EXPECT_TRUE(actions.count("preview"));
+}
+
+TEST_F(ConsoleApiTest, DownloadsAreTheStoredBytes) {
+  Login a = SignIn("alice");
+  auto eml = client_->Get("/api/v1/copies/" + std::to_string(plain_id_) + "/eml", Headers(&a));
+  ASSERT_TRUE(eml);
+  ASSERT_EQ(eml->status, 200);
+  EXPECT_EQ(eml->body, kPlain);
+  EXPECT_EQ(eml->get_header_value("Content-Disposition"),
+            "attachment; filename=\"copy-" + std::to_string(plain_id_) + ".eml\"");
+  auto mbox = client_->Get(
+      "/api/v1/copies/archive?ids=" + std::to_string(plain_id_) + "," + std::to_string(html_id_),
+      Headers(&a));
+  ASSERT_TRUE(mbox);
+  ASSERT_EQ(mbox->status, 200);
+  EXPECT_EQ(mbox->get_header_value("Content-Disposition"),
+            "attachment; filename=\"mailvault-2-copies.mbox\"");
+  EXPECT_EQ(mbox->body.rfind("From sender@example.com ", 0), 0u);
+  EXPECT_NE(mbox->body.find(">From the accounts team"), std::string::npos);  // mboxrd
+  EXPECT_NE(mbox->body.find("Subject: Win a prize"), std::string::npos);
+  auto missing =
+      client_->Get("/api/v1/copies/archive?ids=" + std::to_string(plain_id_) + ",999", Headers(&a));
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto none = client_->Get("/api/v1/copies/archive?ids=", Headers(&a));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 400);
+  int saves = 0;
+  for (const auto& e : AuditOf("alice")) saves += e.action == "save" && e.result == "ok";
+  EXPECT_EQ(saves, 2);
+}
+
+TEST_F(ConsoleApiTest, AnUnavailableAuditLogShowsNoContent) {
+  Login a = SignIn("alice");
+  audit_.reset();  // closed underneath the server: every Record fails
+  journal::AuditOptions ro;
+  ro.data_dir = data_;
+  ro.read_only = true;
+  auto read_only = journal::AuditLog::Open(env_, ro);
+  ASSERT_TRUE(read_only.ok());
+  audit_ = std::move(*read_only);
+  ConsoleOptions o;
+  StartServer(o);
+  // The session table is per server: sign in again fails closed too.
+  json body = {{"name", "alice"}, {"password", kPassword}};
+  auto login = client_->Post("/api/v1/session", body.dump(), "application/json");
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 503) << login->body;
+  EXPECT_TRUE(login->get_header_value("Set-Cookie").empty());
+  httplib::Headers token = {{"Authorization", std::string("Bearer ") + kToken}};
+  for (std::string path :
+       {"/api/v1/copies/" + std::to_string(plain_id_),
+        "/api/v1/copies/" + std::to_string(plain_id_) + "/eml",
+        "/api/v1/copies/" + std::to_string(plain_id_) + "/text", std::string("/api/v1/copies")}) {
+    auto res = client_->Get(path, token);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 503) << path << ": " << res->body;
+    EXPECT_EQ(res->body.find("Invoice"), std::string::npos) << path;
+    EXPECT_EQ(res->body.find("Please pay"), std::string::npos) << path;
+  }
+}
+
+TEST_F(ConsoleApiTest, DeleteAndDeliver) {
+  Login a = SignIn("alice"), h = SignIn("hank");
+  // Helpdesk: original recipients only.
+  auto other =
+      client_->Post("/api/v1/deliveries", Headers(&h),
+                    R"({"ids": [)" + std::to_string(plain_id_) + R"(], "to": ["eve@example.net"]})",
+                    "application/json");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 403) << other->body;
+  EXPECT_EQ(AuditOf("hank")[0].result, "denied");
+  auto orig = client_->Post("/api/v1/deliveries", Headers(&h),
+                            R"({"ids": [)" + std::to_string(plain_id_) + R"(], "original": true})",
+                            "application/json");
+  ASSERT_TRUE(orig);
+  ASSERT_EQ(orig->status, 202) << orig->body;
+  EXPECT_EQ(json::parse(orig->body)["message"],
+            "The message has been placed in the queue for delivery");
+  auto queue = client_->Get("/api/v1/deliveries", Headers(&h));
+  ASSERT_TRUE(queue);
+  auto q = json::parse(queue->body);
+  ASSERT_EQ(q["items"].size(), 1u);
+  EXPECT_EQ(q["items"][0]["rcpt"], "bob@example.org");
+  EXPECT_EQ(q["items"][0]["requested_by"], "console:hank");
+  EXPECT_EQ(q["counts"]["queued"], 1);
+  EXPECT_EQ(AuditOf("hank")[0].action, "deliver");
+  EXPECT_EQ(AuditOf("hank")[0].result, "ok");
+
+  auto del = client_->Post("/api/v1/copies/delete", Headers(&a),
+                           R"({"ids": [)" + std::to_string(html_id_) + "]}", "application/json");
+  ASSERT_TRUE(del);
+  ASSERT_EQ(del->status, 200) << del->body;
+  EXPECT_EQ(json::parse(del->body)["message"], "Marked messages have been deleted");
+  EXPECT_EQ(store_->Get(html_id_).status().code(), Code::kNotFound);
+  auto e = AuditOf("alice")[0];
+  EXPECT_EQ(e.action, "delete");
+  EXPECT_EQ(e.copy_ids, std::vector<uint64_t>{html_id_});
+  auto bad =
+      client_->Post("/api/v1/copies/delete", Headers(&a), R"({"ids": "all"})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
+TEST_F(ConsoleApiTest, SettingsAndUsage) {
+  Login a = SignIn("alice");
+  auto get = client_->Get("/api/v1/settings", Headers(&a));
+  ASSERT_TRUE(get);
+  auto s = json::parse(get->body);
+  EXPECT_TRUE(s["max_size"].is_number());
+  EXPECT_EQ(s["unavailable_action"], "tempfail");
+  auto put = client_->Put("/api/v1/settings", Headers(&a),
+                          R"({"max_size": "50MB", "unavailable_action": "reject",
+                              "allow_infected_delivery": true})",
+                          "application/json");
+  ASSERT_TRUE(put);
+  ASSERT_EQ(put->status, 200) << put->body;
+  auto p = json::parse(put->body);
+  EXPECT_EQ(p["max_size"], 50'000'000u);
+  EXPECT_EQ(p["unavailable_action"], "reject");
+  EXPECT_EQ(p["warnings"].size(), 1u);  // below 100 MB
+  EXPECT_EQ(store_->settings().unavailable_action, UnavailableAction::kReject);
+  auto e = AuditOf("alice")[0];
+  EXPECT_EQ(e.action, "settings");
+  EXPECT_NE(e.detail.find("unavailable_action: tempfail -> reject"), std::string::npos) << e.detail;
+  for (const char* bad : {R"({"max_size": "lots"})", R"({"colour": "red"})", R"([1])",
+                          R"({"html_preview": [true]})", "{}"}) {
+    auto r = client_->Put("/api/v1/settings", Headers(&a), bad, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad;
+  }
+  EXPECT_EQ(store_->settings().max_size, 50'000'000u);
+  auto usage = client_->Get("/api/v1/usage", Headers(&a));
+  ASSERT_TRUE(usage);
+  auto u = json::parse(usage->body);
+  EXPECT_EQ(u["copies"], 2);
+  EXPECT_EQ(u["max_bytes"], 50'000'000u);
+  EXPECT_FALSE(u["oldest"].is_null());
+}
+
+TEST_F(ConsoleApiTest, AuditListAndExport) {
+  Login a = SignIn("alice"), d = SignIn("audrey");
+  client_->Get("/api/v1/copies/" + std::to_string(plain_id_), Headers(&a));
+  auto list = client_->Get("/api/v1/audit?account=alice&action=view", Headers(&d));
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200) << list->body;
+  auto items = json::parse(list->body)["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["copy_ids"], json::array({plain_id_}));
+  EXPECT_EQ(items[0]["role"], "administrator");
+  EXPECT_EQ(items[0]["client"], "127.0.0.1");
+  EXPECT_EQ(items[0]["result"], "ok");
+  EXPECT_TRUE(items[0]["at"].get<std::string>().ends_with("Z"));
+  auto exp = client_->Get("/api/v1/audit/export", Headers(&d));
+  ASSERT_TRUE(exp);
+  ASSERT_EQ(exp->status, 200);
+  EXPECT_NE(exp->get_header_value("Content-Disposition").find("attachment"), std::string::npos);
+  size_t lines = 0;
+  for (size_t at = 0; at < exp->body.size();) {
+    size_t nl = exp->body.find('\n', at);
+    ASSERT_NE(nl, std::string::npos);
+    auto j = json::parse(exp->body.substr(at, nl - at));
+    EXPECT_TRUE(j.contains("action"));
+    ++lines;
+    at = nl + 1;
+  }
+  EXPECT_GE(lines, 4u);  // two logins, the view, the list, the export itself
+  auto bad = client_->Get("/api/v1/audit?since=soon", Headers(&d));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
+TEST_F(ConsoleApiTest, UiIsServedWithItsPolicyAndUnknownApiIsJson404) {
+  auto page = client_->Get("/copies/12");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  const std::string csp = page->get_header_value("Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  auto api = client_->Get("/api/v1/nothing");
+  ASSERT_TRUE(api);
+  EXPECT_EQ(api->status, 404);
+  EXPECT_TRUE(json::parse(api->body).contains("error"));
+  auto asset = client_->Get("/assets/missing-123.js");
+  ASSERT_TRUE(asset);
+  EXPECT_EQ(asset->status, 404);
+}
+
+TEST_F(ConsoleApiTest, PlainHttpOnlyOnLoopback) {
+  ConsoleServices s;
+  s.env = &env_;
+  s.store = store_.get();
+  s.audit = audit_.get();
+  ConsoleOptions o;
+  o.token = kToken;
+  o.host = "0.0.0.0";
+  EXPECT_EQ(ConsoleServer::Start(s, o).status().code(), Code::kInvalidArgument);
+  o.tls_cert = "/nonexistent/cert.pem";
+  EXPECT_EQ(ConsoleServer::Start(s, o).status().code(), Code::kInvalidArgument);  // half a pair
+  o.tls_key = "/nonexistent/key.pem";
+  EXPECT_EQ(ConsoleServer::Start(s, o).status().code(), Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace mailvault::console

@@ -1,0 +1,431 @@
+// The console server: request pipeline (who, CSRF, permission, route,
+// audit), the UI, start and stop (see server.h).
+#include "console/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "console/server_impl.h"
+#include "console/web_assets.h"
+
+namespace mailvault::console {
+namespace {
+
+using nlohmann::json;
+
+// The UI page's policy: its own scripts, styles and API only; the preview
+// frame comes from its own origin (and carries its own, stricter policy).
+constexpr char kUiPolicy[] =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+constexpr char kNoUiPage[] =
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>mailvault</title></head>"
+    "<body><p>The mailvault console UI was not built into this mailvaultd. The REST API is at "
+    "/api/v1/ (docs/openapi.yaml).</p></body></html>\n";
+
+std::string ResultFor(int status) {
+  if (status < 400) return "ok";
+  if (status == 401 || status == 403) return "denied";
+  if (status < 500) return "failed";
+  return "error";
+}
+
+// "period=day&subject=invoice": what a search asked for, for the audit log.
+std::string DescribeParams(const httplib::Params& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (v.empty()) continue;
+    if (!out.empty()) out += '&';
+    out += k + "=" + v;
+  }
+  return out;
+}
+
+std::string PatternFor(const char* path) {
+  std::string p = path;
+  const std::string id = "{id}";
+  for (size_t at = p.find(id); at != std::string::npos; at = p.find(id, at)) {
+    p.replace(at, id.size(), R"((\d+))");
+  }
+  return p;
+}
+
+}  // namespace
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void SendError(httplib::Response& res, int status, const std::string& message) {
+  SendJson(res, status, {{"error", message}});
+}
+
+int HttpStatusFor(const Status& s) {
+  switch (s.code()) {
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kAlreadyExists:
+      return 409;
+    case Code::kUnavailable:
+    case Code::kNoSpace:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+void SendStatus(httplib::Response& res, const Status& s) {
+  const int code = HttpStatusFor(s);
+  // Internal details (paths, SQLite messages) stay in the daemon's log.
+  SendError(res, code, code == 500 ? "internal error (see the mailvaultd log)" : s.message());
+}
+
+Result<CopyId> PathId(const httplib::Request& req) {
+  if (req.matches.size() < 2) return Status::InvalidArgument("no copy id in the path");
+  const std::string text = req.matches[1].str();
+  uint64_t id = 0;
+  if (text.empty() || text.size() > 19) return Status::InvalidArgument("bad copy id");
+  for (char c : text) id = id * 10 + static_cast<uint64_t>(c - '0');
+  if (id == 0) return Status::InvalidArgument("bad copy id");
+  return id;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+ConsoleServer::Impl::Impl(const ConsoleServices& s, ConsoleOptions o)
+    : services(s),
+      options(std::move(o)),
+      env(*s.env),
+      store(*s.store),
+      sessions(*s.env, options.sessions),
+      throttle(*s.env, options.throttle),
+      login_slots(std::clamp(options.login_concurrency, 1, 64)) {}
+
+std::string ConsoleServer::Impl::SessionCookie(const httplib::Request& req) const {
+  const std::string name = CookieName() + "=";
+  auto [lo, hi] = req.headers.equal_range("Cookie");
+  for (auto it = lo; it != hi; ++it) {
+    std::string_view v = it->second;
+    while (!v.empty()) {
+      size_t semi = v.find(';');
+      std::string_view piece = v.substr(0, semi);
+      while (!piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
+      if (piece.substr(0, name.size()) == name) return std::string(piece.substr(name.size()));
+      if (semi == std::string_view::npos) break;
+      v.remove_prefix(semi + 1);
+    }
+  }
+  return "";
+}
+
+bool ConsoleServer::Impl::Resolve(Call& c) {
+  const std::string authorization = c.req.get_header_value("Authorization");
+  if (!authorization.empty()) {
+    if (BearerMatches(authorization, options.token)) {
+      c.who = TokenPrincipal();
+      return true;
+    }
+    c.res.set_header("WWW-Authenticate", "Bearer");
+    SendError(c.res, 401, "missing or wrong token (Authorization: Bearer TOKEN)");
+    return false;
+  }
+  const std::string cookie = SessionCookie(c.req);
+  std::optional<Session> session;
+  if (!cookie.empty()) session = sessions.Touch(cookie);
+  if (!session || services.accounts == nullptr) {
+    SendError(c.res, 401, "not signed in, or the session has ended: sign in again");
+    return false;
+  }
+  // The account as it is now: a role change applies at once; a disabled or
+  // removed account, or a password changed since the login, ends the
+  // session.
+  auto account = services.accounts->Get(session->account);
+  if (!account.ok() || account->disabled || account->password_changed_at > session->created_at) {
+    if (!account.ok() && account.status().code() != Code::kNotFound) {
+      spdlog::error("console: reading account {}: {}", session->account,
+                    account.status().ToString());
+      SendStatus(c.res, account.status());
+      return false;
+    }
+    sessions.Remove(session->token);
+    SendError(c.res, 401, "not signed in, or the session has ended: sign in again");
+    return false;
+  }
+  c.who.account = account->name;
+  c.who.role = std::string(directory::RoleName(account->role));
+  c.who.permissions = RolePermissions(account->role);
+  c.who.via_session = true;
+  c.session = std::move(session);
+  return true;
+}
+
+bool ConsoleServer::Impl::OriginAllowed(const httplib::Request& req) const {
+  // Browsers send Origin on every cross-origin request and on same-origin
+  // POST/PUT/DELETE; it must name this server. No Origin (a script, or an
+  // old browser) passes: the CSRF token is the real check.
+  const std::string origin = req.get_header_value("Origin");
+  if (origin.empty()) return true;
+  const std::string host = req.get_header_value("Host");
+  return !host.empty() && origin == std::string(tls ? "https://" : "http://") + host;
+}
+
+Status ConsoleServer::Impl::Audit(Call& c, const char* action, const std::string& result) {
+  journal::AuditEvent e;
+  e.account = c.who.account;
+  e.role = c.who.role;
+  e.client = c.req.remote_addr;
+  e.action = action;
+  e.copy_ids = c.copy_ids;
+  e.result = result.empty() ? ResultFor(c.res.status) : result;
+  e.detail = c.detail;
+  Status s = services.audit->Record(e);
+  if (!s.ok()) {
+    // The daemon's log keeps what the audit log could not.
+    spdlog::error("audit log: cannot record {} {} by {} from {} ({}): {}", e.action, e.result,
+                  e.account, e.client, e.detail, s.ToString());
+  }
+  c.audited = true;
+  return s;
+}
+
+bool ConsoleServer::Impl::AuditBeforeSending(Call& c, const char* action) {
+  c.res.status = 200;
+  if (Audit(c, action, "ok").ok()) return true;
+  SendError(c.res, 503, "the audit log is unavailable: content is not shown unrecorded");
+  return false;
+}
+
+void ConsoleServer::Impl::Dispatch(const RouteDef& def, const httplib::Request& req,
+                                   httplib::Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("X-Frame-Options", "DENY");
+  if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
+  Call c{req, res, {}, std::nullopt, {}, {}, false};
+  const std::string method = req.method;
+  if (def.auth) {
+    if (!Resolve(c)) return;
+    if (c.who.via_session && method != "GET") {
+      const std::string given = req.get_header_value("X-CSRF-Token");
+      if (!OriginAllowed(req) || given.empty() ||
+          !ConstantTimeEquals(given, c.session->csrf_token)) {
+        SendError(res, 403, "missing or wrong CSRF token (X-CSRF-Token), or a foreign Origin");
+        c.detail = "CSRF check failed: " + method + " " + req.path;
+        Audit(c, def.action, "denied").IgnoreError();
+        return;
+      }
+    }
+    if (def.permission && !Has(c.who.permissions, *def.permission)) {
+      SendError(res, 403,
+                "the role " + c.who.role + " may not do this (" +
+                    std::string(PermissionName(*def.permission)) + ")");
+      c.detail = "no permission " + std::string(PermissionName(*def.permission)) + ": " + method +
+                 " " + req.path;
+      if (auto id = PathId(req); id.ok()) c.copy_ids = {*id};
+      Audit(c, def.action, "denied").IgnoreError();
+      return;
+    }
+  }
+  if (std::string_view(def.action) == "search") c.detail = DescribeParams(req.params);
+  (this->*def.handler)(c);
+  if (c.audited) return;
+  const bool refused = res.status == 401 || res.status == 403;
+  if (!def.audit_allowed && !refused) return;
+  if (!def.auth && c.who.account.empty()) return;
+  Status s = Audit(c, def.action);
+  if (!s.ok() && def.audit_first) {
+    res.body.clear();
+    res.headers.erase("Content-Disposition");
+    res.headers.erase("Content-Security-Policy");
+    SendError(res, 503, "the audit log is unavailable: content is not shown unrecorded");
+  }
+}
+
+void ConsoleServer::Impl::ServeUi(const httplib::Request& req, httplib::Response& res) {
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("X-Frame-Options", "DENY");
+  if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
+  const WebAsset* asset = req.path == "/" ? nullptr : FindWebAsset(req.path);
+  if (asset == nullptr) {
+    // Client-side routes (/copies/12, /audit ...) get the app; a missing
+    // hashed asset is a real 404.
+    if (req.path.rfind("/assets/", 0) == 0) {
+      res.status = 404;
+      res.set_content("not found\n", "text/plain");
+      return;
+    }
+    asset = FindWebAsset("/index.html");
+  }
+  res.set_header("Content-Security-Policy", kUiPolicy);
+  if (asset == nullptr) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(kNoUiPage, "text/html; charset=utf-8");
+    return;
+  }
+  res.set_header("Cache-Control",
+                 asset->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  res.set_content(std::string(asset->body), std::string(asset->content_type));
+}
+
+const std::vector<RouteDef>& RouteTable() {
+  using P = Permission;
+  using I = ConsoleServer::Impl;
+  static const std::vector<RouteDef> table = {
+      {"GET", "/api/v1/health", false, std::nullopt, "health", false, false, &I::Health},
+      {"POST", "/api/v1/messages", true, P::kIngest, "ingest", false, false, &I::PostMessage},
+      {"POST", "/api/v1/session", false, std::nullopt, "login", false, false, &I::Login},
+      {"GET", "/api/v1/session", true, std::nullopt, "session", false, false, &I::GetSession},
+      {"DELETE", "/api/v1/session", true, std::nullopt, "logout", true, false, &I::Logout},
+      {"GET", "/api/v1/copies", true, P::kSearch, "search", true, true, &I::SearchCopies},
+      {"GET", "/api/v1/copies/archive", true, P::kSave, "save", true, true, &I::GetArchive},
+      {"POST", "/api/v1/copies/delete", true, P::kDelete, "delete", true, false, &I::DeleteCopies},
+      {"GET", "/api/v1/copies/{id}", true, P::kView, "view", true, true, &I::GetCopy},
+      {"GET", "/api/v1/copies/{id}/text", true, P::kPreview, "preview", true, true, &I::GetText},
+      {"GET", "/api/v1/copies/{id}/html", true, P::kPreview, "preview", true, true, &I::GetHtml},
+      {"GET", "/api/v1/copies/{id}/eml", true, P::kSave, "save", true, true, &I::GetEml},
+      {"POST", "/api/v1/deliveries", true, P::kDeliver, "deliver", true, false, &I::PostDeliveries},
+      {"GET", "/api/v1/deliveries", true, P::kQueue, "queue", false, false, &I::GetDeliveries},
+      {"GET", "/api/v1/settings", true, P::kSettingsRead, "settings", false, false,
+       &I::GetSettings},
+      {"PUT", "/api/v1/settings", true, P::kSettingsWrite, "settings", true, false,
+       &I::PutSettings},
+      {"GET", "/api/v1/usage", true, P::kUsage, "usage", false, false, &I::GetUsage},
+      {"GET", "/api/v1/audit", true, P::kAudit, "audit", true, true, &I::GetAudit},
+      {"GET", "/api/v1/audit/export", true, P::kAudit, "audit", true, true, &I::ExportAudit},
+  };
+  return table;
+}
+
+void ConsoleServer::Impl::Register() {
+  for (const RouteDef& def : RouteTable()) {
+    const std::string pattern = PatternFor(def.path);
+    auto handler = [this, &def](const httplib::Request& req, httplib::Response& res) {
+      Dispatch(def, req, res);
+    };
+    const std::string_view m = def.method;
+    if (m == "GET") server->Get(pattern, handler);
+    if (m == "POST") server->Post(pattern, handler);
+    if (m == "PUT") server->Put(pattern, handler);
+    if (m == "DELETE") server->Delete(pattern, handler);
+  }
+  // Everything else under GET that is not the API is the UI (history
+  // routing: /copies/12 is the app's page for copy 12).
+  server->Get(R"(/(?!api/).*)",
+              [this](const httplib::Request& req, httplib::Response& res) { ServeUi(req, res); });
+  server->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 413) return SendError(res, 413, "request too large");
+    if (res.status == 404) return SendError(res, 404, "no such endpoint: " + req.path);
+    SendError(res, res.status, "request failed");
+  });
+  server->set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("{} {}: internal error: {}", req.method, req.path, what);
+        SendError(res, 500, "internal error");
+      });
+  server->set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    spdlog::debug("{} {} {} -> {}", req.remote_addr, req.method, req.path, res.status);
+  });
+}
+
+std::vector<RouteInfo> ConsoleServer::Routes() {
+  std::vector<RouteInfo> out;
+  for (const RouteDef& def : RouteTable()) out.push_back({def.method, def.path});
+  return out;
+}
+
+ConsoleServer::ConsoleServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ConsoleServer::~ConsoleServer() { Stop(); }
+
+int ConsoleServer::port() const { return impl_->port; }
+
+bool ConsoleServer::tls() const { return impl_->tls; }
+
+void ConsoleServer::Stop() {
+  if (impl_->thread.joinable()) {
+    impl_->server->stop();
+    impl_->thread.join();
+  }
+}
+
+Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleServices& services,
+                                                            const ConsoleOptions& options) {
+  if (options.token.empty()) return Status::InvalidArgument("the API needs a token");
+  if (services.env == nullptr || services.store == nullptr || services.audit == nullptr) {
+    return Status::InvalidArgument("the console needs an env, a store and an audit log");
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return Status::InvalidArgument("api.tls_cert and api.tls_key go together: give both");
+  }
+  const bool tls = !options.tls_cert.empty();
+  if (!tls && !IsLoopbackHost(options.host)) {
+    return Status::InvalidArgument(
+        "api.listen " + options.host +
+        " is not a loopback address: set api.tls_cert and api.tls_key (passwords and session "
+        "cookies must not cross the network in clear)");
+  }
+  auto impl = std::make_unique<Impl>(services, options);
+  if (tls) {
+    auto ssl =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!ssl->is_valid()) {
+      return Status::Unavailable("cannot load the TLS certificate " + options.tls_cert +
+                                 " or key " + options.tls_key);
+    }
+    impl->server = std::move(ssl);
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
+  impl->tls = tls;
+  httplib::Server& server = *impl->server;
+  // Room for the multipart framing and the meta part around a message.
+  server.set_payload_max_length(options.max_message_size + 1'000'000);
+  time_t sec = options.timeout_micros / 1'000'000;
+  time_t usec = options.timeout_micros % 1'000'000;
+  server.set_read_timeout(sec, usec);
+  server.set_write_timeout(sec, usec);
+  impl->Register();
+  if (options.port == 0) {
+    impl->port = server.bind_to_any_port(options.host);
+    if (impl->port < 0) impl->port = 0;
+  } else if (server.bind_to_port(options.host, options.port)) {
+    impl->port = options.port;
+  }
+  if (impl->port == 0) {
+    return Status::Unavailable("cannot listen on " + options.host + ":" +
+                               std::to_string(options.port));
+  }
+  Impl* raw = impl.get();
+  raw->thread = std::thread([raw] {
+    if (!raw->server->listen_after_bind())
+      spdlog::error("the console server stopped with an error");
+    raw->listen_returned = true;
+  });
+  // Stop() before the accept loop runs would be lost; wait until it runs.
+  while (!raw->server->is_running() && !raw->listen_returned) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return std::unique_ptr<ConsoleServer>(new ConsoleServer(std::move(impl)));
+}
+
+}  // namespace mailvault::console

@@ -1,0 +1,102 @@
+// The console's HTTP server: the REST API /api/v1/... (docs/openapi.yaml)
+// and the web UI compiled into the daemon (web_assets.h), over cpp-httplib,
+// HTTPS with a configured certificate or plain HTTP on loopback.
+//
+// Every /api/v1 request except health and login acts for a Principal
+// (access.h): a browser session (cookie mv_session, or __Host-mv_session
+// under HTTPS) or the API token (Authorization: Bearer). The server checks,
+// in this order: who it is (else 401), for a session's state-changing
+// request the X-CSRF-Token header and the Origin (else 403), the role's
+// permission for the route (else 403), then runs the route. Every login,
+// search, view, preview, save, delivery, delete, settings change and audit
+// read, and every refusal (403), is recorded in the audit log
+// (journal/audit_log.h). Reads of message content are recorded before the
+// content is sent: if the audit log cannot take the record, the answer is
+// 503 and nothing is shown. Reads without content (queue, usage, settings,
+// session) are not recorded when allowed, so the UI's polling does not
+// drown the log.
+// Errors are JSON {"error": "..."}. Handlers never let an exception out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "console/login_throttle.h"
+#include "console/sessions.h"
+#include "delivery/service.h"
+#include "directory/accounts.h"
+#include "env/env.h"
+#include "journal/audit_log.h"
+#include "mailvault/status.h"
+#include "mailvault/store.h"
+
+namespace mailvault::console {
+
+struct ConsoleOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;       // 0: any free port, see ConsoleServer::port()
+  std::string token;  // the API token; non-empty
+  uint64_t max_message_size = 64'000'000;
+  int64_t timeout_micros = 60'000'000;
+  // HTTPS: both or neither. Without them the server refuses to listen on
+  // anything but a loopback address (passwords and cookies would cross the
+  // network in clear).
+  std::string tls_cert, tls_key;
+  SessionOptions sessions;
+  ThrottleOptions throttle;
+  // Password checks (argon2id, 64 MiB each) allowed at once; further logins
+  // wait, so a flood of logins cannot exhaust memory.
+  int login_concurrency = 2;
+};
+
+// What the server works on, borrowed: all must outlive it. `deliveries`
+// may be null (the delivery routes answer 503); `accounts` may be null (no
+// one can log in; the token still works).
+struct ConsoleServices {
+  Env* env = nullptr;
+  Store* store = nullptr;
+  delivery::DeliveryService* deliveries = nullptr;
+  directory::Accounts* accounts = nullptr;
+  journal::AuditLog* audit = nullptr;  // required
+};
+
+// One route: method and path as docs/openapi.yaml spells it
+// ("/api/v1/copies/{id}").
+struct RouteInfo {
+  std::string method;
+  std::string path;
+};
+
+class ConsoleServer {
+ public:
+  // Binds host:port and serves on background threads. InvalidArgument for
+  // bad options (no token, half a TLS pair, plain HTTP off loopback);
+  // Unavailable if the address cannot be bound or the certificate not read.
+  static Result<std::unique_ptr<ConsoleServer>> Start(const ConsoleServices& services,
+                                                      const ConsoleOptions& options);
+  ~ConsoleServer();  // Stop()s
+  ConsoleServer(const ConsoleServer&) = delete;
+  ConsoleServer& operator=(const ConsoleServer&) = delete;
+
+  int port() const;
+  bool tls() const;
+  // Stops accepting, finishes in-flight requests, joins the threads.
+  // Idempotent.
+  void Stop();
+
+  // Every /api/v1 route the server answers.
+  static std::vector<RouteInfo> Routes();
+
+  struct Impl;
+
+ private:
+  explicit ConsoleServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool IsLoopbackHost(const std::string& host);
+
+}  // namespace mailvault::console

@@ -1,0 +1,116 @@
+// Internals of the console server shared by its route files
+// (server.cc: the request pipeline, start and stop, the UI;
+// session_routes.cc, copy_routes.cc, admin_routes.cc: the routes).
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "console/access.h"
+#include "console/login_throttle.h"
+#include "console/server.h"
+#include "console/sessions.h"
+
+namespace mailvault::console {
+
+// One request on its way through the pipeline.
+struct Call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  Principal who;
+  std::optional<Session> session;  // set for a browser session
+  // What the route tells the audit log.
+  std::vector<uint64_t> copy_ids;
+  std::string detail;
+  bool audited = false;  // the route recorded its event itself
+};
+
+using RouteHandler = void (ConsoleServer::Impl::*)(Call&);
+
+struct RouteDef {
+  const char* method;  // GET, POST, PUT, DELETE
+  const char* path;    // as in docs/openapi.yaml
+  bool auth;           // needs a principal
+  std::optional<Permission> permission;
+  const char* action;  // the audit log's name for it
+  bool audit_allowed;  // record allowed calls too (refusals always are)
+  bool audit_first;    // content read: no record, no content (503)
+  RouteHandler handler;
+};
+
+const std::vector<RouteDef>& RouteTable();
+
+// JSON answers.
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body);
+void SendError(httplib::Response& res, int status, const std::string& message);
+int HttpStatusFor(const Status& s);
+void SendStatus(httplib::Response& res, const Status& s);
+
+struct ConsoleServer::Impl {
+  Impl(const ConsoleServices& s, ConsoleOptions o);
+
+  const ConsoleServices services;
+  const ConsoleOptions options;
+  Env& env;
+  Store& store;
+  std::unique_ptr<httplib::Server> server;
+  bool tls = false;
+  std::thread thread;
+  std::atomic<bool> listen_returned{false};
+  int port = 0;
+  SessionTable sessions;
+  LoginThrottle throttle;
+  std::counting_semaphore<64> login_slots;
+
+  // Pipeline (server.cc).
+  void Register();
+  void Dispatch(const RouteDef& def, const httplib::Request& req, httplib::Response& res);
+  bool Resolve(Call& c);
+  bool OriginAllowed(const httplib::Request& req) const;
+  std::string CookieName() const { return tls ? "__Host-mv_session" : "mv_session"; }
+  std::string SessionCookie(const httplib::Request& req) const;
+  // Records an event for `c`; `result` "" = from the response status.
+  Status Audit(Call& c, const char* action, const std::string& result = "");
+  // For routes that stream: records now; on failure answers 503 and
+  // returns false.
+  bool AuditBeforeSending(Call& c, const char* action);
+  void ServeUi(const httplib::Request& req, httplib::Response& res);
+
+  // session_routes.cc
+  void Login(Call& c);
+  void GetSession(Call& c);
+  void Logout(Call& c);
+  nlohmann::json SessionJson(const Call& c) const;
+
+  // copy_routes.cc
+  void SearchCopies(Call& c);
+  void GetCopy(Call& c);
+  void GetText(Call& c);
+  void GetHtml(Call& c);
+  void GetEml(Call& c);
+  void GetArchive(Call& c);
+  void DeleteCopies(Call& c);
+
+  // admin_routes.cc
+  void Health(Call& c);
+  void PostMessage(Call& c);
+  void PostDeliveries(Call& c);
+  void GetDeliveries(Call& c);
+  void GetSettings(Call& c);
+  void PutSettings(Call& c);
+  void GetUsage(Call& c);
+  void GetAudit(Call& c);
+  void ExportAudit(Call& c);
+};
+
+// The copy id of /api/v1/copies/{id}/..., from the route's regex match.
+Result<CopyId> PathId(const httplib::Request& req);
+
+}  // namespace mailvault::console

@@ -1,0 +1,131 @@
+// Login, the session and logout (POST/GET/DELETE /api/v1/session).
+#include <spdlog/spdlog.h>
+
+#include "base/units.h"
+#include "console/server_impl.h"
+
+namespace mailvault::console {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxNameBytes = 256;
+
+// A name as typed, made safe for the audit log (a failed login records what
+// was tried, which may be anything).
+std::string PrintableName(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 64)) {
+    unsigned char u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  if (name.size() > 64) out += "...";
+  return out;
+}
+
+}  // namespace
+
+json ConsoleServer::Impl::SessionJson(const Call& c) const {
+  json j = {{"account", c.who.account},
+            {"role", c.who.role},
+            {"permissions", PermissionNames(c.who.permissions)}};
+  if (c.session) {
+    j["csrf_token"] = c.session->csrf_token;
+    j["idle_timeout"] = options.sessions.idle_micros / 1'000'000;
+    j["expires_at"] = FormatRfc3339(c.session->expires_at);
+  } else {
+    j["csrf_token"] = nullptr;
+    j["idle_timeout"] = nullptr;
+    j["expires_at"] = nullptr;
+  }
+  return j;
+}
+
+void ConsoleServer::Impl::Login(Call& c) {
+  const httplib::Request& req = c.req;
+  c.res.set_header("Cache-Control", "no-store");
+  // JSON only: a cross-site HTML form can post urlencoded or multipart
+  // bodies without a preflight, never application/json.
+  const std::string type = req.get_header_value("Content-Type");
+  if (type.rfind("application/json", 0) != 0) {
+    return SendError(c.res, 415, "send the login as application/json {\"name\", \"password\"}");
+  }
+  if (!OriginAllowed(req)) return SendError(c.res, 403, "a foreign Origin may not sign in here");
+  json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() ||
+      !body.contains("password") || !body["password"].is_string()) {
+    return SendError(c.res, 400, "send {\"name\": \"...\", \"password\": \"...\"}");
+  }
+  const std::string name = body["name"].get<std::string>();
+  const std::string password = body["password"].get<std::string>();
+  if (name.empty() || name.size() > kMaxNameBytes) {
+    return SendError(c.res, 400, "the name must be 1 to 256 bytes");
+  }
+  c.who.account = PrintableName(name);
+  c.who.role = "";
+  const std::string& address = req.remote_addr;
+  if (int64_t wait = throttle.WaitMicros(name, address); wait > 0) {
+    const int64_t seconds = (wait + 999'999) / 1'000'000;
+    c.res.set_header("Retry-After", std::to_string(seconds));
+    SendJson(c.res, 429,
+             {{"error", "too many failed sign-ins: try again in " + std::to_string(seconds) + " s"},
+              {"retry_after", seconds}});
+    c.detail = "throttled";
+    Audit(c, "login", "denied").IgnoreError();
+    return;
+  }
+  if (services.accounts == nullptr) {
+    return SendError(c.res, 503, "no accounts database: sign-in is not available");
+  }
+  Result<directory::Account> account = Status::Unavailable("not checked");
+  {
+    // Bound the memory and CPU that password checks take at once.
+    login_slots.acquire();
+    account = services.accounts->Authenticate(name, password);
+    login_slots.release();
+  }
+  if (!account.ok()) {
+    if (account.status().code() != Code::kPermissionDenied) {
+      spdlog::error("console: login of {}: {}", c.who.account, account.status().ToString());
+      SendStatus(c.res, account.status());
+      Audit(c, "login", "error").IgnoreError();
+      return;
+    }
+    throttle.Failed(name, address);
+    SendError(c.res, 401, std::string(directory::kWrongLogin));
+    Audit(c, "login", "failed").IgnoreError();
+    return;
+  }
+  throttle.Succeeded(name, address);
+  // A new session on every login; one the browser already held is ended, so
+  // a token planted before the login is worth nothing after it.
+  if (std::string old = SessionCookie(req); !old.empty()) sessions.Remove(old);
+  Session session = sessions.Create(account->name);
+  c.who.account = account->name;
+  c.who.role = std::string(directory::RoleName(account->role));
+  c.who.permissions = RolePermissions(account->role);
+  c.who.via_session = true;
+  c.session = session;
+  std::string cookie = CookieName() + "=" + session.token + "; Path=/; HttpOnly; SameSite=Strict";
+  if (tls) cookie += "; Secure";
+  c.res.set_header("Set-Cookie", cookie);
+  SendJson(c.res, 200, SessionJson(c));
+  if (!Audit(c, "login", "ok").ok()) {
+    // No unrecorded sign-in.
+    sessions.Remove(session.token);
+    c.res.headers.erase("Set-Cookie");
+    SendError(c.res, 503, "the audit log is unavailable: sign-in refused");
+  }
+}
+
+void ConsoleServer::Impl::GetSession(Call& c) { SendJson(c.res, 200, SessionJson(c)); }
+
+void ConsoleServer::Impl::Logout(Call& c) {
+  if (!c.session) return SendError(c.res, 400, "no session to end (this is the API token)");
+  sessions.Remove(c.session->token);
+  c.res.set_header("Set-Cookie", CookieName() + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                                     (tls ? "; Secure" : ""));
+  c.res.status = 204;
+}
+
+}  // namespace mailvault::console
