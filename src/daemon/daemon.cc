@@ -132,6 +132,12 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   // The console: local accounts and the audit log, both beside the index.
   MV_ASSIGN_OR_RETURN(auto accounts,
                       directory::Accounts::Open(*env, options.data_dir, keys_dir, false));
+  if (auto list = accounts->List(); list.ok() && list->empty()) {
+    spdlog::warn(
+        "no console accounts yet: create one with `mailvault user add NAME --role "
+        "administrator --data {}`",
+        options.data_dir);
+  }
   journal::AuditOptions audit_options;
   audit_options.data_dir = options.data_dir;
   audit_options.keys_dir = keys_dir;
