@@ -29,5 +29,7 @@ void AddConfigCommand(CLI::App& app, Action* action);
 void AddDeliverCommands(CLI::App& app, Action* action);
 // audit
 void AddAuditCommand(CLI::App& app, Action* action);
+// user add|list|passwd|role|disable|enable|remove
+void AddUserCommands(CLI::App& app, Action* action);
 
 }  // namespace mailvault::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   AddConfigCommand(app, &action);
   AddDeliverCommands(app, &action);
   AddAuditCommand(app, &action);
+  AddUserCommands(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
