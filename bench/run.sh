@@ -9,6 +9,12 @@
 # same run, because the machine may be shared and noisy. The intake bench
 # (bench/intake_bench.sh) drives mailvaultd through a private Postfix: it
 # needs root and Postfix, and prints a "skipped" section without them.
+# The console benches (console_bench, bench/console_render.mjs) share one
+# store of 1,000,000 copies kept in BUILD_DIR/bench-console between runs,
+# because filling it takes minutes; it is refilled only when the generator
+# or the count changes (remove the folder to force it). The Chromium one
+# needs playwright-core in tests/browser/node_modules and prints a "skipped"
+# section without it.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -18,7 +24,7 @@ fi
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$(cd "$1" && pwd)"
 BIN="$BUILD/bench"
-for b in ingest_bench search_bench evict_bench memory_bench; do
+for b in ingest_bench search_bench evict_bench memory_bench console_bench; do
   if [ ! -x "$BIN/$b" ]; then
     echo "bench/run.sh: $BIN/$b is missing; build first (make build, MV_BENCH=ON)" >&2
     exit 1
@@ -28,6 +34,11 @@ if [ ! -x "$BUILD/bin/mailvaultd" ]; then
   echo "bench/run.sh: $BUILD/bin/mailvaultd is missing; build first (make build)" >&2
   exit 1
 fi
+if ! command -v node >/dev/null; then
+  echo "bench/run.sh: node is missing (scripts/deps.sh installs it)" >&2
+  exit 1
+fi
+CONSOLE_STORE="$BUILD/bench-console"
 
 export MV_BENCH_TMP="$BUILD/bench-tmp"
 rm -rf "$MV_BENCH_TMP"
@@ -44,6 +55,8 @@ CMDS=(
   "$BIN/memory_bench --size=52428800 --reps=3"
   "$ROOT/bench/intake_bench.sh $BUILD/bin --messages=3000 --reps=3 --sessions=20 --size=20480"
   "$ROOT/bench/delivery_bench.sh $BUILD --copies=5000 --size=20480 --reps=3 --workers=4"
+  "$BIN/console_bench --copies=1000000 --queries=200 --dir=$CONSOLE_STORE --keep"
+  "node $ROOT/bench/console_render.mjs --bench=$BIN/console_bench --copies=1000000 --dir=$CONSOLE_STORE --keep --reps=30"
 )
 
 {
