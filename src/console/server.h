@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "console/login_throttle.h"
@@ -98,5 +99,12 @@ class ConsoleServer {
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);
+
+// An Accept-Encoding value without the "br" coding, e.g. "gzip, deflate, br"
+// -> "gzip, deflate". The console answers brotli-accepting clients with
+// gzip: Debian's cpp-httplib compresses brotli at quality 11, which costs
+// about 25 ms for one page of the list (half the search budget) to save a
+// few hundred bytes over gzip (BENCHMARKS.md, console section).
+std::string WithoutBrotli(std::string_view accept_encoding);
 
 }  // namespace mailvault::console
