@@ -97,6 +97,7 @@ test('view: every field, scan results, attachments, text and sandboxed HTML prev
   }
   assert.match(await page.textContent(tid('scan-results')), /infected/);
   assert.match(await page.textContent(tid('attachments')), /doc\.exe/);
+  await page.waitForSelector(tid('preview-text'));
   await shot(page, '06-view');
   await page.goto(`${BASE}/copies/${IDS.html}`);
   await page.waitForSelector(tid('preview'));
