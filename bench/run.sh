@@ -95,6 +95,9 @@ for c in "${CMDS[@]}"; do
   echo >>"$OUT"
 done
 echo "Whole run: $((SECONDS - start)) s; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)." >>"$OUT"
+if [ -f "$ROOT/bench/notes.md" ]; then
+  { echo; cat "$ROOT/bench/notes.md"; } >>"$OUT"
+fi
 
 mv "$OUT" "$ROOT/BENCHMARKS.md"
 echo "bench: wrote $ROOT/BENCHMARKS.md" >&2
