@@ -102,9 +102,9 @@ bool IsLoopbackHost(const std::string& host);
 
 // An Accept-Encoding value without the "br" coding, e.g. "gzip, deflate, br"
 // -> "gzip, deflate". The console answers brotli-accepting clients with
-// gzip: Debian's cpp-httplib compresses brotli at quality 11, which costs
-// about 25 ms for one page of the list (half the search budget) to save a
-// few hundred bytes over gzip (BENCHMARKS.md, console section).
+// gzip: Debian's cpp-httplib compresses brotli at quality 11, which cost
+// about 22 ms for one page of the list (almost half the search budget) to
+// save a few hundred bytes over gzip (BENCHMARKS.md, notes).
 std::string WithoutBrotli(std::string_view accept_encoding);
 
 }  // namespace mailvault::console
