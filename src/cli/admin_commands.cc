@@ -2,6 +2,7 @@
 // writes (they take the lock); listing and reading are not.
 #include <memory>
 
+#include "base/json_text.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -23,7 +24,7 @@ int RunKeysList(const std::string& dir, bool json) {
   auto store = OpenForReading(dir);
   if (!store.ok()) return ReportError(store.status());
   auto keys = (*store)->Keys();
-  std::string out = json ? KeysToJson(keys).dump(2) + "\n" : FormatKeys(keys);
+  std::string out = json ? JsonText(KeysToJson(keys), 2) + "\n" : FormatKeys(keys);
   Status s = WriteStdout(out);
   return s.ok() ? kExitOk : ReportError(s);
 }

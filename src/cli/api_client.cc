@@ -3,6 +3,7 @@
 
 #include <httplib.h>
 
+#include "base/json_text.h"
 #include "config/config.h"
 #include "env/env.h"
 
@@ -57,7 +58,7 @@ Result<ApiResponse> PostJson(const ApiEndpoint& api, const std::string& path,
   client.set_connection_timeout(10, 0);
   client.set_read_timeout(120, 0);
   client.set_bearer_token_auth(api.token);
-  auto res = client.Post(path, body.dump(), "application/json");
+  auto res = client.Post(path, JsonText(body), "application/json");
   if (!res) {
     return Status::Unavailable("cannot reach mailvaultd at " + api.host + ":" +
                                std::to_string(api.port) + ": " + httplib::to_string(res.error()));

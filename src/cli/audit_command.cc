@@ -5,6 +5,7 @@
 #include <memory>
 #include <tuple>
 
+#include "base/json_text.h"
 #include "base/units.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -117,10 +118,8 @@ int RunAudit(AuditArgs a) {
     if (!listed.ok()) return ReportError(listed.status());
     page = std::move(*listed);
   }
-  const std::string text = a.json ? journal::AuditPageToJson(page).dump(
-                                        2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                                        "\n"
-                                  : FormatAuditTable(page);
+  const std::string text =
+      a.json ? JsonText(journal::AuditPageToJson(page), 2) + "\n" : FormatAuditTable(page);
   Status s = WriteStdout(text);
   return s.ok() ? kExitOk : ReportError(s);
 }

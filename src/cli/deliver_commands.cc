@@ -6,6 +6,7 @@
 // the API, the daemon records it.
 #include <memory>
 
+#include "base/json_text.h"
 #include "cli/api_client.h"
 #include "cli/cli_audit.h"
 #include "cli/cli_common.h"
@@ -44,7 +45,7 @@ struct QueueArgs {
 };
 
 int PrintEnqueued(const nlohmann::json& result, bool json, const std::string& note) {
-  if (json) return WriteStdout(result.dump(2) + "\n").ok() ? kExitOk : kExitFailure;
+  if (json) return WriteStdout(JsonText(result, 2) + "\n").ok() ? kExitOk : kExitFailure;
   std::string out = result.value("message", std::string("Queued")) + " (request " +
                     std::to_string(result.value("request", uint64_t{0})) + "):\n";
   for (const nlohmann::json& e : result["entries"]) {
@@ -132,7 +133,7 @@ int RunQueue(const QueueArgs& a) {
   if (a.json) {
     nlohmann::json body = delivery::PageToJson(page);
     body["counts"] = delivery::CountsToJson(counts);
-    out = body.dump(2) + "\n";
+    out = JsonText(body, 2) + "\n";
   } else {
     out = FormatQueueTable(page, counts);
   }

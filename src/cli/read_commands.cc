@@ -3,11 +3,12 @@
 // audit log (cli_audit.h) before it prints.
 #include <memory>
 
+#include "base/json_text.h"
+#include "base/search_args.h"
 #include "cli/cli_audit.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "base/search_args.h"
 #include "env/env.h"
 #include "journal/audit_log.h"
 #include "store/copy_json.h"
@@ -33,7 +34,7 @@ int RunSearch(const SearchOpts& o) {
   if (!store.ok()) return ReportError(store.status());
   auto page = (*store)->Search(*query);
   if (!page.ok()) return ReportError(page.status());
-  return PrintOut(o.json ? SearchPageToJson(*page).dump() + "\n" : FormatSearchTable(*page));
+  return PrintOut(o.json ? JsonText(SearchPageToJson(*page)) + "\n" : FormatSearchTable(*page));
 }
 
 int RunShow(const std::string& dir, uint64_t id, bool json) {
@@ -43,7 +44,7 @@ int RunShow(const std::string& dir, uint64_t id, bool json) {
   Status audited = AuditCli(dir, journal::kActionView, {id}, meta.status());
   if (!meta.ok()) return ReportError(meta.status());
   if (!audited.ok()) return ReportError(audited);
-  return PrintOut(json ? CopyToJson(*meta).dump(2) + "\n" : FormatCopy(*meta));
+  return PrintOut(json ? JsonText(CopyToJson(*meta), 2) + "\n" : FormatCopy(*meta));
 }
 
 int RunStats(const std::string& dir, bool json) {
@@ -51,7 +52,7 @@ int RunStats(const std::string& dir, bool json) {
   if (!store.ok()) return ReportError(store.status());
   auto stats = (*store)->Stats();
   if (!stats.ok()) return ReportError(stats.status());
-  return PrintOut(json ? StatsToJson(*stats).dump(2) + "\n" : FormatStats(*stats));
+  return PrintOut(json ? JsonText(StatsToJson(*stats), 2) + "\n" : FormatStats(*stats));
 }
 
 int RunVerify(const std::string& dir) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "base/units.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -211,7 +212,7 @@ int RunList(const UserArgs& a) {
                             env.Exists(JoinPath(a.data, "keys"));
     if (!never_made) return ReportError(accounts.status());
   }
-  Status s = WriteStdout(a.json ? AccountsToJson(list).dump(2) + "\n" : FormatAccounts(list));
+  Status s = WriteStdout(a.json ? JsonText(AccountsToJson(list), 2) + "\n" : FormatAccounts(list));
   return s.ok() ? kExitOk : ReportError(s);
 }
 

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "base/json_text.h"
 #include "console/server_impl.h"
 #include "console/web_assets.h"
 
@@ -59,7 +60,7 @@ std::string PatternFor(const char* path) {
 
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_content(JsonText(body) + "\n", "application/json");
 }
 
 void SendError(httplib::Response& res, int status, const std::string& message) {

@@ -6,12 +6,52 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/utf8.h"
+
 namespace mailvault::index {
 namespace {
 
 using nlohmann::json;
 
+// Every string is valid UTF-8 by then (Lossless), so nothing is replaced.
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// A string as a JSON value that keeps every byte: itself when it is
+// well-formed UTF-8 (every string a header parse gives, and nearly every
+// address), else {"hex": "..."}; an envelope may hold any bytes, and the
+// index must give back what the record holds.
+json Lossless(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * s.size());
+  for (unsigned char c : s) {
+    hex.push_back(kDigits[c >> 4]);
+    hex.push_back(kDigits[c & 15]);
+  }
+  return json{{"hex", std::move(hex)}};
+}
+
+bool FromLossless(const json& j, std::string* out) {
+  if (j.is_string()) {
+    *out = j.get_ref<const std::string&>();
+    return true;
+  }
+  auto hex = j.is_object() && j.size() == 1 ? j.find("hex") : j.end();
+  if (hex == j.end() || !hex->is_string()) return false;
+  const std::string& h = hex->get_ref<const std::string&>();
+  if (h.size() % 2 != 0) return false;
+  auto nibble = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  out->clear();
+  for (size_t i = 0; i < h.size(); i += 2) {
+    const int hi = nibble(h[i]), lo = nibble(h[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return true;
+}
 
 Status Bad(std::string_view column) {
   return Status::Corruption("index row: column " + std::string(column) + " is not valid");
@@ -45,16 +85,22 @@ bool PlainUtf8(std::string_view s) {
 
 }  // namespace
 
-std::string EncodeRcpt(const std::vector<std::string>& rcpt) { return Dump(json(rcpt)); }
+std::string EncodeRcpt(const std::vector<std::string>& rcpt) {
+  json arr = json::array();
+  for (const std::string& r : rcpt) arr.push_back(Lossless(r));
+  return Dump(arr);
+}
 
 std::string EncodeStatuses(const std::map<std::string, std::string>& statuses) {
-  return Dump(json(statuses));
+  json obj = json::object();
+  for (const auto& [engine, label] : statuses) obj[engine] = Lossless(label);
+  return Dump(obj);
 }
 
 std::string EncodeAttachments(const std::vector<Attachment>& attachments) {
   json arr = json::array();
   for (const Attachment& a : attachments) {
-    arr.push_back(json{{"name", a.name}, {"type", a.type}, {"size", a.size}});
+    arr.push_back(json{{"name", Lossless(a.name)}, {"type", Lossless(a.type)}, {"size", a.size}});
   }
   return Dump(arr);
 }
@@ -64,8 +110,9 @@ Status DecodeRcpt(std::string_view text, std::vector<std::string>* out) {
   if (j.is_discarded() || !j.is_array()) return Bad("rcpt");
   out->clear();
   for (const json& e : j) {
-    if (!e.is_string()) return Bad("rcpt");
-    out->push_back(e.get_ref<const std::string&>());
+    std::string r;
+    if (!FromLossless(e, &r)) return Bad("rcpt");
+    out->push_back(std::move(r));
   }
   return Status::Ok();
 }
@@ -75,8 +122,7 @@ Status DecodeStatuses(std::string_view text, std::map<std::string, std::string>*
   if (j.is_discarded() || !j.is_object()) return Bad("statuses");
   out->clear();
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_string()) return Bad("statuses");
-    (*out)[it.key()] = it.value().get_ref<const std::string&>();
+    if (!FromLossless(it.value(), &(*out)[it.key()])) return Bad("statuses");
   }
   return Status::Ok();
 }
@@ -90,12 +136,13 @@ Status DecodeAttachments(std::string_view text, std::vector<Attachment>* out) {
     auto name = e.find("name");
     auto type = e.find("type");
     auto size = e.find("size");
-    if (name == e.end() || !name->is_string() || type == e.end() || !type->is_string() ||
-        size == e.end() || !size->is_number_unsigned()) {
+    Attachment a;
+    if (name == e.end() || !FromLossless(*name, &a.name) || type == e.end() ||
+        !FromLossless(*type, &a.type) || size == e.end() || !size->is_number_unsigned()) {
       return Bad("attachments");
     }
-    out->push_back(Attachment{name->get_ref<const std::string&>(),
-                              type->get_ref<const std::string&>(), size->get<uint64_t>()});
+    a.size = size->get<uint64_t>();
+    out->push_back(std::move(a));
   }
   return Status::Ok();
 }

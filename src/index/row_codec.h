@@ -14,8 +14,11 @@
 
 namespace mailvault::index {
 
-// The JSON columns. Encoding never fails (invalid UTF-8 is replaced by
-// U+FFFD); decoding gives Corruption for text that is not what Encode makes.
+// The JSON columns. Encoding never fails and keeps every byte: a string that
+// is not well-formed UTF-8 (an envelope address can be anything) is written
+// as {"hex": "..."} instead of a JSON string, so Decode(Encode(x)) == x and
+// the index entry always equals its record. Decoding gives Corruption for
+// text that is not what Encode makes.
 std::string EncodeRcpt(const std::vector<std::string>& rcpt);
 std::string EncodeStatuses(const std::map<std::string, std::string>& statuses);
 std::string EncodeAttachments(const std::vector<Attachment>& attachments);

@@ -19,6 +19,27 @@ TEST(RowCodec, JsonColumnsRoundTrip) {
   EXPECT_EQ(EncodeRcpt({}), "[]");
 }
 
+TEST(RowCodec, JsonColumnsKeepBytesThatAreNotUtf8) {
+  // An envelope is whatever the sender sent; the index must give back what
+  // the record holds, or Verify would report every such copy.
+  const std::string latin1 = "m\xfcller@example.org", nul("a\0b\xff", 4);
+  std::vector<std::string> rcpt = {latin1, "plain@x", nul, "\xed\xa0\x80"}, rcpt_out;
+  const std::string text = EncodeRcpt(rcpt);
+  EXPECT_EQ(text.find('\xfc'), std::string::npos) << "the column itself is valid UTF-8";
+  EXPECT_NE(text.find("\"plain@x\""), std::string::npos) << text;
+  ASSERT_TRUE(DecodeRcpt(text, &rcpt_out).ok());
+  EXPECT_EQ(rcpt_out, rcpt);
+  std::map<std::string, std::string> st = {{"external", "sandbox \xff"}}, st_out;
+  ASSERT_TRUE(DecodeStatuses(EncodeStatuses(st), &st_out).ok());
+  EXPECT_EQ(st_out, st);
+  std::vector<Attachment> att = {{latin1, "x/\xff", 3}}, att_out;
+  ASSERT_TRUE(DecodeAttachments(EncodeAttachments(att), &att_out).ok());
+  EXPECT_EQ(att_out, att);
+  EXPECT_TRUE(DecodeRcpt("[{\"hex\": \"6\"}]", &rcpt_out).IsCorruption());
+  EXPECT_TRUE(DecodeRcpt("[{\"hex\": \"zz\"}]", &rcpt_out).IsCorruption());
+  EXPECT_TRUE(DecodeRcpt("[{\"hex\": \"61\", \"x\": 1}]", &rcpt_out).IsCorruption());
+}
+
 TEST(RowCodec, DamagedJsonIsCorruptionNotAnException) {
   std::vector<std::string> rcpt;
   std::map<std::string, std::string> st;

@@ -12,11 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.h"
+
 namespace mailvault::mime {
 
-// True if `s` is well-formed UTF-8 (no overlong forms, no surrogates, nothing
-// above U+10FFFF). NUL bytes are valid UTF-8.
-bool IsValidUtf8(std::string_view s);
+// Well-formed UTF-8 (base/utf8.h), named here for the callers of CleanText.
+using ::mailvault::IsValidUtf8;
 
 std::string CleanText(std::string_view s, size_t max_bytes);
 

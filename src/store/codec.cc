@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "crypto/sealer.h"
-#include "store/copy_json.h"
+#include "store/meta_codec.h"
 
 namespace mailvault::store {
 namespace {
@@ -20,7 +20,7 @@ std::string_view Payload(std::string_view record, const RecordHeader& h) {
 Result<uint64_t> WriteCopyRecord(const CopyMeta& meta, const ByteSource& body,
                                  const crypto::KeyRing& keys, const crypto::PageCipher& meta_cipher,
                                  const Sink& sink) {
-  std::string meta_plain = CopyToJson(meta).dump();
+  std::string meta_plain = EncodeMeta(meta);
   std::string meta_sealed(meta_plain.size() + crypto::PageCipher::kOverhead, '\0');
   meta_cipher.Seal(reinterpret_cast<const uint8_t*>(meta_plain.data()), meta_plain.size(),
                    MetaAd(meta.id), reinterpret_cast<uint8_t*>(meta_sealed.data()));
@@ -161,9 +161,7 @@ Result<CopyMeta> OpenMeta(std::string_view record, const crypto::PageCipher& met
     return Status::Corruption("metadata of copy " + std::to_string(h.id) +
                               " fails authentication (altered, or another store's key)");
   }
-  auto j = nlohmann::json::parse(plain, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::Corruption("metadata is not JSON");
-  MV_ASSIGN_OR_RETURN(CopyMeta m, CopyFromJson(j));
+  MV_ASSIGN_OR_RETURN(CopyMeta m, DecodeMeta(plain));
   if (m.id != h.id) return Status::Corruption("metadata names another copy");
   return m;
 }
