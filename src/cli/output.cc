@@ -1,6 +1,7 @@
 // Text and JSON rendering for the CLI.
 #include "cli/output.h"
 
+#include "base/display_text.h"
 #include "base/units.h"
 #include "store/copy_json.h"
 
@@ -26,6 +27,8 @@ std::string Pad(std::string_view s, size_t width) {
   for (size_t w = Width(s); w < width; ++w) out += ' ';
   return out;
 }
+
+constexpr std::string_view kOpen = "\u27E8", kClose = "\u27E9";
 
 std::string TimeOrDash(int64_t micros) { return micros == 0 ? "-" : FormatRfc3339(micros); }
 
@@ -54,25 +57,41 @@ nlohmann::json TimeJson(int64_t micros) {
 }  // namespace
 
 std::string Truncate(std::string_view s, size_t width) {
+  const std::string shown = DisplayText(s);
+  // Units of the shown text: one character, or one whole ⟨...⟩ token, so a
+  // cut never leaves half a token that could pass for text.
+  struct Unit {
+    size_t offset, points;
+  };
+  std::vector<Unit> units;
+  size_t total = 0;
+  for (size_t i = 0; i < shown.size();) {
+    const size_t start = i;
+    size_t points = 1;
+    i += std::min(SeqLen(static_cast<unsigned char>(shown[i])), shown.size() - i);
+    if (shown.compare(start, kOpen.size(), kOpen) == 0) {
+      // DisplayText's tokens are short: "⟨U+E0041⟩", "⟨0xFF⟩".
+      const size_t close = shown.find(kClose, i);
+      std::string_view body = std::string_view(shown).substr(i, close - i);
+      if (close != std::string::npos && body.size() <= 8 &&
+          (body.starts_with("U+") || body.starts_with("0x"))) {
+        points += body.size() + 1;
+        i = close + kClose.size();
+      }
+    }
+    units.push_back({start, points});
+    total += points;
+  }
+  if (total <= width) return shown;
+  if (width == 0) return "";
   std::string out;
   size_t w = 0;
-  size_t total = Width(s);
-  for (size_t i = 0; i < s.size();) {
-    size_t n = std::min(SeqLen(static_cast<unsigned char>(s[i])), s.size() - i);
-    if (total > width && w + 1 == width) {
-      out += "\u2026";
-      return out;
-    }
-    if (w == width) return out;
-    if (n == 1 && static_cast<unsigned char>(s[i]) < 0x20) {
-      out += ' ';
-    } else {
-      out.append(s.substr(i, n));
-    }
-    ++w;
-    i += n;
+  for (size_t k = 0; k < units.size() && w + units[k].points < width; ++k) {
+    w += units[k].points;
+    const size_t end = k + 1 < units.size() ? units[k + 1].offset : shown.size();
+    out.append(shown, units[k].offset, end - units[k].offset);
   }
-  return out;
+  return out + "\u2026";
 }
 
 std::string SizeKb(uint64_t bytes) { return std::to_string((bytes + 1023) / 1024) + " KB"; }
@@ -97,7 +116,7 @@ std::string FormatSearchTable(const SearchPage& page) {
     std::string line;
     for (size_t i = 0; i < cells.size(); ++i) {
       if (cols[i].width == 0) {
-        line += cells[i];
+        line += DisplayText(cells[i]);
       } else {
         line += Pad(Truncate(cells[i], cols[i].width), cols[i].width) + "  ";
       }
@@ -149,9 +168,13 @@ std::string FormatCopy(const CopyMeta& m) {
   line("queue id", m.queue_id);
   line("size", std::to_string(m.size) + " bytes (" + SizeKb(m.size) + ")");
   line("attachments", std::to_string(m.attachments.size()));
+  // The real last extension first, so a name whose look lies about its type
+  // ("report\u202Efdp.exe") is plainly an .exe.
   for (const Attachment& a : m.attachments) {
-    out += "  - " + Truncate(a.name.empty() ? "(no name)" : a.name, 200) + "  " + a.type + "  " +
-           std::to_string(a.size) + " bytes\n";
+    std::string ext = FinalExtension(a.name);
+    out += "  - [" + (ext.empty() ? std::string("no extension") : Truncate(ext, 40)) + "]  " +
+           (a.name.empty() ? std::string("(no name)") : Truncate(a.name, 200)) + "  " +
+           Truncate(a.type, 100) + "  " + std::to_string(a.size) + " bytes\n";
   }
   return out;
 }

@@ -14,8 +14,11 @@
 
 namespace mailvault::cli {
 
-// At most `width` code points of UTF-8 `s`, ending in "…" when cut; never
-// splits a multi-byte character. Control characters become spaces.
+// DisplayText(s) (base/display_text.h: controls, bidi and invisible
+// characters and invalid bytes shown as ⟨U+202E⟩ / ⟨0xFC⟩ tokens), cut to at
+// most `width` code points ending in "…"; never splits a character or a
+// token. Every message-derived value the CLI prints as text goes through
+// this, so no terminal escape or bidi control reaches the terminal.
 std::string Truncate(std::string_view s, size_t width);
 
 // Size as the console shows it: KB of 1024 bytes, rounded up ("12 KB").

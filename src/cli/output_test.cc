@@ -27,8 +27,83 @@ TEST(TruncateTest, KeepsUtf8Whole) {
   EXPECT_EQ(Truncate("hello", 10), "hello");
   EXPECT_EQ(Truncate("hello world", 5), "hell\u2026");
   EXPECT_EQ(Truncate("h\u00e9llo w\u00f6rld", 3), "h\u00e9\u2026");
-  EXPECT_EQ(Truncate("a\tb\nc", 10), "a b c");
-  EXPECT_EQ(Truncate("\xff\xfe", 5), "\xff\xfe");  // stray bytes pass, never split
+  EXPECT_EQ(Truncate("a\tb\nc", 20), "a b\u27E8U+000A\u27E9c");
+  EXPECT_EQ(Truncate("\xff\xfe", 20), "\u27E80xFF\u27E9\u27E80xFE\u27E9");
+}
+
+TEST(TruncateTest, NeverCutsAToken) {
+  // "ab⟨U+202E⟩cd" is 12 code points; a cut inside the token drops it whole.
+  EXPECT_EQ(Truncate("ab\u202Ecd", 12), "ab\u27E8U+202E\u27E9cd");
+  EXPECT_EQ(Truncate("ab\u202Ecd", 11), "ab\u27E8U+202E\u27E9\u2026");
+  EXPECT_EQ(Truncate("ab\u202Ecd", 10), "ab\u2026");
+  EXPECT_EQ(Truncate("ab\u202Ecd", 3), "ab\u2026");
+  // Text that merely looks like a token's start is cut as text.
+  EXPECT_EQ(Truncate("\u27E8note\u27E9 more text", 5), "\u27E8not\u2026");
+}
+
+// Issue 14 item 3: what a spoofing sender puts in a header or a file name
+// reaches the terminal as visible tokens, never as a control.
+CopyMeta Spoofed() {
+  CopyMeta m = Sample();
+  m.from = "\u2067moc.knab@\u2069 Bank <x@evil.example>";
+  m.subject = "Invoice \u202Efdp.exe\x1b]0;owned\x07";
+  m.to = "bob@example.org\r\nBcc: all@example.org";
+  m.statuses = {{"external", "bad\u202Elabel"}};
+  m.attachments = {{"report\u202Efdp.exe", "application/pdf\u200B", 100},
+                   {"plain", "text/plain", 1}};
+  return m;
+}
+
+void ExpectNothingRaw(const std::string& text) {
+  for (const char* raw : {"\u202E", "\u2067", "\u2069", "\u200B", "\x1b", "\x07", "\r"}) {
+    EXPECT_EQ(text.find(raw), std::string::npos) << "raw " << raw << " in\n" << text;
+  }
+}
+
+TEST(OutputTest, ShowEscapesSpoofingCharacters) {
+  std::string s = FormatCopy(Spoofed());
+  ExpectNothingRaw(s);
+  EXPECT_NE(s.find("from:        \u27E8U+2067\u27E9moc.knab@\u27E8U+2069\u27E9 Bank"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("Invoice \u27E8U+202E\u27E9fdp.exe\u27E8U+001B\u27E9]0;owned\u27E8U+0007\u27E9"),
+            std::string::npos);
+  EXPECT_NE(s.find("bob@example.org\u27E8U+000D\u27E9\u27E8U+000A\u27E9Bcc:"), std::string::npos);
+  EXPECT_NE(s.find("external=bad\u27E8U+202E\u27E9label"), std::string::npos);
+  // The attachment's real extension comes first, then the shown name.
+  EXPECT_NE(
+      s.find("  - [.exe]  report\u27E8U+202E\u27E9fdp.exe  application/pdf\u27E8U+200B\u27E9  "
+             "100 bytes\n"),
+      std::string::npos)
+      << s;
+  EXPECT_NE(s.find("  - [no extension]  plain  text/plain  1 bytes\n"), std::string::npos);
+}
+
+TEST(OutputTest, SearchTableEscapesSpoofingCharacters) {
+  SearchPage page;
+  page.items.push_back(Spoofed());
+  std::string t = FormatSearchTable(page);
+  ExpectNothingRaw(t);
+  EXPECT_NE(t.find("Invoice \u27E8U+202E\u27E9fdp.exe"), std::string::npos) << t;
+  EXPECT_NE(t.find("external=bad\u27E8U+202E\u27E9label"), std::string::npos) << t;
+  // One line per copy: a CR/LF in a header cannot add a row.
+  size_t lines = 0;
+  for (char c : t) lines += c == '\n';
+  EXPECT_EQ(lines, 2u);
+}
+
+TEST(OutputTest, QueueTableEscapesSpoofingCharacters) {
+  DeliveryPage page;
+  DeliveryEntry e;
+  e.id = 1;
+  e.copy_id = 7;
+  e.rcpt = "a\u202Egro.elpmaxe@b";
+  e.last_reply = "250 ok\x1b[2J";
+  page.items.push_back(e);
+  std::string t = FormatQueueTable(page, DeliveryCounts{});
+  ExpectNothingRaw(t);
+  EXPECT_NE(t.find("a\u27E8U+202E\u27E9gro.elpmaxe@b"), std::string::npos) << t;
+  EXPECT_NE(t.find("250 ok\u27E8U+001B\u27E9[2J"), std::string::npos) << t;
 }
 
 TEST(OutputTest, SizeKbRoundsUp) {

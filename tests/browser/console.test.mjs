@@ -117,6 +117,50 @@ test('view: every field, scan results, attachments, text and sandboxed HTML prev
   await page.waitForSelector(tid('copy-table'));
 });
 
+// Issue 14 item 3: the From, Subject and attachment name of IDS.spoof hold a
+// right-to-left override (RFC 2047/2231-encoded; see browser_test.sh).
+// Rendered raw, "report\u202Efdp.exe" reads "reportexe.pdf".
+test('spoofing: U+202E in From, Subject and a file name shows as a token, with the real extension', async () => {
+  const { page } = b;
+  const RLO = '\u202E';
+  const noRaw = async (where) => {
+    // Text and attributes (title=...) alike.
+    const html = await page.evaluate(() => document.documentElement.outerHTML);
+    assert.ok(!html.includes(RLO), `no raw U+202E in the ${where}`);
+  };
+  await page.goto(`${BASE}/?rule=R-spoof`);
+  await page.waitForSelector(tid(`copy-row-${IDS.spoof}`));
+  await noRaw('list');
+  const from = await page.textContent(tid(`copy-from-${IDS.spoof}`));
+  assert.equal(from.trim(), '"Billing ⟨U+202E⟩moc.knab@gnillib" <attacker@spoof.example>');
+  const subject = await page.textContent(tid(`copy-subject-${IDS.spoof}`));
+  assert.equal(subject.trim(), 'Payment ⟨U+202E⟩fdp.exe due');
+  // Each value is isolated from its neighbours.
+  const bidi = await page.$eval(`${tid(`copy-from-${IDS.spoof}`)} bdi`, (e) => getComputedStyle(e).unicodeBidi);
+  assert.equal(bidi, 'isolate');
+  await shot(page, '06a-spoof-list');
+
+  await page.goto(`${BASE}/copies/${IDS.spoof}`);
+  await page.waitForSelector(tid('copy-view'));
+  await page.waitForSelector(tid('preview-text'));
+  await noRaw('view');
+  assert.equal((await page.textContent(tid('copy-subject'))).trim(), 'Payment ⟨U+202E⟩fdp.exe due');
+  assert.equal((await page.textContent(tid('field-from'))).trim(), '"Billing ⟨U+202E⟩moc.knab@gnillib" <attacker@spoof.example>');
+  assert.equal((await page.textContent(tid('attachment-name'))).trim(), 'report⟨U+202E⟩fdp.exe');
+  assert.equal((await page.textContent(tid('attachment-ext'))).trim(), '.exe');
+  // What a person sees (layout applied): the token, never "reportexe.pdf".
+  const seen = await page.innerText(tid('attachments'));
+  assert.match(seen, /report⟨U\+202E⟩fdp\.exe/);
+  assert.ok(!seen.includes('reportexe.pdf'));
+  await shot(page, '06b-spoof-view');
+
+  // The CLI shows the same copy the same way.
+  const shown = mv('show', String(IDS.spoof)).toString();
+  assert.ok(!shown.includes(RLO), shown);
+  assert.match(shown, /subject: +Payment ⟨U\+202E⟩fdp\.exe due/);
+  assert.match(shown, /  - \[\.exe\]  report⟨U\+202E⟩fdp\.exe  application\/pdf/);
+});
+
 test('deliver to the original recipients: banner, queue, and the message at the relay', async () => {
   const { page } = b;
   await page.goto(`${BASE}/?subject=invoice`);

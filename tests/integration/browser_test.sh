@@ -6,7 +6,8 @@
 # relay. The node tests sign in, search by every filter, view, preview,
 # deliver (the message must reach the sink), save (the downloaded bytes must
 # equal `mailvault save`), delete with confirmation, change settings, check
-# what each role sees, and run the XSS corpus (tests/xss/corpus.txt) through
+# what each role sees, show a From, Subject and attachment name spoofed with
+# U+202E as visible ⟨U+202E⟩ tokens with the attachment's real extension, and run the XSS corpus (tests/xss/corpus.txt) through
 # the HTML preview asserting that no script runs and no request leaves the
 # console. Screenshots go to $MV_SCREENSHOTS (default
 # tests/browser/screenshots).
@@ -86,6 +87,28 @@ ids_virus=$(printf 'From: Scanner <scan@bad.example>\r\nTo: dave@example.org\r\n
   put R-av anti-virus=infected dave@example.org)
 ids_junk=$(printf 'From: Bulk <offers@bulk.example>\r\nTo: erin@example.org\r\nSubject: Cheap watches\r\nMessage-ID: <bulk-9@bulk.example>\r\n\r\nBuy now.\r\n' |
   put R-spam anti-spam=spam erin@example.org)
+# Issue 14 item 3: a sender spoofing with a right-to-left override, RFC
+# 2047-encoded in From and Subject and RFC 2231-encoded in the attachment's
+# file name, so only the decoded values hold U+202E. Raw, the name
+# "report\u202Efdp.exe" would read "reportexe.pdf".
+ids_spoof=$("$PY" - <<'PYEOF' | put R-spoof content-filtering=banned-file-name frank@example.org
+import base64, sys, urllib.parse
+def b(s):
+    return "=?UTF-8?B?" + base64.b64encode(s.encode()).decode() + "?="
+name = "report\u202efdp.exe"
+msg = ("From: " + b("Billing \u202emoc.knab@gnillib") + " <attacker@spoof.example>\r\n"
+       "To: frank@example.org\r\n"
+       "Subject: " + b("Payment \u202efdp.exe due") + "\r\n"
+       "Message-ID: <spoof-1@spoof.example>\r\n"
+       "MIME-Version: 1.0\r\n"
+       "Content-Type: multipart/mixed; boundary=s\r\n\r\n"
+       "--s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPlease open the attachment.\r\n"
+       "--s\r\nContent-Type: application/pdf; name*=UTF-8''" + urllib.parse.quote(name) + "\r\n"
+       "Content-Disposition: attachment; filename*=UTF-8''" + urllib.parse.quote(name) + "\r\n"
+       "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n--s--\r\n")
+sys.stdout.write(msg)
+PYEOF
+)
 
 PASSWORD="browser test password 1"
 for a in "alice administrator" "hank helpdesk" "audrey auditor"; do
@@ -104,7 +127,7 @@ if [ ! -d node_modules/playwright-core ]; then npm ci --no-audit --no-fund >/dev
 export MV_URL="http://127.0.0.1:$port" MV_PASSWORD="$PASSWORD" MV_DATA="$D" MV_BIN="$bin"
 export MV_SINK_DIR="$SINK_DIR" MV_TMP="$T"
 export MV_SCREENSHOTS="${MV_SCREENSHOTS:-$root/tests/browser/screenshots}"
-export MV_IDS="{\"plain\": $ids_plain, \"html\": $ids_html, \"virus\": $ids_virus, \"junk\": $ids_junk}"
+export MV_IDS="{\"plain\": $ids_plain, \"html\": $ids_html, \"virus\": $ids_virus, \"junk\": $ids_junk, \"spoof\": $ids_spoof}"
 export MV_XSS_IDS="$xss_ids"
 mkdir -p "$MV_SCREENSHOTS"
 status=0

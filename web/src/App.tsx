@@ -12,6 +12,7 @@ import { can, homePath, listActions, navItems, routePermission } from './perms';
 import { Queue } from './Queue';
 import { loginUrl, navigate, parseRoute, safeNext, useLocation, type Route } from './router';
 import { SettingsPage } from './Settings';
+import { Shown } from './Shown';
 import type { Session } from './types';
 import { ErrorState, Link, Loading, type Notice } from './ui';
 import { UsagePage, UsageWidget } from './Usage';
@@ -175,7 +176,7 @@ export function App() {
         <span class="spacer" />
         {can(session, 'usage') ? <UsageWidget refreshKey={loc.pathname} /> : null}
         <span class="account" data-testid="account">
-          {session.account} <span class="role">{session.role}</span>
+          <Shown value={session.account} /> <span class="role">{session.role}</span>
         </span>
         <button type="button" class="btn btn-quiet" data-testid="logout" onClick={logout}>
           Sign out
@@ -184,7 +185,7 @@ export function App() {
       <main class="content">
         {notice ? (
           <div class={`banner banner-${notice.kind}`} data-testid="banner" role={notice.kind === 'error' ? 'alert' : 'status'}>
-            <span data-testid="banner-text">{notice.text}</span>
+            <Shown value={notice.text} data-testid="banner-text" />
             <button type="button" class="link" data-testid="banner-hide" onClick={() => setNotice(null)}>
               Hide
             </button>

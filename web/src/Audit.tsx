@@ -7,6 +7,8 @@ import { localTimeToApi } from './filter';
 import { formatTime, formatTimeFull } from './format';
 import { navigate } from './router';
 import { CursorTrail, readQuery, withQuery } from './query';
+import { displayText } from './display';
+import { Shown } from './Shown';
 import { EmptyState, ErrorState, Link, Loading, StateChip, useAsync } from './ui';
 
 const ACTIONS = ['login', 'logout', 'search', 'view', 'preview', 'save', 'deliver', 'delete', 'settings', 'queue', 'audit', 'usage'];
@@ -142,10 +144,18 @@ export function Audit(props: { search: string }) {
                   <td class="mono col-time" title={formatTimeFull(r.at)}>
                     {formatTime(r.at)}
                   </td>
-                  <td>{r.account ?? ''}</td>
-                  <td>{r.role ?? ''}</td>
-                  <td class="mono">{r.client ?? ''}</td>
-                  <td>{r.action}</td>
+                  <td>
+                    <Shown value={r.account} />
+                  </td>
+                  <td>
+                    <Shown value={r.role} />
+                  </td>
+                  <td class="mono">
+                    <Shown value={r.client} />
+                  </td>
+                  <td>
+                    <Shown value={r.action} />
+                  </td>
                   <td class="mono clip">
                     {(r.copy_ids ?? []).slice(0, 5).map((id, i) => (
                       <>
@@ -158,8 +168,8 @@ export function Audit(props: { search: string }) {
                   <td>
                     <StateChip state={r.result} />
                   </td>
-                  <td class="clip" title={r.detail ?? ''}>
-                    {r.detail ?? ''}
+                  <td class="clip" title={displayText(r.detail)} data-testid="audit-detail">
+                    <Shown value={r.detail} />
                   </td>
                 </tr>
               ))}

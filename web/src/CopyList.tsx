@@ -12,6 +12,8 @@ import { actionTargets, isTypingTarget, listKeyAction, moveCursor, toggle, toggl
 import type { ListActions } from './perms';
 import { navigate, rememberListUrl } from './router';
 import type { Copy } from './types';
+import { displayText } from './display';
+import { Shown } from './Shown';
 import { EmptyState, ErrorState, Link, StatusChip, useAsync, type Notify } from './ui';
 
 const PAGE_SIZES = [25, 50, 100, 200];
@@ -284,13 +286,13 @@ export function CopyList(props: { search: string; actions: ListActions; notify: 
                     <td class="mono col-time" title={formatTimeFull(c.placed_at)}>
                       {formatTime(c.placed_at)}
                     </td>
-                    <td class="clip" title={fromText(c.from, c.mail_from)}>
-                      {fromText(c.from, c.mail_from)}
+                    <td class="clip" title={displayText(fromText(c.from, c.mail_from))} data-testid={`copy-from-${c.id}`}>
+                      <Shown value={fromText(c.from, c.mail_from)} />
                     </td>
-                    <td class="clip" title={toText(c.to, c.rcpt)}>
-                      {toText(c.to, c.rcpt)}
+                    <td class="clip" title={displayText(toText(c.to, c.rcpt))}>
+                      <Shown value={toText(c.to, c.rcpt)} />
                     </td>
-                    <td class="clip col-subject">
+                    <td class="clip col-subject" title={displayText(c.subject)} data-testid={`copy-subject-${c.id}`}>
                       {props.actions.view ? (
                         <a
                           href={`/copies/${c.id}`}
@@ -301,17 +303,21 @@ export function CopyList(props: { search: string; actions: ListActions; notify: 
                             open(c.id);
                           }}
                         >
-                          {c.subject || <span class="none">(no subject)</span>}
+                          {c.subject ? <Shown value={c.subject} /> : <span class="none">(no subject)</span>}
                         </a>
+                      ) : c.subject ? (
+                        <Shown value={c.subject} />
                       ) : (
-                        c.subject || <span class="none">(no subject)</span>
+                        <span class="none">(no subject)</span>
                       )}
                     </td>
                     <td class="num mono">{formatBytes(c.size)}</td>
                     <td>
                       <StatusChips statuses={c.statuses} />
                     </td>
-                    <td class="mono">{c.rule_id ?? ''}</td>
+                    <td class="mono">
+                      <Shown value={c.rule_id} />
+                    </td>
                   </tr>
                 );
               })}

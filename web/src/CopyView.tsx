@@ -15,6 +15,8 @@ import { isTypingTarget } from './keys';
 import type { ListActions } from './perms';
 import { listUrl, navigate } from './router';
 import type { Copy } from './types';
+import { displayText } from './display';
+import { ExtensionBadge, Shown } from './Shown';
 import { ErrorState, Link, Loading, StatusChip, useAsync, type Notify } from './ui';
 
 const KNOWN = new Set([
@@ -37,11 +39,17 @@ export function extraFields(copy: Copy): Array<[string, string]> {
   return out;
 }
 
-function Row({ label, children, mono }: { label: string; children: ComponentChildren; mono?: boolean }) {
+// A field's value is text from the message or the server: shown through
+// <Shown> (isolated, hidden characters as tokens); `children` is for values
+// the console formats itself (times, sizes).
+function Row(props: { label: string; value?: string | null; children?: ComponentChildren; mono?: boolean; testid?: string }) {
+  const content = props.value ? <Shown value={props.value} /> : props.children;
   return (
     <>
-      <dt>{label}</dt>
-      <dd class={mono ? 'mono' : undefined}>{children || <span class="none">—</span>}</dd>
+      <dt>{props.label}</dt>
+      <dd class={props.mono ? 'mono' : undefined} data-testid={props.testid}>
+        {content || <span class="none">—</span>}
+      </dd>
     </>
   );
 }
@@ -163,27 +171,27 @@ export function CopyView(props: { id: number; actions: ListActions; notify: Noti
     <section class="page page-copy" data-testid="copy-view">
       {toolbar}
       <h1 class="subject" data-testid="copy-subject">
-        {c.subject || <span class="none">(no subject)</span>}
+        {c.subject ? <Shown value={c.subject} /> : <span class="none">(no subject)</span>}
       </h1>
       <div class="copy-grid">
         <dl class="fields" data-testid="copy-fields">
-          <Row label="Processing rule" mono>{c.rule_id}</Row>
-          <Row label="From">{addressText(c.from)}</Row>
-          <Row label="To">{addressText(c.to)}</Row>
-          <Row label="Cc">{addressText(c.cc)}</Row>
-          <Row label="Bcc">{addressText(c.bcc)}</Row>
-          <Row label="Envelope sender" mono>{c.mail_from}</Row>
-          <Row label="Envelope recipients" mono>{(c.rcpt ?? []).join(', ')}</Row>
-          <Row label="Backup reason">{c.reason}</Row>
+          <Row label="Processing rule" mono value={c.rule_id} />
+          <Row label="From" value={addressText(c.from)} testid="field-from" />
+          <Row label="To" value={addressText(c.to)} testid="field-to" />
+          <Row label="Cc" value={addressText(c.cc)} />
+          <Row label="Bcc" value={addressText(c.bcc)} />
+          <Row label="Envelope sender" mono value={c.mail_from} />
+          <Row label="Envelope recipients" mono value={(c.rcpt ?? []).join(', ')} />
+          <Row label="Backup reason" value={c.reason} />
           <Row label="Time placed" mono>{formatTimeFull(c.placed_at)}</Row>
           <Row label="Time sent" mono>{c.sent_at ? formatTimeFull(c.sent_at) : ''}</Row>
           <Row label="Time received" mono>{c.received_at ? formatTimeFull(c.received_at) : ''}</Row>
-          <Row label="Message-ID" mono>{c.message_id}</Row>
-          <Row label="MTA queue ID" mono>{c.queue_id}</Row>
+          <Row label="Message-ID" mono value={c.message_id} />
+          <Row label="MTA queue ID" mono value={c.queue_id} />
           <Row label="Size" mono>{`${formatBytes(c.size)} (${c.size.toLocaleString('en-US')} bytes)`}</Row>
           <Row label="Copy ID" mono>{String(c.id)}</Row>
           {extraFields(c).map(([k, v]) => (
-            <Row label={k} key={k}>{v}</Row>
+            <Row label={displayText(k)} key={k} value={v} />
           ))}
         </dl>
         <div class="side">
@@ -193,7 +201,9 @@ export function CopyView(props: { id: number; actions: ListActions; notify: Noti
               <tbody>
                 {statuses.map(([engine, label]) => (
                   <tr key={engine} data-testid={`scan-${engine}`}>
-                    <th>{ENGINE_LABEL.get(engine) ?? engine}</th>
+                    <th>
+                      <Shown value={ENGINE_LABEL.get(engine) ?? engine} />
+                    </th>
                     <td>
                       <StatusChip label={label} />
                     </td>
@@ -210,15 +220,23 @@ export function CopyView(props: { id: number; actions: ListActions; notify: Noti
               <thead>
                 <tr>
                   <th>Name</th>
+                  <th title="The real last extension of the file name">Extension</th>
                   <th>Type</th>
                   <th class="num">Size</th>
                 </tr>
               </thead>
               <tbody>
                 {c.attachments.map((a, i) => (
-                  <tr key={i}>
-                    <td class="clip" title={a.name}>{a.name || <span class="none">(no name)</span>}</td>
-                    <td class="mono">{a.type}</td>
+                  <tr key={i} data-testid={`attachment-${i}`}>
+                    <td class="clip" title={displayText(a.name)} data-testid="attachment-name">
+                      {a.name ? <Shown value={a.name} /> : <span class="none">(no name)</span>}
+                    </td>
+                    <td>
+                      <ExtensionBadge name={a.name} />
+                    </td>
+                    <td class="mono">
+                      <Shown value={a.type} />
+                    </td>
                     <td class="num mono">{formatBytes(a.size)}</td>
                   </tr>
                 ))}

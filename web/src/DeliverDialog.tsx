@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { api } from './api';
 import { parseAddressList } from './format';
 import type { DeliveryAnswer, DeliveryFormat } from './types';
+import { Shown } from './Shown';
 import { Modal, errorMessage } from './ui';
 
 export function DeliverDialog(props: {
@@ -98,7 +99,7 @@ export function DeliverDialog(props: {
         </label>
         {error ? (
           <div class="form-error" data-testid="deliver-error" role="alert">
-            {error}
+            <Shown value={error} />
           </div>
         ) : null}
         <div class="dialog-buttons">

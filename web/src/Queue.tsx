@@ -8,6 +8,8 @@ import { formatTimeFull, formatTime } from './format';
 import { navigate } from './router';
 import { CursorTrail, readQuery, withQuery } from './query';
 import type { DeliveryState } from './types';
+import { displayText } from './display';
+import { Shown } from './Shown';
 import { EmptyState, ErrorState, Link, Loading, StateChip, useAsync } from './ui';
 
 const STATES: DeliveryState[] = ['queued', 'sending', 'deferred', 'delivered', 'failed'];
@@ -124,16 +126,16 @@ export function Queue(props: { search: string }) {
                   <td class="num mono">
                     <Link href={`/copies/${e.copy_id}`}>{e.copy_id}</Link>
                   </td>
-                  <td class="mono clip" title={e.rcpt}>
-                    {e.rcpt}
+                  <td class="mono clip" title={displayText(e.rcpt)}>
+                    <Shown value={e.rcpt} />
                     {e.original ? null : <span class="tag" title="Not an original recipient">added</span>}
                   </td>
                   <td>
                     <StateChip state={e.state} />
                   </td>
                   <td class="num mono">{e.attempts}</td>
-                  <td class="mono clip reply" title={e.last_reply ?? ''}>
-                    {e.last_reply ?? ''}
+                  <td class="mono clip reply" title={displayText(e.last_reply)}>
+                    <Shown value={e.last_reply} />
                   </td>
                   <td>
                     {e.format}
@@ -142,7 +144,9 @@ export function Queue(props: { search: string }) {
                   <td class="mono" title={formatTimeFull(e.created_at)}>
                     {formatTime(e.created_at)}
                   </td>
-                  <td>{e.requested_by ?? ''}</td>
+                  <td>
+                    <Shown value={e.requested_by} />
+                  </td>
                   <td class="mono" title={formatTimeFull(e.next_attempt_at)}>
                     {e.state === 'queued' || e.state === 'deferred' ? formatTime(e.next_attempt_at) : ''}
                   </td>

@@ -5,24 +5,34 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { statusTone, stateTone } from './format';
+import { displayText } from './display';
 import { linkClick } from './router';
+import { Shown } from './Shown';
 
 export function Link(props: JSX.HTMLAttributes<HTMLAnchorElement> & { href: string }) {
   return <a {...props} onClick={linkClick as unknown as JSX.MouseEventHandler<HTMLAnchorElement>} />;
 }
 
 export function StatusChip({ label, engine, short }: { label: string; engine?: string; short?: string }) {
-  const title = engine ? `${engine}: ${label}` : label;
+  const title = displayText(engine ? `${engine}: ${label}` : label);
   return (
     <span class={`chip chip-${statusTone(label)}`} title={title}>
-      {short ? <b>{short}</b> : null}
-      {label}
+      {short ? (
+        <b>
+          <Shown value={short} />
+        </b>
+      ) : null}
+      <Shown value={label} />
     </span>
   );
 }
 
 export function StateChip({ state }: { state: string }) {
-  return <span class={`chip chip-${stateTone(state)}`}>{state}</span>;
+  return (
+    <span class={`chip chip-${stateTone(state)}`}>
+      <Shown value={state} />
+    </span>
+  );
 }
 
 export function errorMessage(e: unknown): string {
@@ -36,7 +46,7 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   return (
     <div class="state state-error" data-testid="error-state" role="alert">
       <strong>{status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : 'Could not load'}</strong>
-      <span>{errorMessage(error)}</span>
+      <Shown value={errorMessage(error)} />
       {onRetry && status !== 403 && status !== 404 ? (
         <button type="button" class="btn" data-testid="error-retry" onClick={onRetry}>
           Retry
