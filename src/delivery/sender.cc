@@ -198,6 +198,7 @@ std::vector<index::DeliveryOutcome> Sender::SendGroup(const std::vector<Delivery
   m.raw = *raw;
   m.format = first.format;
   m.remove_message_id = first.remove_message_id;
+  m.mail_from = options_.sender.empty() ? first.mail_from : options_.sender;
   for (const DeliveryEntry& e : group) m.rcpt.push_back(e.rcpt);
   m.wrapper_from =
       options_.from.empty() ? "Mail gateway <postmaster@" + host_ + ">" : options_.from;
@@ -206,7 +207,7 @@ std::vector<index::DeliveryOutcome> Sender::SendGroup(const std::vector<Delivery
   auto message = BuildOutgoing(m, signer_);
   if (!message.ok()) return AllFail(group, copy + ": " + message.status().message(), false);
 
-  SmtpEnvelope envelope{options_.sender.empty() ? first.mail_from : options_.sender, m.rcpt};
+  SmtpEnvelope envelope{m.mail_from, m.rcpt};
   SmtpResult result = client.Send(envelope, *message);
   std::vector<index::DeliveryOutcome> out;
   const int64_t now = env_.NowMicros();

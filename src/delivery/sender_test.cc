@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "crypto/keyring.h"
@@ -63,6 +64,29 @@ class SenderTest : public StoreFixture {
     return e.ok() ? *e : DeliveryEntry{};
   }
 
+  // The release header a sent message starts with (its value, folded as
+  // sent) and the rest of the message.
+  static std::pair<std::string, std::string> SplitRelease(const std::string& message) {
+    const std::string prefix = "X-Mailvault-Release: ";
+    EXPECT_TRUE(message.starts_with(prefix));
+    size_t eol = message.find("\r\n");
+    while (eol != std::string::npos && eol + 2 < message.size() &&
+           (message[eol + 2] == ' ' || message[eol + 2] == '\t'))
+      eol = message.find("\r\n", eol + 2);
+    if (eol == std::string::npos) return {};
+    return {message.substr(prefix.size(), eol - prefix.size()), message.substr(eol + 2)};
+  }
+
+  // Verifies a sent message's release header against the envelope it was
+  // sent with.
+  Result<crypto::VerifiedRelease> VerifySent(const SmtpEnvelope& envelope,
+                                             const std::string& message) {
+    auto [value, rest] = SplitRelease(message);
+    std::string body = rest.substr(mime::BodyOffset(rest));
+    return signer_->Verify(value, crypto::DigestBody(body), {envelope.mail_from, envelope.rcpt},
+                           PosixEnv()->NowMicros() / 1'000'000, 300);
+  }
+
   std::shared_ptr<FakeSmtp::Shared> smtp_ = std::make_shared<FakeSmtp::Shared>();
   DeliveryOptions options_;
   std::unique_ptr<crypto::ReleaseSigner> signer_;
@@ -88,18 +112,13 @@ TEST_F(SenderTest, DeliversTheCopyAsIsWithAValidReleaseHeader) {
   const auto& [envelope, message] = smtp_->sent[0];
   EXPECT_EQ(envelope.mail_from, "alice@example.org");
   EXPECT_EQ(envelope.rcpt, (std::vector<std::string>{"bob@example.com", "carol@example.com"}));
-  const std::string prefix = "X-Mailvault-Release: ";
-  ASSERT_TRUE(message.starts_with(prefix));
-  size_t eol = message.find("\r\n");
-  EXPECT_EQ(message.substr(eol + 2), kMessage);  // the rest byte for byte
-  std::string value = message.substr(prefix.size(), eol - prefix.size());
-  std::string body = std::string(kMessage).substr(mime::BodyOffset(kMessage));
-  uint64_t signed_id = 0;
-  EXPECT_TRUE(signer_
-                  ->Verify(value, crypto::DigestBody(body), PosixEnv()->NowMicros() / 1'000'000,
-                           3600, &signed_id)
-                  .ok());
-  EXPECT_EQ(signed_id, id);
+  EXPECT_EQ(SplitRelease(message).second, kMessage);  // the rest byte for byte
+  auto release = VerifySent(envelope, message);
+  ASSERT_TRUE(release.ok()) << release.status().ToString();
+  EXPECT_EQ(release->copy_id, id);
+  // Bound to this envelope: not to another recipient or sender.
+  EXPECT_FALSE(VerifySent({"alice@example.org", {"mallory@example.com"}}, message).ok());
+  EXPECT_FALSE(VerifySent({"mallory@example.org", {"bob@example.com"}}, message).ok());
 }
 
 TEST_F(SenderTest, RemovesMessageIdAndWrapsAsAttachment) {
@@ -121,6 +140,9 @@ TEST_F(SenderTest, RemovesMessageIdAndWrapsAsAttachment) {
   std::lock_guard l(smtp_->mu);
   ASSERT_EQ(smtp_->sent.size(), 2u);
   EXPECT_EQ(smtp_->sent[0].first.mail_from, "backup@gw.example");
+  // The release is bound to the configured sender it went out with.
+  EXPECT_TRUE(VerifySent(smtp_->sent[0].first, smtp_->sent[0].second).ok());
+  EXPECT_FALSE(VerifySent({"alice@example.org", {"bob@example.com"}}, smtp_->sent[0].second).ok());
   const std::string& plain = smtp_->sent[0].second;
   EXPECT_EQ(plain.find("Message-ID"), std::string::npos);
   EXPECT_NE(plain.find("Subject: quarterly report\r\n\r\nHello Bob,"), std::string::npos);
@@ -172,6 +194,17 @@ TEST_F(SenderTest, RetriesWhileTheRelayIsDownThenGivesUp) {
   DeliveryEntry e = Entry(q.entries[0].id);
   EXPECT_EQ(e.state, DeliveryState::kDelivered);
   EXPECT_EQ(e.attempts, 4u);
+  {  // Every attempt signed a header of its own (a release is used once).
+    std::lock_guard l(smtp_->mu);
+    ASSERT_EQ(smtp_->sent.size(), 4u);
+    std::set<std::string> nonces;
+    for (const auto& [envelope, message] : smtp_->sent) {
+      auto release = VerifySent(envelope, message);
+      ASSERT_TRUE(release.ok()) << release.status().ToString();
+      nonces.insert(release->nonce);
+    }
+    EXPECT_EQ(nonces.size(), 4u);
+  }
 
   // A lifetime that has run out turns the next temporary failure into failed.
   smtp_->script.assign(1, down);
