@@ -1,8 +1,16 @@
 #include "delivery/sender.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -245,6 +253,93 @@ TEST_F(SenderTest, EntriesInterruptedByACrashAreSentAtStart) {
   Start();
   WaitSettled();
   EXPECT_EQ(Entry(q.entries[0].id).state, DeliveryState::kDelivered);
+}
+
+// A relay that accepts connections and then never says anything (not even
+// the greeting), as a hung relay does.
+class SilentRelay {
+ public:
+  SilentRelay() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_fd_, 16) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    accepter_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{listen_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0) continue;
+        std::lock_guard l(mu_);
+        accepted_.push_back(fd);  // held open, never written to
+      }
+    });
+  }
+  ~SilentRelay() {
+    stop_ = true;
+    if (accepter_.joinable()) accepter_.join();
+    for (int fd : accepted_) ::close(fd);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+  size_t connections() {
+    std::lock_guard l(mu_);
+    return accepted_.size();
+  }
+
+ private:
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread accepter_;
+  std::mutex mu_;
+  std::vector<int> accepted_;  // guarded by mu_
+};
+
+TEST_F(SenderTest, StopDoesNotWaitForAHungRelayAndRequeuesTheEntry) {
+  SilentRelay relay;
+  CopyId id = Put({"bob@example.com"});
+  options_.workers = 1;
+  options_.relay.host = "127.0.0.1";
+  options_.relay.port = relay.port();
+  // Without cancelling, Stop would wait this long for the greeting.
+  options_.relay.connect_timeout_micros = 120'000'000;
+  options_.relay.timeout_micros = 120'000'000;
+  auto s =
+      Sender::Start(*PosixEnv(), *store_, *queue_, *signer_, options_,
+                    [relay_options = options_.relay] { return MakeCurlSmtpClient(relay_options); });
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  sender_ = std::move(*s);
+  DeliveryRequest r;
+  r.ids = {id};
+  r.original = true;
+  EnqueueResult q = Enqueue(r);
+  ASSERT_EQ(q.entries.size(), 1u);
+  const uint64_t entry = q.entries[0].id;
+  // Wait (up to 20 s) until the worker is in the transaction.
+  for (int i = 0; i < 2000; ++i) {
+    if (relay.connections() > 0 && Entry(entry).state == DeliveryState::kSending) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(relay.connections(), 0u);
+  ASSERT_EQ(Entry(entry).state, DeliveryState::kSending);
+
+  auto stopped = std::async(std::launch::async, [this] { sender_->Stop(); });
+  // Generous: the point is that Stop returns at all before the relay's
+  // 120 s timeout (it takes about a second).
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "Stop waited for the hung relay";
+  DeliveryEntry e = Entry(entry);
+  EXPECT_EQ(e.state, DeliveryState::kQueued);
+  EXPECT_EQ(e.attempts, 0u);  // the cut-short transaction is not an attempt
 }
 
 TEST(SenderClassify, BacksOffExponentiallyUpToTheMaximum) {
