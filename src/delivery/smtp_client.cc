@@ -19,8 +19,9 @@
 // relay that accepted the connection and then hangs delays a shutdown by
 // about a second, not by the whole `timeout`. libcurl closes the connection
 // of a transfer aborted while connecting or sending, but keeps one aborted
-// while it waited for the reply to the message; DropConnection shuts that
-// one's socket so the QUIT at cleanup does not wait either.
+// while it waited for the reply to the message, and an idle one stays open
+// anyway; DropConnection shuts their reading side, so the QUIT at cleanup
+// after a Cancel does not wait for the reply either.
 #include "delivery/smtp_client.h"
 
 #include <curl/curl.h>
@@ -198,6 +199,11 @@ class CurlSmtpClient final : public SmtpClient {
   CurlSmtpClient(std::string relay, Curl curl) : relay_(std::move(relay)), curl_(std::move(curl)) {
     error_[0] = '\0';
   }
+  // After Cancel (a shutdown), the QUIT on a connection still open does not
+  // wait for the relay's answer: a hung relay would hold it for `timeout`.
+  ~CurlSmtpClient() override {
+    if (cancelled_.load()) DropConnection();
+  }
   CurlSmtpClient(const CurlSmtpClient&) = delete;
   CurlSmtpClient& operator=(const CurlSmtpClient&) = delete;
 
@@ -209,10 +215,10 @@ class CurlSmtpClient final : public SmtpClient {
   // One curl_easy_perform. `stale` says it failed on a reused connection
   // before the relay said anything, so a new connection may be tried.
   SmtpResult Perform(const SmtpEnvelope& envelope, std::string_view message, bool* stale);
-  // Shuts the socket of a connection libcurl still keeps: one cancelled
-  // while it waited for the reply to the message stays in its cache, and
-  // the QUIT at cleanup would wait for a hung relay for the whole timeout.
-  // With the socket shut, that QUIT fails at once.
+  // Shuts the reading side of the connection libcurl still keeps (one
+  // cancelled while it waited for the reply to the message stays in its
+  // cache, as does an idle one), so the QUIT at cleanup goes out and its
+  // reply is not waited for: the read sees the end at once.
   void DropConnection();
 
   std::string relay_;  // "host:port", for messages
@@ -286,7 +292,7 @@ void CurlSmtpClient::DropConnection() {
   curl_socket_t socket = CURL_SOCKET_BAD;
   if (curl_easy_getinfo(curl_.get(), CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK &&
       socket != CURL_SOCKET_BAD) {
-    ::shutdown(socket, SHUT_RDWR);  // libcurl still owns (and closes) it
+    ::shutdown(socket, SHUT_RD);  // libcurl still owns (and closes) it
   }
 }
 

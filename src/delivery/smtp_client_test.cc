@@ -33,8 +33,9 @@ struct Script {
   bool starttls = false;  // advertise STARTTLS (and refuse it: no TLS here)
   std::string data_command_reply = "354 End data with <CR><LF>.<CR><LF>";
   std::string data_reply = "250 2.0.0 Ok: queued as 1A2B";  // "": never answer
-  int drop_at_mail = 0;  // close without answering the Nth MAIL (from 1, over all connections)
-  bool silent = false;   // accept connections and never say anything
+  int drop_at_mail = 0;       // close without answering the Nth MAIL (from 1, over all connections)
+  bool silent = false;        // accept connections and never say anything
+  bool hang_at_quit = false;  // never answer QUIT
 };
 
 // A line-based SMTP relay on 127.0.0.1 (port 0), one thread per connection,
@@ -207,6 +208,11 @@ class ScriptedRelay {
         }
         Write(fd, script_.data_reply);
       } else if (verb == "QUIT") {
+        if (script_.hang_at_quit) {
+          while (ReadLine(fd, buf)) {
+          }
+          return;
+        }
         Write(fd, "221 2.0.0 Bye");
         return;
       } else if (verb == "RSET" || verb == "NOOP" || verb == "HELO") {
@@ -524,6 +530,25 @@ TEST(SmtpClient, CancelEndsAWaitForTheReplyToTheMessage) {
   Script script;
   script.data_reply = "";  // never answers the message
   ExpectCancelEnds(script, [](ScriptedRelay& relay) { return relay.messages().size() == 1; });
+}
+
+TEST(SmtpClient, AfterCancelTheQuitOfAnIdleConnectionDoesNotWait) {
+  Script script;
+  script.hang_at_quit = true;
+  ScriptedRelay relay(script);
+  RelayOptions o = Options(relay.port());
+  o.connect_timeout_micros = 120'000'000;
+  o.timeout_micros = 120'000'000;  // how long the QUIT's reply would be waited for
+  auto client = Client(o);
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  client->Cancel();  // idle, its connection open
+  auto destroyed = std::async(std::launch::async, [&] { client.reset(); });
+  ASSERT_EQ(destroyed.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  // The QUIT still went out.
+  for (int i = 0; i < 500 && relay.Count("QUIT") == 0; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_EQ(relay.Count("QUIT"), 1);
 }
 
 TEST(SmtpClient, Auth) {
