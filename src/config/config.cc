@@ -252,6 +252,14 @@ Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions*
   MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "timeout", &m.timeout_micros));
   MV_RETURN_IF_ERROR(
       GetDurationKey(source, t, kTable, "release_max_age", &m.release_max_age_micros));
+  // A release is honoured once, within this age; every attempt signs anew,
+  // so it only needs to cover the hop to the gateway's own Postfix. The
+  // limit keeps a header lifted from a mailbox from staying good for long.
+  if (t.contains("release_max_age") &&
+      (m.release_max_age_micros < 1'000'000 || m.release_max_age_micros > 3'600'000'000)) {
+    return Bad(source, *t.get("release_max_age"), kTable, "release_max_age",
+               "must be between 1s and 1h");
+  }
   return Status::Ok();
 }
 

@@ -253,6 +253,10 @@ TEST(ConfigTest, BadEngineAndMilterValuesNameKeyAndLine) {
   ExpectError("[milter]\ntimeout = \"soon\"\n", "t.toml:2: milter.timeout");
   ExpectError("[milter]\ntimeout = \"0s\"\n", "t.toml:2: milter.timeout must be > 0");
   ExpectError("[milter]\nrelease_max_age = 3600\n", "t.toml:2: milter.release_max_age");
+  ExpectError("[milter]\nrelease_max_age = \"2h\"\n",
+              "t.toml:2: milter.release_max_age must be between 1s and 1h");
+  ExpectError("[milter]\nrelease_max_age = \"500ms\"\n",
+              "t.toml:2: milter.release_max_age must be between 1s and 1h");
   ExpectError("[milter]\nsokcet = \"x\"\n", "t.toml:2: unknown key milter.sokcet");
   ExpectError("engines = 1\n", "must be a table");
   ExpectError("[engines]\nclamd = 1\n", "t.toml:2: engines.clamd must be a table");

@@ -1,16 +1,28 @@
 // Loop-safe release: the signed header a delivered copy carries so that the
-// gateway's own milter lets it through unscanned and uncopied.
+// gateway's own milter lets exactly that delivery through, once, unscanned
+// and uncopied.
 //
-//   X-Mailvault-Release: v=1; id=<copy id>; t=<unix seconds>; b=<body digest>; s=<mac>
+//   X-Mailvault-Release: v=2; id=<copy id>; n=<nonce>; t=<unix seconds>;
+//     b=<body digest>; f=<sender tag>; r=<rcpt tag>,<rcpt tag>,...; s=<mac>
 //
 // b is the hex SHA-256 of the message body in canonical form (every CR
 // dropped, trailing LFs dropped), so a relay that rewrites line endings or
-// adds a final newline does not break it while any change of content does;
-// s is HMAC-SHA-256 (hex) over "v=1;id=..;t=..;b=.." with a key derived from
-// the store's index key (crypto_kdf, context "mvreleas"), so every process
-// that holds the store's keys can sign and check, and nobody else can. A
-// header lifted from a released message is useless on other content, and
-// the timestamp bounds how long an identical replay passes.
+// adds a final newline does not break it while any change of content does.
+// n is 128 random bits, fresh for every Sign (every delivery attempt), which
+// intake records as consumed so that the header passes once. f and r bind
+// the envelope of the SMTP transaction: f is the tag of the envelope sender,
+// r the tags of its recipients, sorted and without duplicates. A tag is the
+// first 8 bytes (hex) of a keyed hash (HMAC-SHA-256 under a second derived
+// key) of the address in canonical form (local part as is, domain
+// lower-cased), so the header binds the envelope without telling one
+// recipient who else got the message (a Bcc stays hidden); 64 bits are
+// plenty against an attacker who cannot compute tags offline.
+// s is HMAC-SHA-256 (hex) over the value before "; s=" with every space,
+// tab, CR and LF removed (so refolding by a relay does not matter), under a
+// key derived from the store's index key (crypto_kdf, context "mvreleas"),
+// so every process that holds the store's keys can sign and check, and
+// nobody else can. Version 1 headers (no envelope, no nonce) are refused.
+//
 // Thread-safe: both classes are immutable after construction except
 // BodyDigest, which one thread feeds.
 #pragma once
@@ -19,6 +31,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/keyring.h"
 #include "mailvault/status.h"
@@ -46,24 +59,50 @@ class BodyDigest {
 // Hex digest of a whole body at once.
 std::string DigestBody(std::string_view body);
 
+// An address as the release binds it: without surrounding <>, the domain
+// (after the last '@') lower-cased (ASCII), the local part as is.
+std::string CanonicalAddress(std::string_view address);
+
+// The SMTP envelope a release is made for, or a message arrived with.
+struct ReleaseEnvelope {
+  std::string mail_from;  // "" for the null sender
+  std::vector<std::string> rcpt;
+};
+
+// What a verified header says.
+struct VerifiedRelease {
+  uint64_t copy_id = 0;
+  std::string nonce;      // 32 hex digits, unique per signed header
+  int64_t signed_at = 0;  // unix seconds
+};
+
 class ReleaseSigner {
  public:
   explicit ReleaseSigner(const SymmetricKey& index_key);
-  ~ReleaseSigner();  // wipes the key
+  ~ReleaseSigner();  // wipes the keys
   ReleaseSigner(const ReleaseSigner&) = delete;
   ReleaseSigner& operator=(const ReleaseSigner&) = delete;
 
-  // The header value (without the name) for a copy released at `unix_seconds`.
-  std::string Sign(uint64_t copy_id, int64_t unix_seconds, std::string_view body_digest) const;
-  // OK and *copy_id set when `value` is a header this key signed for a body
-  // with `body_digest`, dated within [now - max_age, now + 5 min];
-  // PermissionDenied (saying why) otherwise.
-  Status Verify(std::string_view value, std::string_view body_digest, int64_t now_seconds,
-                int64_t max_age_seconds, uint64_t* copy_id) const;
+  // The header value (without the name, possibly folded with CRLF SP) for
+  // a copy released at `unix_seconds` in one SMTP transaction with
+  // `envelope`, with a fresh random nonce.
+  std::string Sign(uint64_t copy_id, int64_t unix_seconds, std::string_view body_digest,
+                   const ReleaseEnvelope& envelope) const;
+  // The release when `value` is a header this key signed for a body with
+  // `body_digest`, dated within [now - max_age, now + 5 min], for the
+  // envelope sender of `envelope` and for a set of recipients that holds
+  // every recipient of `envelope` (a subset is fine: the relay may have
+  // refused some); PermissionDenied saying why otherwise. Whether the nonce
+  // was used before is the caller's to check.
+  Result<VerifiedRelease> Verify(std::string_view value, std::string_view body_digest,
+                                 const ReleaseEnvelope& envelope, int64_t now_seconds,
+                                 int64_t max_age_seconds) const;
 
  private:
   std::string Mac(std::string_view signed_part) const;
+  std::string Tag(std::string_view address) const;
   std::array<uint8_t, 32> key_{};
+  std::array<uint8_t, 32> tag_key_{};
 };
 
 }  // namespace mailvault::crypto

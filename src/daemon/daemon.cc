@@ -165,9 +165,13 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     MV_ASSIGN_OR_RETURN(auto rules, rules::RuleSet::Make(options.rules));
     intake::ProcessorOptions popts;
     popts.release_max_age_micros = options.milter.release_max_age_micros;
-    processor =
-        std::make_unique<intake::Processor>(*env, **store, std::move(engines), std::move(rules),
-                                            std::move(intake_signer), popts, LogEvent);
+    processor = std::make_unique<intake::Processor>(
+        *env, **store, std::move(engines), std::move(rules), std::move(intake_signer),
+        // Single use of releases: the queue keeps the consumed nonces.
+        [&queue](std::string_view nonce, int64_t expires_at, int64_t now) {
+          return queue->ConsumeRelease(nonce, expires_at, now);
+        },
+        popts, LogEvent);
     intake::MilterOptions mopts = options.milter;
     if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
     auto started = intake::Milter::Start(mopts, *env, *processor, [] {

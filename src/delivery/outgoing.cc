@@ -64,8 +64,9 @@ Result<std::string> BuildOutgoing(const OutgoingMessage& m, const crypto::Releas
   if (!message.ends_with("\r\n")) message += "\r\n";
   const std::string digest =
       crypto::DigestBody(std::string_view(message).substr(mime::BodyOffset(message)));
-  std::string out = std::string(crypto::kReleaseHeader) + ": " +
-                    signer.Sign(m.meta.id, m.now_micros / 1'000'000, digest) + "\r\n";
+  std::string out =
+      std::string(crypto::kReleaseHeader) + ": " +
+      signer.Sign(m.meta.id, m.now_micros / 1'000'000, digest, {m.mail_from, m.rcpt}) + "\r\n";
   out.reserve(out.size() + message.size());
   out += message;
   return out;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <tuple>
 
 #include "delivery/outgoing.h"
@@ -41,10 +42,9 @@ Result<std::unique_ptr<Sender>> Sender::Start(Env& env, Store& store, index::Que
   if (options.workers < 1) return Status::InvalidArgument("delivery needs at least one worker");
   std::unique_ptr<Sender> s(new Sender(env, store, queue, signer, options));
   s->host_ = env.HostName();
-  std::vector<std::unique_ptr<SmtpClient>> clients;
   for (int i = 0; i < options.workers; ++i) {
     MV_ASSIGN_OR_RETURN(auto client, factory());
-    clients.push_back(std::move(client));
+    s->clients_.push_back(std::move(client));
   }
   MV_ASSIGN_OR_RETURN(uint64_t requeued, queue.RequeueInterrupted(env.NowMicros()));
   if (requeued > 0) {
@@ -52,7 +52,7 @@ Result<std::unique_ptr<Sender>> Sender::Start(Env& env, Store& store, index::Que
                  requeued);
   }
   for (int i = 0; i < options.workers; ++i) {
-    s->workers_.emplace_back(&Sender::Work, s.get(), std::move(clients[i]), i == 0);
+    s->workers_.emplace_back(&Sender::Work, s.get(), std::ref(*s->clients_[i]), i == 0);
   }
   return s;
 }
@@ -72,8 +72,10 @@ void Sender::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
+  for (auto& client : clients_) client->Cancel();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
+  clients_.clear();  // QUIT on connections still open
   // Every worker recorded what it sent before it returned (the recording
   // worker loops until nothing is pending), so nothing is left here.
   auto requeued = queue_.RequeueInterrupted(env_.NowMicros());
@@ -107,7 +109,7 @@ void Sender::Sleep(int64_t deadline_micros, uint64_t seen_wakes) {
                [&] { return stopping_ || wakes_ != seen_wakes; });
 }
 
-void Sender::Work(std::unique_ptr<SmtpClient> client, bool housekeeper) {
+void Sender::Work(SmtpClient& client, bool housekeeper) {
   int64_t next_housekeeping = env_.NowMicros() + kHousekeepingMicros / 60;
   for (;;) {
     uint64_t seen;
@@ -146,7 +148,7 @@ void Sender::Work(std::unique_ptr<SmtpClient> client, bool housekeeper) {
         if (stopping_) return;  // the rest stays `sending`; Stop requeues it
       }
       std::vector<DeliveryEntry> group(all.begin() + begin, all.begin() + end);
-      Record(SendGroup(group, *client));
+      Record(SendGroup(group, client));
       begin = end;
     }
   }
@@ -198,6 +200,7 @@ std::vector<index::DeliveryOutcome> Sender::SendGroup(const std::vector<Delivery
   m.raw = *raw;
   m.format = first.format;
   m.remove_message_id = first.remove_message_id;
+  m.mail_from = options_.sender.empty() ? first.mail_from : options_.sender;
   for (const DeliveryEntry& e : group) m.rcpt.push_back(e.rcpt);
   m.wrapper_from =
       options_.from.empty() ? "Mail gateway <postmaster@" + host_ + ">" : options_.from;
@@ -206,8 +209,18 @@ std::vector<index::DeliveryOutcome> Sender::SendGroup(const std::vector<Delivery
   auto message = BuildOutgoing(m, signer_);
   if (!message.ok()) return AllFail(group, copy + ": " + message.status().message(), false);
 
-  SmtpEnvelope envelope{options_.sender.empty() ? first.mail_from : options_.sender, m.rcpt};
+  SmtpEnvelope envelope{m.mail_from, m.rcpt};
   SmtpResult result = client.Send(envelope, *message);
+  if (!result.transport.ok()) {
+    std::lock_guard l(mu_);
+    if (stopping_) {
+      // Cut short by Stop (or failed as it began): not an attempt. The
+      // entries stay `sending` and Stop puts them back to queued.
+      spdlog::info("delivery: {} to {} recipients interrupted by the stop; queued again", copy,
+                   group.size());
+      return {};
+    }
+  }
   std::vector<index::DeliveryOutcome> out;
   const int64_t now = env_.NowMicros();
   for (size_t i = 0; i < group.size(); ++i) {

@@ -22,6 +22,10 @@
 // window is one queue transaction long and the queue does not cost a
 // transaction per message.
 //
+// Shutdown: Stop cancels the transactions in progress, so a relay that
+// hangs does not hold it up for `[delivery] timeout`; what they were sending
+// goes back to queued as after a crash.
+//
 // Thread-safety: Wake and Stop may be called from any thread. The borrowed
 // env, store, queue and signer must outlive the Sender.
 #pragma once
@@ -60,8 +64,11 @@ class Sender {
 
   // Something was queued: look now instead of at the next due time.
   void Wake();
-  // Finishes the transactions in progress, joins the workers and puts
-  // claimed but unsent entries back to queued. Idempotent.
+  // Cancels the SMTP transactions in progress (SmtpClient::Cancel: a hung
+  // relay does not hold up a shutdown), joins the workers and puts claimed
+  // but unsent entries back to queued, among them the entries whose
+  // transaction was cut short (unless the relay's replies had already
+  // decided them). Idempotent.
   void Stop();
 
   // The outcome for a recipient given its reply (exposed for tests).
@@ -74,7 +81,7 @@ class Sender {
          DeliveryOptions options)
       : env_(env), store_(store), queue_(queue), signer_(signer), options_(std::move(options)) {}
 
-  void Work(std::unique_ptr<SmtpClient> client, bool housekeeper);
+  void Work(SmtpClient& client, bool housekeeper);
   // Sends one copy to the entries (same request, copy, sender and format).
   std::vector<index::DeliveryOutcome> SendGroup(const std::vector<DeliveryEntry>& group,
                                                 SmtpClient& client);
@@ -101,6 +108,9 @@ class Sender {
   uint64_t wakes_ = 0;                           // guarded by mu_
   std::vector<index::DeliveryOutcome> pending_;  // sent, not yet recorded; guarded by mu_
   bool recording_ = false;                       // a worker is recording; guarded by mu_
+  // One per worker; they outlive the workers (Stop cancels them while the
+  // workers may still use them). Set before the workers start.
+  std::vector<std::unique_ptr<SmtpClient>> clients_;
   std::vector<std::thread> workers_;
 };
 

@@ -1,8 +1,17 @@
 #include "delivery/sender.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "crypto/keyring.h"
@@ -63,6 +72,29 @@ class SenderTest : public StoreFixture {
     return e.ok() ? *e : DeliveryEntry{};
   }
 
+  // The release header a sent message starts with (its value, folded as
+  // sent) and the rest of the message.
+  static std::pair<std::string, std::string> SplitRelease(const std::string& message) {
+    const std::string prefix = "X-Mailvault-Release: ";
+    EXPECT_TRUE(message.starts_with(prefix));
+    size_t eol = message.find("\r\n");
+    while (eol != std::string::npos && eol + 2 < message.size() &&
+           (message[eol + 2] == ' ' || message[eol + 2] == '\t'))
+      eol = message.find("\r\n", eol + 2);
+    if (eol == std::string::npos) return {};
+    return {message.substr(prefix.size(), eol - prefix.size()), message.substr(eol + 2)};
+  }
+
+  // Verifies a sent message's release header against the envelope it was
+  // sent with.
+  Result<crypto::VerifiedRelease> VerifySent(const SmtpEnvelope& envelope,
+                                             const std::string& message) {
+    auto [value, rest] = SplitRelease(message);
+    std::string body = rest.substr(mime::BodyOffset(rest));
+    return signer_->Verify(value, crypto::DigestBody(body), {envelope.mail_from, envelope.rcpt},
+                           PosixEnv()->NowMicros() / 1'000'000, 300);
+  }
+
   std::shared_ptr<FakeSmtp::Shared> smtp_ = std::make_shared<FakeSmtp::Shared>();
   DeliveryOptions options_;
   std::unique_ptr<crypto::ReleaseSigner> signer_;
@@ -88,18 +120,13 @@ TEST_F(SenderTest, DeliversTheCopyAsIsWithAValidReleaseHeader) {
   const auto& [envelope, message] = smtp_->sent[0];
   EXPECT_EQ(envelope.mail_from, "alice@example.org");
   EXPECT_EQ(envelope.rcpt, (std::vector<std::string>{"bob@example.com", "carol@example.com"}));
-  const std::string prefix = "X-Mailvault-Release: ";
-  ASSERT_TRUE(message.starts_with(prefix));
-  size_t eol = message.find("\r\n");
-  EXPECT_EQ(message.substr(eol + 2), kMessage);  // the rest byte for byte
-  std::string value = message.substr(prefix.size(), eol - prefix.size());
-  std::string body = std::string(kMessage).substr(mime::BodyOffset(kMessage));
-  uint64_t signed_id = 0;
-  EXPECT_TRUE(signer_
-                  ->Verify(value, crypto::DigestBody(body), PosixEnv()->NowMicros() / 1'000'000,
-                           3600, &signed_id)
-                  .ok());
-  EXPECT_EQ(signed_id, id);
+  EXPECT_EQ(SplitRelease(message).second, kMessage);  // the rest byte for byte
+  auto release = VerifySent(envelope, message);
+  ASSERT_TRUE(release.ok()) << release.status().ToString();
+  EXPECT_EQ(release->copy_id, id);
+  // Bound to this envelope: not to another recipient or sender.
+  EXPECT_FALSE(VerifySent({"alice@example.org", {"mallory@example.com"}}, message).ok());
+  EXPECT_FALSE(VerifySent({"mallory@example.org", {"bob@example.com"}}, message).ok());
 }
 
 TEST_F(SenderTest, RemovesMessageIdAndWrapsAsAttachment) {
@@ -121,6 +148,9 @@ TEST_F(SenderTest, RemovesMessageIdAndWrapsAsAttachment) {
   std::lock_guard l(smtp_->mu);
   ASSERT_EQ(smtp_->sent.size(), 2u);
   EXPECT_EQ(smtp_->sent[0].first.mail_from, "backup@gw.example");
+  // The release is bound to the configured sender it went out with.
+  EXPECT_TRUE(VerifySent(smtp_->sent[0].first, smtp_->sent[0].second).ok());
+  EXPECT_FALSE(VerifySent({"alice@example.org", {"bob@example.com"}}, smtp_->sent[0].second).ok());
   const std::string& plain = smtp_->sent[0].second;
   EXPECT_EQ(plain.find("Message-ID"), std::string::npos);
   EXPECT_NE(plain.find("Subject: quarterly report\r\n\r\nHello Bob,"), std::string::npos);
@@ -172,6 +202,17 @@ TEST_F(SenderTest, RetriesWhileTheRelayIsDownThenGivesUp) {
   DeliveryEntry e = Entry(q.entries[0].id);
   EXPECT_EQ(e.state, DeliveryState::kDelivered);
   EXPECT_EQ(e.attempts, 4u);
+  {  // Every attempt signed a header of its own (a release is used once).
+    std::lock_guard l(smtp_->mu);
+    ASSERT_EQ(smtp_->sent.size(), 4u);
+    std::set<std::string> nonces;
+    for (const auto& [envelope, message] : smtp_->sent) {
+      auto release = VerifySent(envelope, message);
+      ASSERT_TRUE(release.ok()) << release.status().ToString();
+      nonces.insert(release->nonce);
+    }
+    EXPECT_EQ(nonces.size(), 4u);
+  }
 
   // A lifetime that has run out turns the next temporary failure into failed.
   smtp_->script.assign(1, down);
@@ -212,6 +253,93 @@ TEST_F(SenderTest, EntriesInterruptedByACrashAreSentAtStart) {
   Start();
   WaitSettled();
   EXPECT_EQ(Entry(q.entries[0].id).state, DeliveryState::kDelivered);
+}
+
+// A relay that accepts connections and then never says anything (not even
+// the greeting), as a hung relay does.
+class SilentRelay {
+ public:
+  SilentRelay() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_fd_, 16) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    accepter_ = std::thread([this] {
+      while (!stop_) {
+        pollfd p{listen_fd_, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0) continue;
+        std::lock_guard l(mu_);
+        accepted_.push_back(fd);  // held open, never written to
+      }
+    });
+  }
+  ~SilentRelay() {
+    stop_ = true;
+    if (accepter_.joinable()) accepter_.join();
+    for (int fd : accepted_) ::close(fd);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+  }
+  int port() const { return port_; }
+  size_t connections() {
+    std::lock_guard l(mu_);
+    return accepted_.size();
+  }
+
+ private:
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread accepter_;
+  std::mutex mu_;
+  std::vector<int> accepted_;  // guarded by mu_
+};
+
+TEST_F(SenderTest, StopDoesNotWaitForAHungRelayAndRequeuesTheEntry) {
+  SilentRelay relay;
+  CopyId id = Put({"bob@example.com"});
+  options_.workers = 1;
+  options_.relay.host = "127.0.0.1";
+  options_.relay.port = relay.port();
+  // Without cancelling, Stop would wait this long for the greeting.
+  options_.relay.connect_timeout_micros = 120'000'000;
+  options_.relay.timeout_micros = 120'000'000;
+  auto s =
+      Sender::Start(*PosixEnv(), *store_, *queue_, *signer_, options_,
+                    [relay_options = options_.relay] { return MakeCurlSmtpClient(relay_options); });
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  sender_ = std::move(*s);
+  DeliveryRequest r;
+  r.ids = {id};
+  r.original = true;
+  EnqueueResult q = Enqueue(r);
+  ASSERT_EQ(q.entries.size(), 1u);
+  const uint64_t entry = q.entries[0].id;
+  // Wait (up to 20 s) until the worker is in the transaction.
+  for (int i = 0; i < 2000; ++i) {
+    if (relay.connections() > 0 && Entry(entry).state == DeliveryState::kSending) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(relay.connections(), 0u);
+  ASSERT_EQ(Entry(entry).state, DeliveryState::kSending);
+
+  auto stopped = std::async(std::launch::async, [this] { sender_->Stop(); });
+  // Generous: the point is that Stop returns at all before the relay's
+  // 120 s timeout (it takes about a second).
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "Stop waited for the hung relay";
+  DeliveryEntry e = Entry(entry);
+  EXPECT_EQ(e.state, DeliveryState::kQueued);
+  EXPECT_EQ(e.attempts, 0u);  // the cut-short transaction is not an attempt
 }
 
 TEST(SenderClassify, BacksOffExponentiallyUpToTheMaximum) {

@@ -11,11 +11,24 @@
 // A relay may close an idle connection just as it is reused; when a reused
 // connection fails before any reply, Send tries once more on a new one (no
 // reply means no transaction began, so nothing can be delivered twice).
+//
+// Cancel sets a flag that libcurl's progress (xferinfo) callback reads:
+// libcurl calls it while it waits on the relay too (about once a second
+// when nothing moves), and a non-zero return aborts the transfer with
+// CURLE_ABORTED_BY_CALLBACK, closing the connection without QUIT. So a
+// relay that accepted the connection and then hangs delays a shutdown by
+// about a second, not by the whole `timeout`. libcurl closes the connection
+// of a transfer aborted while connecting or sending, but keeps one aborted
+// while it waited for the reply to the message, and an idle one stays open
+// anyway; DropConnection shuts their reading side, so the QUIT at cleanup
+// after a Cancel does not wait for the reply either.
 #include "delivery/smtp_client.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <utility>
@@ -149,6 +162,11 @@ int OnDebug(CURL*, curl_infotype type, char* data, size_t size, void* userptr) {
   return 0;
 }
 
+// libcurl's progress callback: non-zero aborts the transfer.
+int OnProgress(void* userptr, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(userptr)->load() ? 1 : 0;
+}
+
 // Whether the replies alone say how the transaction ended, whatever
 // libcurl returned.
 bool Decided(const SmtpResult& r) {
@@ -181,20 +199,32 @@ class CurlSmtpClient final : public SmtpClient {
   CurlSmtpClient(std::string relay, Curl curl) : relay_(std::move(relay)), curl_(std::move(curl)) {
     error_[0] = '\0';
   }
+  // After Cancel (a shutdown), the QUIT on a connection still open does not
+  // wait for the relay's answer: a hung relay would hold it for `timeout`.
+  ~CurlSmtpClient() override {
+    if (cancelled_.load()) DropConnection();
+  }
   CurlSmtpClient(const CurlSmtpClient&) = delete;
   CurlSmtpClient& operator=(const CurlSmtpClient&) = delete;
 
   Status Configure(const RelayOptions& o, const std::string& url);
   SmtpResult Send(const SmtpEnvelope& envelope, std::string_view message) override;
+  void Cancel() override { cancelled_.store(true); }
 
  private:
   // One curl_easy_perform. `stale` says it failed on a reused connection
   // before the relay said anything, so a new connection may be tried.
   SmtpResult Perform(const SmtpEnvelope& envelope, std::string_view message, bool* stale);
+  // Shuts the reading side of the connection libcurl still keeps (one
+  // cancelled while it waited for the reply to the message stays in its
+  // cache, as does an idle one), so the QUIT at cleanup goes out and its
+  // reply is not waited for: the read sees the end at once.
+  void DropConnection();
 
   std::string relay_;  // "host:port", for messages
   Curl curl_;
   char error_[CURL_ERROR_SIZE];  // libcurl's CURLOPT_ERRORBUFFER
+  std::atomic<bool> cancelled_{false};
 };
 
 Status CurlSmtpClient::Configure(const RelayOptions& o, const std::string& url) {
@@ -228,6 +258,9 @@ Status CurlSmtpClient::Configure(const RelayOptions& o, const std::string& url) 
   set(CURLOPT_READFUNCTION, &ReadMessage);
   set(CURLOPT_VERBOSE, 1L);  // the debug callback only runs in verbose mode
   set(CURLOPT_DEBUGFUNCTION, &OnDebug);
+  set(CURLOPT_NOPROGRESS, 0L);  // the progress callback runs only with this off
+  set(CURLOPT_XFERINFOFUNCTION, &OnProgress);
+  set(CURLOPT_XFERINFODATA, static_cast<void*>(&cancelled_));
   if (rc != CURLE_OK) {
     return Status::InvalidArgument("smtp relay " + relay_ + ": " + curl_easy_strerror(rc));
   }
@@ -236,6 +269,9 @@ Status CurlSmtpClient::Configure(const RelayOptions& o, const std::string& url) 
 
 SmtpResult CurlSmtpClient::Send(const SmtpEnvelope& envelope, std::string_view message) {
   Status valid = CheckEnvelope(envelope);
+  if (valid.ok() && cancelled_.load()) {
+    valid = Status::Unavailable("smtp relay " + relay_ + ": cancelled (mailvaultd is stopping)");
+  }
   if (!valid.ok()) {
     SmtpResult result;
     result.transport = valid;
@@ -244,12 +280,20 @@ SmtpResult CurlSmtpClient::Send(const SmtpEnvelope& envelope, std::string_view m
   }
   bool stale = false;
   SmtpResult result = Perform(envelope, message, &stale);
-  if (stale) {
+  if (stale && !cancelled_.load()) {
     curl_easy_setopt(curl_.get(), CURLOPT_FRESH_CONNECT, 1L);
     result = Perform(envelope, message, &stale);
     curl_easy_setopt(curl_.get(), CURLOPT_FRESH_CONNECT, 0L);
   }
   return result;
+}
+
+void CurlSmtpClient::DropConnection() {
+  curl_socket_t socket = CURL_SOCKET_BAD;
+  if (curl_easy_getinfo(curl_.get(), CURLINFO_ACTIVESOCKET, &socket) == CURLE_OK &&
+      socket != CURL_SOCKET_BAD) {
+    ::shutdown(socket, SHUT_RD);  // libcurl still owns (and closes) it
+  }
 }
 
 SmtpResult CurlSmtpClient::Perform(const SmtpEnvelope& envelope, std::string_view message,
@@ -279,6 +323,7 @@ SmtpResult CurlSmtpClient::Perform(const SmtpEnvelope& envelope, std::string_vie
   curl_easy_setopt(c, CURLOPT_DEBUGDATA, &conversation);
   error_[0] = '\0';
   CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) DropConnection();
   // The handle outlives this call (QUIT at cleanup runs the debug callback).
   curl_easy_setopt(c, CURLOPT_DEBUGDATA, nullptr);
   curl_easy_setopt(c, CURLOPT_READDATA, nullptr);
@@ -298,7 +343,9 @@ SmtpResult CurlSmtpClient::Perform(const SmtpEnvelope& envelope, std::string_vie
   const SmtpReply& last = transcript.last();
   *stale = new_connections == 0 && conversation.wrote && last.code == 0 && last.text.empty();
 
-  std::string why = error_[0] != '\0' ? error_ : curl_easy_strerror(rc);
+  std::string why = rc == CURLE_ABORTED_BY_CALLBACK ? "cancelled (mailvaultd is stopping)"
+                    : error_[0] != '\0'             ? error_
+                                                    : curl_easy_strerror(rc);
   if (last.code >= 400) why += " (relay said \"" + last.text.substr(0, 200) + "\")";
   result.transport = Status::Unavailable("smtp relay " + relay_ + ": " + why);
   return result;

@@ -14,6 +14,7 @@
 // connection turns out to be closed before the relay answered anything,
 // Send tries once more on a new connection (nothing can have been
 // delivered). Destroying the client sends QUIT on an open connection.
+// Cancel may be called from any other thread.
 #pragma once
 
 #include <cstdint>
@@ -100,6 +101,12 @@ class SmtpClient {
   // ".\r\n". A message ending in CRLF arrives byte for byte; one that does
   // not arrives with CRLF appended.
   virtual SmtpResult Send(const SmtpEnvelope& envelope, std::string_view message) = 0;
+
+  // For shutdown, from any thread: the Send in progress ends promptly, and
+  // every later Send at once, without contacting the relay. A cancelled Send
+  // reports transport Unavailable ("... cancelled ...") unless the replies
+  // already decided the transaction. Idempotent; cannot be undone.
+  virtual void Cancel() = 0;
 };
 
 // The libcurl client; nothing is connected until the first Send.

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -30,9 +32,10 @@ struct Script {
   std::string greeting = "220 relay.test ESMTP scripted";
   bool starttls = false;  // advertise STARTTLS (and refuse it: no TLS here)
   std::string data_command_reply = "354 End data with <CR><LF>.<CR><LF>";
-  std::string data_reply = "250 2.0.0 Ok: queued as 1A2B";
-  int drop_at_mail = 0;  // close without answering the Nth MAIL (from 1, over all connections)
-  bool silent = false;   // accept connections and never say anything
+  std::string data_reply = "250 2.0.0 Ok: queued as 1A2B";  // "": never answer
+  int drop_at_mail = 0;       // close without answering the Nth MAIL (from 1, over all connections)
+  bool silent = false;        // accept connections and never say anything
+  bool hang_at_quit = false;  // never answer QUIT
 };
 
 // A line-based SMTP relay on 127.0.0.1 (port 0), one thread per connection,
@@ -198,8 +201,18 @@ class ScriptedRelay {
           std::lock_guard lock(mu_);
           messages_.push_back(message);
         }
+        if (script_.data_reply.empty()) {  // hang until the client goes
+          while (ReadLine(fd, buf)) {
+          }
+          return;
+        }
         Write(fd, script_.data_reply);
       } else if (verb == "QUIT") {
+        if (script_.hang_at_quit) {
+          while (ReadLine(fd, buf)) {
+          }
+          return;
+        }
         Write(fd, "221 2.0.0 Bye");
         return;
       } else if (verb == "RSET" || verb == "NOOP" || verb == "HELO") {
@@ -476,6 +489,66 @@ TEST(SmtpClient, SilentRelayTimesOut) {
   EXPECT_GE(took, milliseconds(250));
   EXPECT_LT(took, milliseconds(1500));
   EXPECT_EQ(r.mail_from.code, 0);
+}
+
+// Cancel from another thread ends a Send that waits on a relay, wherever it
+// waits: for the greeting (connect phase) or for the reply to the message.
+void ExpectCancelEnds(Script script, const std::function<bool(ScriptedRelay&)>& waiting) {
+  ScriptedRelay relay(script);
+  RelayOptions o = Options(relay.port());
+  // Without Cancel, Send would wait this long.
+  o.connect_timeout_micros = 120'000'000;
+  o.timeout_micros = 120'000'000;
+  auto client = Client(o);
+  auto sent = std::async(std::launch::async,
+                         [&] { return client->Send(Envelope({"a@y.test"}), kMessage); });
+  for (int i = 0; i < 2000 && !waiting(relay); ++i) std::this_thread::sleep_for(milliseconds(10));
+  ASSERT_TRUE(waiting(relay));
+  client->Cancel();
+  // Generous: Send returns at all before the relay's timeout.
+  ASSERT_EQ(sent.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  SmtpResult r = sent.get();
+  EXPECT_EQ(r.transport.code(), Code::kUnavailable) << r.transport.ToString();
+  EXPECT_NE(r.transport.message().find("cancelled"), std::string::npos) << r.transport.message();
+  EXPECT_EQ(r.data.code, 0);
+  // Later Sends end at once, without connecting again.
+  r = client->Send(Envelope({"a@y.test"}), kMessage);
+  EXPECT_NE(r.transport.message().find("cancelled"), std::string::npos) << r.transport.message();
+  EXPECT_EQ(relay.connections(), 1);
+  // Nor does the QUIT on destruction wait for the hung relay.
+  auto destroyed = std::async(std::launch::async, [&] { client.reset(); });
+  ASSERT_EQ(destroyed.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+}
+
+TEST(SmtpClient, CancelEndsAWaitForTheGreeting) {
+  Script script;
+  script.silent = true;
+  ExpectCancelEnds(script, [](ScriptedRelay& relay) { return relay.connections() == 1; });
+}
+
+TEST(SmtpClient, CancelEndsAWaitForTheReplyToTheMessage) {
+  Script script;
+  script.data_reply = "";  // never answers the message
+  ExpectCancelEnds(script, [](ScriptedRelay& relay) { return relay.messages().size() == 1; });
+}
+
+TEST(SmtpClient, AfterCancelTheQuitOfAnIdleConnectionDoesNotWait) {
+  Script script;
+  script.hang_at_quit = true;
+  ScriptedRelay relay(script);
+  RelayOptions o = Options(relay.port());
+  o.connect_timeout_micros = 120'000'000;
+  o.timeout_micros = 120'000'000;  // how long the QUIT's reply would be waited for
+  auto client = Client(o);
+  SmtpResult r = client->Send(Envelope({"a@y.test"}), kMessage);
+  ASSERT_TRUE(r.transport.ok()) << r.transport.ToString();
+  client->Cancel();  // idle, its connection open
+  auto destroyed = std::async(std::launch::async, [&] { client.reset(); });
+  ASSERT_EQ(destroyed.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  // The QUIT still went out.
+  for (int i = 0; i < 500 && relay.Count("QUIT") == 0; ++i)
+    std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_EQ(relay.Count("QUIT"), 1);
 }
 
 TEST(SmtpClient, Auth) {

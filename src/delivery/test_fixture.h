@@ -79,6 +79,8 @@ class FakeSmtp final : public SmtpClient {
     return ok;
   }
 
+  void Cancel() override {}  // Send never waits
+
  private:
   std::shared_ptr<Shared> shared_;
 };

@@ -10,8 +10,8 @@
 // Durability: the connection runs with synchronous=NORMAL (WAL commits are
 // atomic, not fsynced). Enqueue alone switches it to FULL for its commit,
 // so the WAL, with every commit before it, is fsynced before Enqueue
-// returns. PRAGMA synchronous is per connection and takes effect at the
-// next commit, so it is set between transactions, under the mutex.
+// returns; ConsumeRelease does the same. PRAGMA synchronous is per connection and takes effect at
+// the next commit, so it is set between transactions, under the mutex.
 //
 // Schema, row codec and the List query: queue_schema.h.
 #include "index/queue_db.h"
@@ -70,6 +70,7 @@ class SqliteQueueDb final : public QueueDb {
   Result<DeliveryCounts> Counts() override;
   Result<std::vector<CopyId>> FinishedCopies() override;
   Result<uint64_t> ForgetFinished(const std::vector<CopyId>& copy_ids) override;
+  Result<bool> ConsumeRelease(std::string_view nonce, int64_t expires_at, int64_t now) override;
 
  private:
   Status ReadOnly() const {
@@ -320,6 +321,37 @@ Result<uint64_t> SqliteQueueDb::ForgetFinished(const std::vector<CopyId>& copy_i
   }
   MV_RETURN_IF_ERROR(txn.Commit());
   return removed;
+}
+
+Result<bool> SqliteQueueDb::ConsumeRelease(std::string_view nonce, int64_t expires_at,
+                                           int64_t now) {
+  if (read_only_) return ReadOnly();
+  if (nonce.empty()) return Status::InvalidArgument("consume release: empty nonce");
+  std::lock_guard<std::mutex> lock(mu_);
+  SyncedCommits synced(*db_);
+  MV_RETURN_IF_ERROR(synced.Enable());
+  Transaction txn(*db_);
+  MV_RETURN_IF_ERROR(txn.Begin(true));
+  {
+    MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        db_->Prepare("DELETE FROM consumed_releases WHERE expires_at < ?1"));
+    StmtScope scope(s);
+    sqlite3_bind_int64(s, 1, now);
+    MV_RETURN_IF_ERROR(Step(s, "expire consumed releases").status());
+  }
+  bool fresh = false;
+  {
+    MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        db_->Prepare("INSERT OR IGNORE INTO consumed_releases(nonce, expires_at) "
+                                     "VALUES(?1, ?2)"));
+    StmtScope scope(s);
+    BindText(s, 1, nonce);
+    sqlite3_bind_int64(s, 2, expires_at);
+    MV_RETURN_IF_ERROR(Step(s, "consume release").status());
+    fresh = sqlite3_changes(db_->get()) == 1;
+  }
+  MV_RETURN_IF_ERROR(txn.Commit());
+  return fresh;
 }
 
 }  // namespace

@@ -6,10 +6,15 @@
 // from the segments when it is damaged), the queue is not: it holds requests
 // nobody can reconstruct and the delivery history the `--again` rule needs.
 //
-// Durability: Enqueue commits with a WAL fsync before it returns. Claims and
-// results commit without one (WAL, synchronous=NORMAL): they survive a
-// crash of the process, and a power loss can only take back the last ones,
-// which makes an entry be sent again, never lost.
+// It also keeps the release nonces intake has honoured (ConsumeRelease):
+// the queue is the durable side state the daemon already keeps beside the
+// store, under the same key, written by the process that signs releases.
+//
+// Durability: Enqueue and ConsumeRelease commit with a WAL fsync before
+// they return. Claims and results commit without one (WAL,
+// synchronous=NORMAL): they survive a crash of the process, and a power
+// loss can only take back the last ones, which makes an entry be sent
+// again, never lost.
 //
 // Thread-safe: every method takes an internal lock. A read-only QueueDb
 // (the CLI's `queue` while mailvaultd runs) reads beside a writer in another
@@ -24,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/keyring.h"
@@ -98,6 +104,15 @@ class QueueDb {
   // matters only while the copy exists). Returns the entries removed.
   virtual Result<std::vector<CopyId>> FinishedCopies() = 0;
   virtual Result<uint64_t> ForgetFinished(const std::vector<CopyId>& copy_ids) = 0;
+
+  // Single use of release headers (crypto/release.h): records `nonce` as
+  // consumed until `expires_at` (micros; after that the header's age refuses
+  // it anyway) and answers whether it was new: true the first time, false
+  // when it was consumed before. The record is durable (WAL fsynced) before
+  // this returns, so a header honoured once is refused after a crash too.
+  // Records whose expires_at is before `now` are removed on the way.
+  // InvalidArgument for an empty nonce.
+  virtual Result<bool> ConsumeRelease(std::string_view nonce, int64_t expires_at, int64_t now) = 0;
 };
 
 }  // namespace mailvault::index

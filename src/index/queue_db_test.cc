@@ -445,11 +445,55 @@ TEST_F(QueueDbTest, UnknownSchemaVersionIsCorruption) {
     auto raw = SqliteDb::Open(path_, (*vfs)->name(), SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(raw.ok());
     ASSERT_TRUE(ConfigureConnection(**raw, 1 << 20, true).ok());
-    ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 2 WHERE key = 'queue_schema'").ok());
+    ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 3 WHERE key = 'queue_schema'").ok());
   }
   auto db = QueueDb::Open({path_, false}, Key(1));
   ASSERT_TRUE(db.status().IsCorruption()) << db.status().ToString();
-  EXPECT_NE(db.status().message().find("schema version 2"), std::string::npos);
+  EXPECT_NE(db.status().message().find("schema version 3"), std::string::npos);
+}
+
+TEST_F(QueueDbTest, AReleaseIsConsumedOnceUntilItExpires) {
+  auto first = db_->ConsumeRelease("00ff", /*expires_at=*/2000, /*now=*/1000);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*db_->ConsumeRelease("00ff", 2000, 1500));
+  EXPECT_TRUE(*db_->ConsumeRelease("00fe", 2000, 1500));  // another nonce
+  // Durable across a reopen (and a process that dies: the commit was
+  // fsynced before the answer).
+  db_.reset();
+  db_ = Open();
+  ASSERT_NE(db_, nullptr);
+  EXPECT_FALSE(*db_->ConsumeRelease("00ff", 2000, 1999));
+  // Past its expiry the record goes (the header's age refuses it by then).
+  EXPECT_TRUE(*db_->ConsumeRelease("00ff", 5000, 2001));
+  EXPECT_EQ(db_->ConsumeRelease("", 5000, 2001).status().code(), Code::kInvalidArgument);
+  auto ro = Open(/*read_only=*/true);
+  ASSERT_NE(ro, nullptr);
+  EXPECT_EQ(ro->ConsumeRelease("00aa", 5000, 1).status().code(), Code::kPermissionDenied);
+}
+
+TEST_F(QueueDbTest, AVersionOneQueueIsUpgradedByAWriter) {
+  Enqueue({Entry(1, "a@x")});
+  db_.reset();
+  {  // What version 1 looked like: no consumed_releases.
+    auto vfs = EncryptedVfs::Register(Key(1));
+    ASSERT_TRUE(vfs.ok());
+    auto raw = SqliteDb::Open(path_, (*vfs)->name(), SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(ConfigureConnection(**raw, 1 << 20, true).ok());
+    ASSERT_TRUE((*raw)->Exec("DROP TABLE consumed_releases").ok());
+    ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 1 WHERE key = 'queue_schema'").ok());
+  }
+  auto ro = Open(/*read_only=*/true);  // a reader reads it as it is
+  ASSERT_NE(ro, nullptr);
+  EXPECT_EQ(ro->Get(1)->rcpt, "a@x");
+  ro.reset();
+  db_ = Open();
+  ASSERT_NE(db_, nullptr);
+  EXPECT_EQ(Get(1).rcpt, "a@x");
+  auto consumed = db_->ConsumeRelease("00ff", 2000, 1000);
+  ASSERT_TRUE(consumed.ok()) << consumed.status().ToString();
+  EXPECT_TRUE(*consumed);
 }
 
 TEST_F(QueueDbTest, AnIndexIsNotAQueue) {

@@ -11,6 +11,9 @@
 //   deliveries_request  (request, id): List by request
 //   deliveries_state    (state, id): List by state, newest first, and
 //                       FinishedCopies
+// consumed_releases (version 2) holds the nonce of each release header
+// intake honoured, until the header would have expired anyway;
+// consumed_releases_expiry finds the expired ones.
 #include "index/queue_schema.h"
 
 #include "index/encrypted_db.h"
@@ -43,6 +46,12 @@ CREATE INDEX deliveries_copy ON deliveries(copy_id, id);
 CREATE INDEX deliveries_request ON deliveries(request, id);
 CREATE INDEX deliveries_state ON deliveries(state, id);
 INSERT INTO meta(key, value) VALUES('last_id', 0), ('last_request', 0);
+)sql";
+
+// Version 2: release nonces intake has honoured (queue_db.h ConsumeRelease).
+constexpr char kReleasesSchema[] = R"sql(
+CREATE TABLE consumed_releases(nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX consumed_releases_expiry ON consumed_releases(expires_at);
 )sql";
 
 constexpr char kDeliveryColumns[] =
@@ -92,6 +101,7 @@ Status EnsureQueueSchema(SqliteDb& db, bool create) {
   if (tables == 0) {
     if (!create) return Status::NotFound(db.path() + ": the delivery queue has not been created");
     MV_RETURN_IF_ERROR(db.Exec(kQueueSchema));
+    MV_RETURN_IF_ERROR(db.Exec(kReleasesSchema));
     const std::string version = "INSERT INTO meta(key, value) VALUES('queue_schema', " +
                                 std::to_string(kQueueSchemaVersion) + ")";
     MV_RETURN_IF_ERROR(db.Exec(version.c_str()));
@@ -102,7 +112,18 @@ Status EnsureQueueSchema(SqliteDb& db, bool create) {
     return Status::Corruption(db.path() + ": not a mailvault delivery queue (" +
                               version.status().message() + ")");
   }
-  if (*version != kQueueSchemaVersion) {
+  if (*version == 1 && create) {
+    // Version 1 lacks consumed_releases; a writer adds it (in this
+    // IMMEDIATE transaction, so two processes cannot both do it).
+    MV_RETURN_IF_ERROR(db.Exec(kReleasesSchema));
+    const std::string version = "UPDATE meta SET value = " + std::to_string(kQueueSchemaVersion) +
+                                " WHERE key = 'queue_schema'";
+    MV_RETURN_IF_ERROR(db.Exec(version.c_str()));
+    return txn.Commit();
+  }
+  // A reader of version 1 reads deliveries only, which version 2 left as
+  // they were.
+  if (*version != kQueueSchemaVersion && *version != 1) {
     return Status::Corruption(db.path() + ": delivery queue schema version " +
                               std::to_string(*version) + " is not supported (expected " +
                               std::to_string(kQueueSchemaVersion) +

@@ -22,12 +22,15 @@
 
 namespace mailvault::index {
 
-// The value of meta 'queue_schema' this code writes and accepts.
-constexpr int64_t kQueueSchemaVersion = 1;
+// The value of meta 'queue_schema' this code writes. Version 2 added the
+// consumed_releases table; a writer (`create`) upgrades a version 1 file in
+// place, a reader reads version 1 as it is.
+constexpr int64_t kQueueSchemaVersion = 2;
 
 // Creates the schema in a database without tables, or checks the version
-// of one with tables: Corruption if it is not a queue or has another
-// version. NotFound if there are no tables and `create` is false.
+// of one with tables (upgrading version 1 when `create`): Corruption if it
+// is not a queue or has a version this code does not know. NotFound if
+// there are no tables and `create` is false.
 Status EnsureQueueSchema(SqliteDb& db, bool create);
 
 // Inserts one entry; bind it with BindDelivery.

@@ -16,8 +16,9 @@ struct MilterOptions {
   std::string spool_dir;                 // "": DATA/spool
   int64_t timeout_micros = 300'000'000;  // libmilter I/O timeout per read/write
   // Release header check (delivery's loop-safe release): max age of the
-  // signature.
-  int64_t release_max_age_micros = 3'600'000'000;
+  // signature, 1 s to 1 h. Each delivery attempt signs a fresh header, so
+  // this only has to cover the hop to the gateway's own Postfix.
+  int64_t release_max_age_micros = 300'000'000;
 };
 
 }  // namespace mailvault::intake

@@ -71,12 +71,13 @@ void AttributeToAttachments(const ByteSource& raw, std::vector<scan::Verdict>* v
 
 Processor::Processor(Env& env, Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
                      rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
-                     ProcessorOptions options, EventSink on_event)
+                     ConsumeRelease consume_release, ProcessorOptions options, EventSink on_event)
     : env_(env),
       store_(store),
       engines_(std::move(engines)),
       rules_(std::move(rules)),
       signer_(std::move(signer)),
+      consume_release_(std::move(consume_release)),
       options_(std::move(options)),
       on_event_(std::move(on_event)) {}
 
@@ -142,20 +143,45 @@ Outcome Processor::Unavailable(const Status& why, const std::string& queue_id, O
   return o;
 }
 
+Result<uint64_t> Processor::HonourRelease(const Received& m, int64_t now) {
+  if (!signer_ || !consume_release_) {
+    return Status::PermissionDenied("this intake does not check release headers");
+  }
+  const int64_t max_age = options_.release_max_age_micros / 1'000'000;
+  crypto::ReleaseEnvelope envelope{m.envelope.mail_from, m.envelope.rcpt};
+  MV_ASSIGN_OR_RETURN(
+      crypto::VerifiedRelease r,
+      signer_->Verify(*m.release_header, m.body_digest, envelope, now / 1'000'000, max_age));
+  // Kept until the header is too old anyway (+1 s for the seconds the
+  // signature is rounded to).
+  const int64_t expires_at = (r.signed_at + max_age + 1) * 1'000'000;
+  Result<bool> fresh = consume_release_(r.nonce, expires_at, now);
+  if (!fresh.ok()) {
+    return Status::Unavailable("cannot record the release as used: " + fresh.status().message());
+  }
+  if (!*fresh) {
+    return Status::PermissionDenied("release header of copy " + std::to_string(r.copy_id) +
+                                    " was used before (a replay)");
+  }
+  return r.copy_id;
+}
+
 Outcome Processor::Process(const Received& m) {
   Outcome out;
   const ByteSource& raw = *m.raw;
   const int64_t now = env_.NowMicros();
 
-  if (m.release_header && signer_) {
-    uint64_t id = 0;
-    Status s = signer_->Verify(*m.release_header, m.body_digest, now / 1'000'000,
-                               options_.release_max_age_micros / 1'000'000, &id);
-    if (s.ok()) {
-      out.summary = "released copy " + std::to_string(id) + ": accepted unscanned";
+  if (m.release_header) {
+    Result<uint64_t> released = HonourRelease(m, now);
+    if (released.ok()) {
+      out.summary = "released copy " + std::to_string(*released) + ": accepted unscanned";
       return out;
     }
-    if (on_event_) on_event_("release-header-invalid", s.message());
+    if (on_event_) {
+      on_event_("release-header-invalid",
+                "release header of " + m.envelope.queue_id +
+                    " not honoured, scanned as usual: " + released.status().message());
+    }
   }
 
   std::vector<Decision> groups = rules_.Partition(m.envelope.mail_from, m.envelope.rcpt);

@@ -16,7 +16,11 @@
 // get rejected or discarded.
 //
 // Loop-safe release: a message carrying a valid X-Mailvault-Release header
-// (crypto/release.h) signed for its body is accepted unscanned and uncopied.
+// (crypto/release.h) signed for its body and its envelope (the same sender,
+// every recipient among those signed), younger than release_max_age and not
+// honoured before is accepted unscanned and uncopied; its nonce is recorded
+// as consumed, durably, before the answer. Any other release header is
+// ignored (an event says why) and the message scanned like any other.
 //
 // Thread-safe: Process is called concurrently from the milter's workers.
 #pragma once
@@ -67,8 +71,14 @@ struct Outcome {
   std::string summary;  // one line for the log
 };
 
+// Records a release nonce as consumed until `expires_at` (micros), durably,
+// and answers whether it was new (index::QueueDb::ConsumeRelease in
+// mailvaultd). Called concurrently.
+using ConsumeRelease =
+    std::function<Result<bool>(std::string_view nonce, int64_t expires_at, int64_t now)>;
+
 struct ProcessorOptions {
-  int64_t release_max_age_micros = 3'600'000'000;
+  int64_t release_max_age_micros = 300'000'000;
   std::string attachment_note =
       "The attachment \"{filename}\" was removed by the mail gateway's security policy. "
       "A copy is kept in the Backup; ask your administrator.";
@@ -76,11 +86,13 @@ struct ProcessorOptions {
 
 class Processor {
  public:
-  // `env` (the clock) and `store` must outlive the processor; `signer` may be null (no release
-  // check). Engines are shared by all calls.
+  // `env` (the clock) and `store` must outlive the processor. Release
+  // headers are honoured only with both a `signer` and `consume_release`
+  // (either may be null/empty: every message is scanned). Engines are
+  // shared by all calls.
   Processor(Env& env, Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
             rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
-            ProcessorOptions options, EventSink on_event);
+            ConsumeRelease consume_release, ProcessorOptions options, EventSink on_event);
 
   Outcome Process(const Received& message);
 
@@ -88,12 +100,16 @@ class Processor {
   std::vector<scan::Verdict> RunEngines(const std::vector<std::string>& scan_types,
                                         const scan::Message& message);
   Outcome Unavailable(const Status& why, const std::string& queue_id, Outcome pass);
+  // The copy id of a release header that lets `m` pass unscanned (its nonce
+  // now consumed); PermissionDenied or the ledger's error saying why not.
+  Result<uint64_t> HonourRelease(const Received& m, int64_t now);
 
   Env& env_;
   Store& store_;
   std::vector<std::unique_ptr<scan::Engine>> engines_;
   const rules::RuleSet rules_;
   const std::unique_ptr<crypto::ReleaseSigner> signer_;
+  const ConsumeRelease consume_release_;
   const ProcessorOptions options_;
   EventSink on_event_;
   TaskPool pool_{256};  // engine scans beside the milter's own thread

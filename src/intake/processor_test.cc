@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <set>
+
 #include "testutil/temp_dir.h"
 
 namespace mailvault::intake {
@@ -103,7 +106,14 @@ class ProcessorTest : public ::testing::Test {
     key.fill(3);
     return std::make_unique<Processor>(
         *PosixEnv(), *store_, std::move(engines), std::move(*set),
-        std::make_unique<crypto::ReleaseSigner>(key), ProcessorOptions{},
+        std::make_unique<crypto::ReleaseSigner>(key),
+        [this](std::string_view nonce, int64_t expires_at, int64_t now) -> Result<bool> {
+          std::lock_guard l(ledger_mu_);
+          if (!ledger_error_.ok()) return ledger_error_;
+          EXPECT_GT(expires_at, now);
+          return consumed_.insert(std::string(nonce)).second;
+        },
+        ProcessorOptions{},
         [this](std::string_view kind, std::string_view msg) {
           events_.push_back(std::string(kind) + ": " + std::string(msg));
         });
@@ -126,6 +136,9 @@ class ProcessorTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
   std::vector<FakeEngine*> fakes_;
   std::vector<std::string> events_;
+  std::mutex ledger_mu_;
+  std::set<std::string> consumed_;  // release nonces consumed; guarded by ledger_mu_
+  Status ledger_error_;             // what the ledger answers instead, if not OK
   std::string raw_;
   std::unique_ptr<StringSource> source_;
 };
@@ -280,23 +293,102 @@ INSTANTIATE_TEST_SUITE_P(Actions, UnavailableTest,
                                            UnavailableAction::kTempfail,
                                            UnavailableAction::kReject));
 
-TEST_F(ProcessorTest, SignedReleaseIsAcceptedUnscanned) {
-  auto p = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kReject, true}}})},
-                {V("anti-virus", "infected")});
+// A release for `envelope_rcpt` from alice, signed now with the
+// processor's key, on message `r`.
+void SignRelease(Received* r, std::vector<std::string> envelope_rcpt, int64_t at = time(nullptr)) {
   crypto::SymmetricKey key;
   key.fill(3);
   crypto::ReleaseSigner signer(key);
+  r->body_digest = crypto::DigestBody("body\r\n");
+  r->release_header =
+      " " + signer.Sign(17, at, r->body_digest, {"alice@example.org", std::move(envelope_rcpt)});
+}
+
+class ReleaseTest : public ProcessorTest {
+ protected:
+  void SetUp() override {
+    ProcessorTest::SetUp();
+    p_ = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kReject, true}}})},
+              {V("anti-virus", "infected")});
+  }
+  int Scans() {
+    int n = 0;
+    for (FakeEngine* f : fakes_) n += f->calls.load();
+    return n;
+  }
+  // The last event, which says why a release was not honoured.
+  std::string LastEvent() { return events_.empty() ? "" : events_.back(); }
+
+  std::unique_ptr<Processor> p_;
+};
+
+TEST_F(ReleaseTest, GenuineReleaseIsAcceptedUnscannedOnce) {
   Received r = Message(kMessage, {"bob@example.com"});
-  r.body_digest = crypto::DigestBody("body\r\n");
-  r.release_header = " " + signer.Sign(17, time(nullptr), r.body_digest);
-  Outcome o = p->Process(r);
+  SignRelease(&r, {"bob@example.com"});
+  Outcome o = p_->Process(r);
   EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
   EXPECT_TRUE(o.copies.empty());
-  for (FakeEngine* f : fakes_) EXPECT_EQ(f->calls.load(), 0);
+  EXPECT_EQ(Scans(), 0);
+  EXPECT_EQ(consumed_.size(), 1u);
 
-  // The same header on other content is scanned like any mail.
+  // The same header again, to the same recipient: a replay, scanned.
+  Outcome again = p_->Process(r);
+  EXPECT_EQ(again.kind, Outcome::Kind::kReject);
+  EXPECT_EQ(again.copies.size(), 1u);
+  EXPECT_GT(Scans(), 0);
+  EXPECT_NE(LastEvent().find("used before"), std::string::npos) << LastEvent();
+}
+
+TEST_F(ReleaseTest, ReplayToAnotherRecipientIsScanned) {
+  Received r = Message(kMessage, {"mallory@example.com"});
+  SignRelease(&r, {"bob@example.com"});
+  Outcome o = p_->Process(r);
+  EXPECT_EQ(o.kind, Outcome::Kind::kReject);
+  EXPECT_EQ(o.copies.size(), 1u);
+  EXPECT_GT(Scans(), 0);
+  EXPECT_NE(LastEvent().find("release-header-invalid"), std::string::npos);
+  EXPECT_NE(LastEvent().find("not made for recipient <mallory@example.com>"), std::string::npos)
+      << LastEvent();
+  EXPECT_TRUE(consumed_.empty());  // refused before the ledger: bob's release is still good
+
+  // Beside the signed recipient, too.
+  r = Message(kMessage, {"bob@example.com", "mallory@example.com"});
+  SignRelease(&r, {"bob@example.com"});
+  EXPECT_EQ(p_->Process(r).kind, Outcome::Kind::kReject);
+}
+
+TEST_F(ReleaseTest, ASubsetOfTheSignedRecipientsPasses) {
+  Received r = Message(kMessage, {"carol@example.com"});
+  SignRelease(&r, {"bob@example.com", "carol@example.com"});
+  EXPECT_EQ(p_->Process(r).kind, Outcome::Kind::kAccept);
+  EXPECT_EQ(Scans(), 0);
+}
+
+TEST_F(ReleaseTest, AnotherSenderIsScanned) {
+  Received r = Message(kMessage, {"bob@example.com"});
+  SignRelease(&r, {"bob@example.com"});
+  r.envelope.mail_from = "mallory@example.org";
+  EXPECT_EQ(p_->Process(r).kind, Outcome::Kind::kReject);
+  EXPECT_NE(LastEvent().find("another envelope sender"), std::string::npos) << LastEvent();
+}
+
+TEST_F(ReleaseTest, OtherContentAndOldHeadersAreScanned) {
+  Received r = Message(kMessage, {"bob@example.com"});
+  SignRelease(&r, {"bob@example.com"});
   r.body_digest = crypto::DigestBody("other body\r\n");
-  EXPECT_EQ(p->Process(r).kind, Outcome::Kind::kReject);
+  EXPECT_EQ(p_->Process(r).kind, Outcome::Kind::kReject);
+  // Older than the default release_max_age (5 min).
+  SignRelease(&r, {"bob@example.com"}, time(nullptr) - 301);
+  EXPECT_EQ(p_->Process(r).kind, Outcome::Kind::kReject);
+  EXPECT_NE(LastEvent().find("expired"), std::string::npos) << LastEvent();
+}
+
+TEST_F(ReleaseTest, AReleaseThatCannotBeRecordedIsScanned) {
+  ledger_error_ = Status::IOError("disk full");
+  Received r = Message(kMessage, {"bob@example.com"});
+  SignRelease(&r, {"bob@example.com"});
+  EXPECT_EQ(p_->Process(r).kind, Outcome::Kind::kReject);
+  EXPECT_NE(LastEvent().find("disk full"), std::string::npos) << LastEvent();
 }
 
 }  // namespace

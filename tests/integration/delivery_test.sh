@@ -12,8 +12,9 @@
 # invalid input; per-recipient results (550 and 450 from the relay); a relay
 # that is down and comes back; a message too large for the relay; the API;
 # a released message passes the gateway's own milter unscanned and is not
-# copied again, while the same bytes without the header are rejected; kill
-# -9 of the daemon mid-queue loses nothing.
+# copied again, while the same message replayed (to another recipient, or
+# to the same one after its use) is scanned, rejected and copied; kill -9
+# of the daemon mid-queue loses nothing.
 #
 # Usage: delivery_test.sh BIN_DIR.  Needs root (Postfix).
 set -euo pipefail
@@ -122,8 +123,18 @@ wait_entry() {
 }
 # Entry ids printed by `mailvault deliver`: "  delivery N: copy ..." lines.
 entry_ids() { sed -n 's/^  delivery \([0-9]*\): .*/\1/p'; }
-# without_release FILE: FILE minus its first line, which must be the header.
-without_release() { head -1 "$1" | grep -q '^X-Mailvault-Release: v=1; id=' && tail -n +2 "$1"; }
+# without_release FILE: FILE minus its first header field (with its folded
+# continuation lines), which must be the release header.
+without_release() {
+  $PY - "$1" <<'PY'
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+m = re.match(rb"X-Mailvault-Release: v=2; id=[^\r]*\r\n(?:[ \t][^\r]*\r\n)*", raw)
+if not m:
+    sys.exit(1)
+sys.stdout.buffer.write(raw[m.end():])
+PY
+}
 same_bytes() { cmp -s "$1" "$2"; }
 # refused RC OUTPUT PATTERN: the command failed (exit 1) saying PATTERN.
 refused() { [ "$1" = 1 ] && grep -qi -- "$3" <<<"$2"; }
@@ -196,7 +207,7 @@ check "as-attachment: a MIME message with the copy as message/rfc822, byte for b
 import email, email.policy, sys
 raw = open(sys.argv[1], "rb").read()
 orig = open(sys.argv[2], "rb").read()
-assert raw.startswith(b"X-Mailvault-Release: v=1; id="), raw[:80]
+assert raw.startswith(b"X-Mailvault-Release: v=2; id="), raw[:80]
 msg = email.message_from_bytes(raw, policy=email.policy.default)
 assert msg.get_content_type() == "multipart/mixed", msg.get_content_type()
 parts = msg.get_payload()
@@ -308,8 +319,30 @@ f=$(sink_find_rcpt gina@dest.test 20 || true)
 check "and arrives behind it with its attachment" bash -c "[ -n '$f' ] && grep -q 'tool.exe' '$f'"
 check "the milter let the release through unscanned" \
   grep -q "released copy $EXE: accepted unscanned" "$T/daemon.log"
-copies_after=$("$mv" stats --data "$D" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+count_copies() { "$mv" stats --data "$D" --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+copies_after=$(count_copies)
 check "and kept no second copy" test "$copies_before" = "$copies_after"
+# Replays of the released message as it arrived (release header included),
+# by an outside client through the gateway: the header is bound to gina and
+# to one use, so each replay is scanned (the rule rejects the .exe) and
+# copied like any other mail.
+if [ -n "$f" ]; then
+  rc=0; smtp_send alice@example.org henry@dest.test "$f" >"$T/replay1.out" 2>&1 || rc=$?
+  check "a replay to another recipient is scanned and rejected" grep -q "550" "$T/replay1.out"
+  check "and copied" test "$(count_copies)" = $((copies_after + 1))
+  check "saying why the release was not honoured" \
+    grep -q "release-header-invalid: .*not made for recipient <henry@dest.test>" "$T/daemon.log"
+  rc=0; smtp_send alice@example.org gina@dest.test "$f" >"$T/replay2.out" 2>&1 || rc=$?
+  check "a replay to the same recipient after its use is scanned and rejected" \
+    grep -q "550" "$T/replay2.out"
+  check "and copied" test "$(count_copies)" = $((copies_after + 2))
+  check "saying the release was used before" \
+    grep -q "release-header-invalid: .*used before" "$T/daemon.log"
+  check "the sink got neither replay" \
+    bash -c "! grep -l 'henry@dest.test' '$(dirname "$f")'/*.json >/dev/null 2>&1"
+else
+  bad "no released message to replay"
+fi
 stop_postfix "$PF_CONF" || true
 
 # ---- kill -9 while the queue drains ----------------------------------------------
