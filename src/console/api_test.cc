@@ -755,5 +755,33 @@ TEST_F(ConsoleApiTest, PlainHttpOnlyOnLoopback) {
   EXPECT_EQ(ConsoleServer::Start(s, o).status().code(), Code::kUnavailable);
 }
 
+TEST_F(ConsoleApiTest, ASecondServerCannotShareTheAddress) {
+  // A second daemon on the same [api] listen must fail at start, not share
+  // the port and split the requests between two stores.
+  ConsoleServices s;
+  s.env = &env_;
+  s.store = store_.get();
+  s.audit = audit_.get();
+  ConsoleOptions o;
+  o.token = kToken;
+  o.port = server_->port();
+  auto second = ConsoleServer::Start(s, o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kUnavailable);
+  EXPECT_NE(second.status().message().find("127.0.0.1:" + std::to_string(server_->port())),
+            std::string::npos)
+      << second.status().message();
+  // The first still answers.
+  auto health = client_->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  // Once it is gone, the address can be taken again at once (SO_REUSEADDR).
+  const int port = server_->port();
+  server_.reset();
+  o.port = port;
+  auto again = ConsoleServer::Start(s, o);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
 }  // namespace
 }  // namespace mailvault::console

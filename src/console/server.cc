@@ -442,6 +442,14 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleService
     for (auto it = first; it != last; ++it) it->second = WithoutBrotli(it->second);
     return httplib::Server::HandlerResponse::Unhandled;
   });
+  // Exclusive use of the address: SO_REUSEADDR (a restart may bind while
+  // the last run's connections are in TIME_WAIT) but not httplib's default
+  // SO_REUSEPORT, which let a second mailvaultd bind the same address and
+  // take half of the requests into another store (issue 14, item 2).
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   impl->Register();
   if (options.port == 0) {
     impl->port = server.bind_to_any_port(options.host);
@@ -450,8 +458,12 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleService
     impl->port = options.port;
   }
   if (impl->port == 0) {
-    return Status::Unavailable("cannot listen on " + options.host + ":" +
-                               std::to_string(options.port));
+    const bool v6 = options.host.find(':') != std::string::npos;
+    const std::string address =
+        (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port);
+    return Status::Unavailable("cannot listen on " + address +
+                               " (api.listen): the address is in use (another mailvaultd?) or "
+                               "not available on this host");
   }
   Impl* raw = impl.get();
   raw->thread = std::thread([raw] {

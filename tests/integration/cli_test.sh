@@ -305,6 +305,22 @@ check "POST with token is 201" test "$code" = 201
 api_id=$(field id <"$T/post.json")
 check "POST bad meta is 400" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
   -F "message=@$T/m1.eml" -F 'meta={oops' "$url/messages")" = 400
+# A second daemon (its own store) on the same API address must not start:
+# sharing the port would split the requests between two stores.
+cat >"$T/second.toml" <<EOF
+[store]
+dir = "$T/second-data"
+[api]
+listen = "127.0.0.1:$port"
+[milter]
+socket = "unix:$T/milter2.sock"
+EOF
+rc=0
+timeout 20 "$mvd" --config "$T/second.toml" >"$T/second.log" 2>&1 || rc=$?
+check "a second daemon on the same API address exits at once, non-zero (exit $rc)" \
+  test "$rc" -ne 0 -a "$rc" -ne 124
+check "its error names the address" grep -q "cannot listen on 127.0.0.1:$port (api.listen)" "$T/second.log"
+check "the first daemon still answers" bash -c "curl -sf '$url/health' | grep -q '\"status\":\"ok\"'"
 check "CLI search while the daemon runs" test "$("$mv" search --data "$DD" --json --rule API | ids)" = "$api_id"
 "$mv" save --data "$DD" "$api_id" -o "$T/api.eml" >/dev/null
 check "CLI save of the posted copy: exact bytes" cmp -s "$T/m1.eml" "$T/api.eml"
