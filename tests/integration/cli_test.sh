@@ -138,6 +138,9 @@ expect_fail "search bad period" "$mv" search --data "$D" --period fortnight
 check "bad period message lists valid ones" grep -q 'hour, day, week, 2weeks, month, 3months, year' "$T/err"
 expect_fail "search bad --since" "$mv" search --data "$D" --since yesterday
 expect_fail "search bad engine" "$mv" search --data "$D" --engine antivirus
+expect_fail "search refuses a control character in a filter" \
+  "$mv" search --data "$D" --subject $'Quarterly\x01'
+check "... naming the flag" grep -q -- '--subject: the control character U+0001' "$T/err"
 
 # ---- show -----------------------------------------------------------------
 "$mv" show --data "$D" --json "$id1" >"$T/show1.json"
