@@ -90,7 +90,8 @@ Status ParseMeta(std::string_view json_text, int64_t now_micros, PutRequest* req
   if (!j.is_object()) return Status::InvalidArgument("meta must be a JSON object");
   static const char* kKnown[] = {"mail_from", "rcpt",     "rule_id",    "statuses",
                                  "reason",    "queue_id", "received_at"};
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
     if (std::find_if(std::begin(kKnown), std::end(kKnown),
                      [&](const char* k) { return key == k; }) == std::end(kKnown)) {
       return Status::InvalidArgument("meta: unknown field \"" + key + "\"");
