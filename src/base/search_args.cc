@@ -26,6 +26,30 @@ Result<int64_t> ParseTimeArg(const char* flag, const std::string& text) {
   return t;
 }
 
+// A text filter must not hold a control character: C0 (NUL above all,
+// which the index's C-string paths would take for the end of the filter,
+// so "%00zzz" matched every copy), DEL, or C1 (U+0080..U+009F, as UTF-8).
+// Invalid UTF-8 is left to the index (it matches what it matches).
+Status CheckFilterText(const char* flag, std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    unsigned code = 0x100;
+    if (c < 0x20 || c == 0x7f) {
+      code = c;
+    } else if (c == 0xc2 && i + 1 < text.size()) {
+      const unsigned char next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9f) code = next;
+    }
+    if (code != 0x100) {
+      static const char kHex[] = "0123456789ABCDEF";
+      const std::string u = {'U', '+', '0', '0', kHex[code >> 4], kHex[code & 15]};
+      return Status::InvalidArgument(std::string(flag) + ": the control character " + u +
+                                     " is not allowed in a search filter");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<int64_t> PeriodMicros(std::string_view period) {
@@ -42,6 +66,11 @@ Result<int64_t> PeriodMicros(std::string_view period) {
 }
 
 Result<SearchQuery> BuildSearchQuery(const SearchArgs& args, int64_t now_micros) {
+  MV_RETURN_IF_ERROR(CheckFilterText("--from", args.from));
+  MV_RETURN_IF_ERROR(CheckFilterText("--to", args.to));
+  MV_RETURN_IF_ERROR(CheckFilterText("--subject", args.subject));
+  MV_RETURN_IF_ERROR(CheckFilterText("--message-id", args.message_id));
+  MV_RETURN_IF_ERROR(CheckFilterText("--rule", args.rule_id));
   SearchQuery q;
   q.from = args.from;
   q.to = args.to;

@@ -37,7 +37,8 @@ struct SearchArgs {
 
 inline constexpr size_t kMaxLimit = 10000;
 
-// InvalidArgument with a message naming the bad argument.
+// InvalidArgument with a message naming the bad argument; among them a
+// control character (C0 including NUL, DEL, C1) in a text filter.
 Result<SearchQuery> BuildSearchQuery(const SearchArgs& args, int64_t now_micros);
 
 // "anti-virus=infected" -> {"anti-virus", "infected"}, validated with

@@ -31,6 +31,36 @@ TEST(PeriodTest, BadPeriodListsValidOnes) {
   EXPECT_FALSE(PeriodMicros("Day").ok());
 }
 
+TEST(BuildSearchQueryTest, ControlCharactersInATextFilterAreRefusedByName) {
+  struct Case {
+    std::string SearchArgs::*field;
+    const char* flag;
+  };
+  for (Case c :
+       {Case{&SearchArgs::from, "--from"}, Case{&SearchArgs::to, "--to"},
+        Case{&SearchArgs::subject, "--subject"}, Case{&SearchArgs::message_id, "--message-id"},
+        Case{&SearchArgs::rule_id, "--rule"}}) {
+    for (std::string bad :
+         {std::string("\0zzz", 4), std::string("a\rb"), std::string("tab\t"), std::string("x\x7f"),
+          std::string("c1 \xc2\x85 next line"), std::string("esc\x1b[31m")}) {
+      SearchArgs a;
+      a.*(c.field) = bad;
+      auto q = BuildSearchQuery(a, kNow);
+      ASSERT_FALSE(q.ok()) << c.flag;
+      EXPECT_EQ(q.status().code(), Code::kInvalidArgument);
+      EXPECT_EQ(q.status().message().rfind(std::string(c.flag) + ": the control character U+00", 0),
+                0u)
+          << q.status().message();
+    }
+    SearchArgs fine;
+    fine.*(c.field) = "caf\xc3\xa9 \xc2\xa0 \xff";  // UTF-8, NBSP, a stray byte: not controls
+    EXPECT_TRUE(BuildSearchQuery(fine, kNow).ok()) << c.flag;
+  }
+  SearchArgs nul;
+  nul.subject = std::string("\0", 1);
+  EXPECT_NE(BuildSearchQuery(nul, kNow).status().message().find("U+0000"), std::string::npos);
+}
+
 TEST(BuildSearchQueryTest, TextFiltersAndDefaults) {
   SearchArgs a;
   a.from = "exa";

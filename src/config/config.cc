@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -160,10 +161,41 @@ Status ParseStore(std::string_view source, const toml::table& t, DaemonOptions* 
   return Status::Ok();
 }
 
+// A name for [api] server_names: a DNS name (labels of letters, digits,
+// '-' and '_', at most 253 bytes), an IPv4 address, or an IPv6 address
+// with or without brackets. No port.
+bool IsServerName(std::string_view name) {
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+  }
+  if (name.find(':') != std::string_view::npos) {
+    return std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+    });
+  }
+  if (name.empty() || name.size() > 253 || name.front() == '.' || name.front() == '-') {
+    return false;
+  }
+  size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    if (++label > 63) return false;
+  }
+  return true;
+}
+
 Status ParseApi(std::string_view source, const toml::table& t, DaemonOptions* o) {
   MV_RETURN_IF_ERROR(CheckKeys(source, t, "api",
                                {"listen", "token", "token_file", "max_message_size", "timeout",
-                                "tls_cert", "tls_key"}));
+                                "tls_cert", "tls_key", "server_names"}));
   std::string listen, size, timeout;
   MV_RETURN_IF_ERROR(GetString(source, t, "api", "listen", &listen));
   if (!listen.empty()) {
@@ -193,6 +225,15 @@ Status ParseApi(std::string_view source, const toml::table& t, DaemonOptions* o)
     if (*d <= 0) return Status::InvalidArgument(std::string(source) + ": api.timeout must be > 0");
     o->request_timeout_micros = *d;
   }
+  MV_RETURN_IF_ERROR(GetStrings(source, t, "api", "server_names", &o->server_names));
+  for (std::string& name : o->server_names) {
+    if (!IsServerName(name)) {
+      return Bad(source, *t.get("server_names"), "api", "server_names",
+                 "entries must be host names or IP addresses without a port (\"" + name + "\")");
+    }
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
   MV_RETURN_IF_ERROR(GetString(source, t, "api", "tls_cert", &o->tls_cert));
   MV_RETURN_IF_ERROR(GetString(source, t, "api", "tls_key", &o->tls_key));
   if (o->tls_cert.empty() != o->tls_key.empty()) {
@@ -210,8 +251,8 @@ Status ParseConsole(std::string_view source, const toml::table& t, DaemonOptions
   MV_RETURN_IF_ERROR(
       GetDurationKey(source, t, kTable, "session_lifetime", &o->session_lifetime_micros));
   if (o->session_idle_micros > o->session_lifetime_micros) {
-    return Status::InvalidArgument(std::string(source) +
-                                   ": console.session_idle is longer than console.session_lifetime");
+    return Status::InvalidArgument(
+        std::string(source) + ": console.session_idle is longer than console.session_lifetime");
   }
   if (const toml::node* n = t.get("audit_max_records")) {
     auto v = n->value<int64_t>();
@@ -626,8 +667,9 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
                                    std::to_string(b.column) + ": " + std::string(e.description()));
   }
   DaemonOptions o;
-  MV_RETURN_IF_ERROR(CheckKeys(source, root, "",
-                               {"store", "api", "console", "log", "milter", "engines", "delivery", "rule"}));
+  MV_RETURN_IF_ERROR(
+      CheckKeys(source, root, "",
+                {"store", "api", "console", "log", "milter", "engines", "delivery", "rule"}));
   for (const auto& [key, node] : root) {
     if (key.str() != "rule" && !node.is_table()) {
       return Status::InvalidArgument(Where(source, node) + ": " + std::string(key.str()) +

@@ -31,6 +31,10 @@ struct DaemonOptions {
   // HTTPS for the API and the console: PEM certificate (chain) and key.
   // Without them only a loopback listen address is allowed.
   std::string tls_cert, tls_key;
+  // Names the console answers to (the Host header) besides its listen
+  // address (and localhost forms of a loopback one): host names or IP
+  // addresses, lower case. Any other Host gets 421 (DNS rebinding).
+  std::vector<std::string> server_names;
   // [console]: browser sessions and the audit log.
   int64_t session_idle_micros = 30 * 60 * 1'000'000LL;
   int64_t session_lifetime_micros = 12 * 3600 * 1'000'000LL;

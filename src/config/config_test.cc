@@ -367,6 +367,23 @@ TEST(ConfigTest, Delivery) {
   ExpectError("[delivery]\nrelais = \"h:25\"\n", "unknown key delivery.relais");
 }
 
+TEST(ConfigTest, ServerNames) {
+  auto o = ParseConfig(
+      "[api]\nserver_names = [\"Console.Example.ORG\", \"192.0.2.5\", \"[2001:db8::1]\", "
+      "\"gw_1.example\"]\n",
+      "t.toml");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->server_names, (std::vector<std::string>{"console.example.org", "192.0.2.5",
+                                                       "[2001:db8::1]", "gw_1.example"}));
+  EXPECT_TRUE(ParseConfig("", "t.toml")->server_names.empty());
+  ExpectError("[api]\nserver_names = \"a.example\"\n", "api.server_names must be an array");
+  ExpectError("[api]\nserver_names = [\"a.example:8443\"]\n", "without a port");
+  ExpectError("[api]\nserver_names = [\"http://a.example\"]\n", "api.server_names");
+  ExpectError("[api]\nserver_names = [\"a..example\"]\n", "api.server_names");
+  ExpectError("[api]\nserver_names = [\"<b>.example\"]\n", "api.server_names");
+  ExpectError("[api]\nserver_names = [\"\"]\n", "api.server_names");
+}
+
 TEST(ConfigTest, ConsoleAndTls) {
   auto o = ParseConfig(
       "[api]\nlisten = \"0.0.0.0:8443\"\ntls_cert = \"/etc/mv/cert.pem\"\n"

@@ -2,7 +2,6 @@
 #include <spdlog/spdlog.h>
 
 #include "base/units.h"
-#include "console/meta.h"
 #include "console/query_params.h"
 #include "console/server_impl.h"
 #include "delivery/delivery_json.h"
@@ -69,35 +68,6 @@ void ConsoleServer::Impl::Health(Call& c) {
                {"max_bytes", stats->max_bytes}};
   if (!writable.ok()) body["error"] = writable.message();
   SendJson(c.res, writable.ok() ? 200 : 503, body);
-}
-
-void ConsoleServer::Impl::PostMessage(Call& c) {
-  const httplib::Request& req = c.req;
-  if (!req.is_multipart_form_data()) {
-    return SendError(c.res, 400,
-                     "send multipart/form-data with a \"message\" part and a \"meta\" part");
-  }
-  if (!req.has_file("message")) return SendError(c.res, 400, "no \"message\" part");
-  const std::string& raw = req.get_file_value("message").content;
-  if (raw.empty()) return SendError(c.res, 400, "the message is empty");
-  if (raw.size() > options.max_message_size) {
-    return SendError(
-        c.res, 413,
-        "message larger than max_message_size (" + FormatSize(options.max_message_size) + ")");
-  }
-  PutRequest put;
-  if (req.has_file("meta")) {
-    Status s = ParseMeta(req.get_file_value("meta").content, &put);
-    if (!s.ok()) return SendError(c.res, 400, s.message());
-  }
-  put.raw = raw;
-  auto id = store.Put(put);
-  if (!id.ok()) {
-    spdlog::warn("POST /api/v1/messages from {}: {}", req.remote_addr, id.status().ToString());
-    return SendError(c.res, HttpStatusFor(id.status()), id.status().message());
-  }
-  spdlog::info("stored copy {} ({} bytes) posted by {}", *id, raw.size(), req.remote_addr);
-  SendJson(c.res, 201, {{"id", *id}});
 }
 
 void ConsoleServer::Impl::PostDeliveries(Call& c) {

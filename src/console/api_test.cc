@@ -164,6 +164,9 @@ class ConsoleApiTest : public ::testing::Test {
     return page.ok() ? page->items : std::vector<journal::AuditEvent>{};
   }
 
+  // Every audit record, newest first.
+  std::vector<journal::AuditEvent> AllAudit() { return AuditOf(""); }
+
   std::string dir_, data_;
   FaultEnv env_{PosixEnv()};
   std::unique_ptr<Store> store_;
@@ -178,9 +181,10 @@ class ConsoleApiTest : public ::testing::Test {
 
 // One request per route, and the roles that may make it.
 struct Probe {
-  std::string method, route;      // route as in RouteInfo
-  std::string path, body;         // what is sent
-  std::set<std::string> allowed;  // roles; "token" always may
+  std::string method, route;       // route as in RouteInfo
+  std::string path, body;          // what is sent
+  std::set<std::string> allowed;   // roles; "token" always may
+  std::vector<uint64_t> ids = {};  // the copies it asks for: in the record of a refusal
 };
 
 std::vector<Probe> Probes(CopyId plain, CopyId html) {
@@ -196,14 +200,28 @@ std::vector<Probe> Probes(CopyId plain, CopyId html) {
       {"GET", "/api/v1/session", "/api/v1/session", "", all},
       {"DELETE", "/api/v1/session", "/api/v1/session", "", all},
       {"GET", "/api/v1/copies", "/api/v1/copies?period=day", "", all},
-      {"GET", "/api/v1/copies/archive", "/api/v1/copies/archive?ids=" + p + "," + h, "", content},
-      {"POST", "/api/v1/copies/delete", "/api/v1/copies/delete", R"({"ids": [999]})", admin},
-      {"GET", "/api/v1/copies/{id}", "/api/v1/copies/" + p, "", all},
-      {"GET", "/api/v1/copies/{id}/text", "/api/v1/copies/" + p + "/text", "", content},
-      {"GET", "/api/v1/copies/{id}/html", "/api/v1/copies/" + h + "/html", "", content},
-      {"GET", "/api/v1/copies/{id}/eml", "/api/v1/copies/" + p + "/eml", "", content},
-      {"POST", "/api/v1/deliveries", "/api/v1/deliveries",
-       R"({"ids": [)" + p + R"(], "original": true, "again": true})", content},
+      {"GET",
+       "/api/v1/copies/archive",
+       "/api/v1/copies/archive?ids=" + p + "," + h,
+       "",
+       content,
+       {plain, html}},
+      {"POST",
+       "/api/v1/copies/delete",
+       "/api/v1/copies/delete",
+       R"({"ids": [999, 998]})",
+       admin,
+       {999, 998}},
+      {"GET", "/api/v1/copies/{id}", "/api/v1/copies/" + p, "", all, {plain}},
+      {"GET", "/api/v1/copies/{id}/text", "/api/v1/copies/" + p + "/text", "", content, {plain}},
+      {"GET", "/api/v1/copies/{id}/html", "/api/v1/copies/" + h + "/html", "", content, {html}},
+      {"GET", "/api/v1/copies/{id}/eml", "/api/v1/copies/" + p + "/eml", "", content, {plain}},
+      {"POST",
+       "/api/v1/deliveries",
+       "/api/v1/deliveries",
+       R"({"ids": [)" + p + R"(], "original": true, "again": true})",
+       content,
+       {plain}},
       {"GET", "/api/v1/deliveries", "/api/v1/deliveries", "", all},
       {"GET", "/api/v1/settings", "/api/v1/settings", "", admin_auditor},
       {"PUT", "/api/v1/settings", "/api/v1/settings", R"({"html_preview": true})", admin},
@@ -235,6 +253,17 @@ TEST_F(ConsoleApiTest, EveryRouteAndRole) {
     auto anon = Send(p.method, p.path, p.body, {});
     ASSERT_TRUE(anon);
     EXPECT_EQ(anon->status, open ? 200 : 401) << anon->body;
+    if (!open) {
+      // Challenged as docs/api.md says, and recorded: what was asked, on
+      // which copies, and why it was refused.
+      EXPECT_EQ(anon->get_header_value("WWW-Authenticate"), "Bearer");
+      const journal::AuditEvent e = AllAudit()[0];
+      EXPECT_EQ(e.result, "denied");
+      EXPECT_EQ(e.account, "");
+      EXPECT_EQ(e.client, "127.0.0.1");
+      EXPECT_EQ(e.detail.rfind("no session and no token: " + p.method + " ", 0), 0u) << e.detail;
+      EXPECT_EQ(e.copy_ids, p.ids);
+    }
     for (const auto& [name, role] : role_of) {
       SCOPED_TRACE(name);
       const Login& who = logins[name];
@@ -252,6 +281,8 @@ TEST_F(ConsoleApiTest, EveryRouteAndRole) {
         EXPECT_EQ(events[0].result, "denied");
         EXPECT_EQ(events[0].role, role);
         EXPECT_EQ(events[0].client, "127.0.0.1");
+        EXPECT_EQ(events[0].copy_ids, p.ids);  // the copies asked for, bulk requests too
+        EXPECT_EQ(events[0].detail.rfind("no permission ", 0), 0u) << events[0].detail;
       }
       if (p.method != "GET" && p.allowed.count(role)) {
         // The same without the CSRF token, and with a wrong one.
@@ -265,7 +296,17 @@ TEST_F(ConsoleApiTest, EveryRouteAndRole) {
         EXPECT_EQ(bad->status, 403) << bad->body;
         EXPECT_EQ(AuditOf(name)[0].result, "denied");
         EXPECT_NE(AuditOf(name)[0].detail.find("CSRF"), std::string::npos);
+        EXPECT_EQ(AuditOf(name)[0].copy_ids, p.ids);
       }
+    }
+    // A wrong token: challenged and recorded.
+    auto wrong_token = Send(p.method, p.path, p.body,
+                            {{"Authorization", "Bearer 0123456789abcdef0123456789abcdeX"}});
+    ASSERT_TRUE(wrong_token);
+    if (!open) {
+      EXPECT_EQ(wrong_token->status, 401);
+      EXPECT_EQ(wrong_token->get_header_value("WWW-Authenticate"), "Bearer");
+      EXPECT_EQ(AllAudit()[0].detail.rfind("wrong API token: ", 0), 0u) << AllAudit()[0].detail;
     }
     // The token may do everything but is never a session (no CSRF).
     httplib::Headers token = {{"Authorization", std::string("Bearer ") + kToken}};
@@ -320,8 +361,10 @@ TEST_F(ConsoleApiTest, WrongPasswordAndUnknownNameLookAlike) {
   EXPECT_EQ(b->status, 401);
   EXPECT_EQ(a->body, b->body);
   EXPECT_TRUE(a->get_header_value("Set-Cookie").empty());
-  EXPECT_EQ(AuditOf("alice")[0].result, "failed");
-  EXPECT_EQ(AuditOf("nobody")[0].result, "failed");
+  // A wrong password is a refusal (docs/audit.md), like every 401.
+  EXPECT_EQ(AuditOf("alice")[0].result, "denied");
+  EXPECT_EQ(AuditOf("nobody")[0].result, "denied");
+  EXPECT_EQ(a->get_header_value("WWW-Authenticate"), "Bearer");
   EXPECT_EQ(AuditOf("nobody")[0].action, "login");
 }
 
@@ -330,11 +373,21 @@ TEST_F(ConsoleApiTest, LoginRefusesFormsAndForeignOrigins) {
                             "application/x-www-form-urlencoded");
   ASSERT_TRUE(form);
   EXPECT_EQ(form->status, 415);
+  auto refused = AllAudit()[0];
+  EXPECT_EQ(refused.action, "login");
+  EXPECT_EQ(refused.result, "denied");
+  EXPECT_NE(refused.detail.find("application/x-www-form-urlencoded"), std::string::npos)
+      << refused.detail;
   json body = {{"name", "alice"}, {"password", kPassword}};
   auto foreign = client_->Post("/api/v1/session", {{"Origin", "https://evil.example"}}, body.dump(),
                                "application/json");
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->status, 403);
+  refused = AuditOf("alice")[0];
+  EXPECT_EQ(refused.action, "login");
+  EXPECT_EQ(refused.result, "denied");
+  EXPECT_NE(refused.detail.find("foreign Origin https://evil.example"), std::string::npos)
+      << refused.detail;
   auto garbage = client_->Post("/api/v1/session", "{\"name\": 1}", "application/json");
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 400);
@@ -397,6 +450,136 @@ TEST_F(ConsoleApiTest, LogoutAndAccountChangesEndSessions) {
   ASSERT_TRUE(changed);
   EXPECT_EQ(changed->status, 401);
   env_.SetClock(0);
+}
+
+TEST_F(ConsoleApiTest, ADisableEndsTheSessionEvenIfEnabledAgainBeforeItsNextRequest) {
+  Login h = SignIn("hank");
+  // `mailvault user disable hank; mailvault user enable hank`: another
+  // process, no request in between.
+  ASSERT_TRUE(accounts_->SetDisabled("hank", true).ok());
+  ASSERT_TRUE(accounts_->SetDisabled("hank", false).ok());
+  auto old = client_->Get("/api/v1/copies?subject=Invoice", Headers(&h));
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 401) << old->body;
+  EXPECT_EQ(old->get_header_value("WWW-Authenticate"), "Bearer");
+  auto e = AuditOf("hank")[0];
+  EXPECT_EQ(e.action, "search");
+  EXPECT_EQ(e.result, "denied");
+  EXPECT_EQ(e.role, "helpdesk");
+  EXPECT_EQ(e.detail,
+            "session ended by a disable or password change since sign-in: GET "
+            "/api/v1/copies?subject=Invoice");
+  // Ended for good (not only refused once), and a new sign-in works.
+  auto again = client_->Get("/api/v1/session", Headers(&h));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 401);
+  EXPECT_EQ(AllAudit()[0].detail.rfind("unknown or expired session", 0), 0u)
+      << AllAudit()[0].detail;
+  Login fresh = SignIn("hank");
+  auto ok = client_->Get("/api/v1/session", Headers(&fresh));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  // Removed and made again under the same name: the old session is not the
+  // new account's.
+  ASSERT_TRUE(accounts_->Remove("hank").ok());
+  ASSERT_TRUE(accounts_->Add("hank", directory::Role::kAdministrator, kPassword).ok());
+  auto other = client_->Get("/api/v1/session", Headers(&fresh));
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 401);
+}
+
+TEST_F(ConsoleApiTest, ControlCharactersInAFilterAre400NamingTheField) {
+  Login a = SignIn("alice");
+  for (const auto& [query, field] :
+       std::vector<std::pair<std::string, std::string>>{{"subject=%00zzz", "subject"},
+                                                        {"from=a%0Db", "from"},
+                                                        {"to=%1B%5B31m", "to"},
+                                                        {"message_id=x%C2%85", "message_id"},
+                                                        {"rule=R%7F", "rule"}}) {
+    auto res = client_->Get("/api/v1/copies?" + query, Headers(&a));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << query << ": " << res->body;
+    const std::string error = json::parse(res->body)["error"];
+    EXPECT_EQ(error.rfind(field + ": the control character U+00", 0), 0u) << error;
+  }
+}
+
+TEST(HostAllowedTest, NamesTheListenAddressAndLoopbackForms) {
+  const std::vector<std::string> none, names = {"console.example.org", "[2001:db8::1]"};
+  for (const char* ok : {"127.0.0.1", "127.0.0.1:8025", "localhost", "LOCALHOST:8025", "localhost.",
+                         "[::1]:8025", "[::1]"}) {
+    EXPECT_TRUE(HostAllowed(ok, none, "127.0.0.1", "127.0.0.1")) << ok;
+  }
+  for (const char* bad : {"evil.example", "evil.example:8025", "127.0.0.1.evil.example", "",
+                          "localhost:80x", "::1", "[::1", "0.0.0.0:8025", "127.0.0.1:"}) {
+    EXPECT_FALSE(HostAllowed(bad, none, "127.0.0.1", "127.0.0.1")) << bad;
+  }
+  EXPECT_TRUE(HostAllowed("Console.Example.Org:8443", names, "0.0.0.0", "192.0.2.5"));
+  EXPECT_TRUE(HostAllowed("[2001:DB8::1]:8443", names, "0.0.0.0", "192.0.2.5"));
+  EXPECT_TRUE(HostAllowed("192.0.2.5:8443", names, "0.0.0.0", "192.0.2.5"));  // where it came in
+  EXPECT_FALSE(HostAllowed("0.0.0.0:8443", names, "0.0.0.0", "192.0.2.5"));
+  EXPECT_FALSE(HostAllowed("localhost:8443", names, "0.0.0.0", "192.0.2.5"));
+  EXPECT_TRUE(HostAllowed("192.0.2.7", none, "192.0.2.7", "192.0.2.7"));
+}
+
+TEST_F(ConsoleApiTest, AForeignHostIs421AndRecorded) {
+  const std::string port = std::to_string(server_->port());
+  // A DNS-rebinding page: its own name, this server's address.
+  for (const char* path : {"/api/v1/health", "/api/v1/copies", "/", "/assets/app.js"}) {
+    auto res = client_->Get(path, {{"Host", "rebind.evil.example:" + port}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 421) << path;
+    EXPECT_TRUE(json::parse(res->body).contains("error")) << res->body;
+    auto e = AllAudit()[0];
+    EXPECT_EQ(e.action, "request");
+    EXPECT_EQ(e.result, "denied");
+    EXPECT_NE(e.detail.find("rebind.evil.example"), std::string::npos) << e.detail;
+  }
+  // Sign-in through the foreign name fails the same way.
+  json body = {{"name", "alice"}, {"password", kPassword}};
+  auto login = client_->Post("/api/v1/session", {{"Host", "rebind.evil.example:" + port}},
+                             body.dump(), "application/json");
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 421);
+  EXPECT_TRUE(login->get_header_value("Set-Cookie").empty());
+  for (std::string host : {"127.0.0.1:" + port, "localhost:" + port, std::string("localhost")}) {
+    auto res = client_->Get("/api/v1/health", {{"Host", host}});
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << host;
+  }
+  ConsoleOptions o;
+  o.server_names = {"console.example.org"};
+  StartServer(o);
+  auto named = client_->Get("/api/v1/health", {{"Host", "console.example.org:8443"}});
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->status, 200);
+}
+
+TEST_F(ConsoleApiTest, RefusedDeliveriesRecordTheCopiesAndWhy) {
+  const CopyId infected = Put(kPlain, "bob@example.org", {{"anti-virus", "infected"}}, "R-av");
+  Login a = SignIn("alice"), h = SignIn("hank");
+  auto res = client_->Post("/api/v1/deliveries", Headers(&a),
+                           R"({"ids": [)" + std::to_string(infected) + R"(], "original": true})",
+                           "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403) << res->body;
+  auto e = AuditOf("alice")[0];
+  EXPECT_EQ(e.action, "deliver");
+  EXPECT_EQ(e.result, "denied");
+  EXPECT_EQ(e.copy_ids, std::vector<uint64_t>{infected});
+  EXPECT_NE(e.detail.find("allow_infected_delivery"), std::string::npos) << e.detail;
+  res =
+      client_->Post("/api/v1/deliveries", Headers(&h),
+                    R"({"ids": [)" + std::to_string(plain_id_) + R"(], "to": ["eve@example.net"]})",
+                    "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  e = AuditOf("hank")[0];
+  EXPECT_EQ(e.copy_ids, std::vector<uint64_t>{plain_id_});
+  EXPECT_NE(e.detail.find("eve@example.net"), std::string::npos) << e.detail;
+  EXPECT_NE(e.detail.find("refused: the role helpdesk may deliver only to the original"),
+            std::string::npos)
+      << e.detail;
 }
 
 TEST_F(ConsoleApiTest, IdleSessionsExpire) {
@@ -753,6 +936,34 @@ TEST_F(ConsoleApiTest, PlainHttpOnlyOnLoopback) {
   EXPECT_EQ(ConsoleServer::Start(s, o).status().code(), Code::kInvalidArgument);  // half a pair
   o.tls_key = "/nonexistent/key.pem";
   EXPECT_EQ(ConsoleServer::Start(s, o).status().code(), Code::kUnavailable);
+}
+
+TEST_F(ConsoleApiTest, ASecondServerCannotShareTheAddress) {
+  // A second daemon on the same [api] listen must fail at start, not share
+  // the port and split the requests between two stores.
+  ConsoleServices s;
+  s.env = &env_;
+  s.store = store_.get();
+  s.audit = audit_.get();
+  ConsoleOptions o;
+  o.token = kToken;
+  o.port = server_->port();
+  auto second = ConsoleServer::Start(s, o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kUnavailable);
+  EXPECT_NE(second.status().message().find("127.0.0.1:" + std::to_string(server_->port())),
+            std::string::npos)
+      << second.status().message();
+  // The first still answers.
+  auto health = client_->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  // Once it is gone, the address can be taken again at once (SO_REUSEADDR).
+  const int port = server_->port();
+  server_.reset();
+  o.port = port;
+  auto again = ConsoleServer::Start(s, o);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
 }
 
 }  // namespace

@@ -142,7 +142,12 @@ Result<SearchQuery> ParseCopiesQuery(const Params& params, int64_t now_micros) {
   if (!q.ok()) {
     // The shared builder names command-line flags; the API names parameters.
     std::string m = q.status().message();
-    for (auto [flag, param] : {std::pair<std::string, std::string>{"--period", "period"},
+    for (auto [flag, param] : {std::pair<std::string, std::string>{"--from", "from"},
+                               {"--to", "to"},
+                               {"--subject", "subject"},
+                               {"--message-id", "message_id"},
+                               {"--rule", "rule"},
+                               {"--period", "period"},
                                {"--since", "since"},
                                {"--until", "until"},
                                {"--after", "before"},

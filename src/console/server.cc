@@ -9,6 +9,8 @@
 #include <chrono>
 
 #include "base/json_text.h"
+#include "console/meta.h"
+#include "console/query_params.h"
 #include "console/server_impl.h"
 #include "console/web_assets.h"
 
@@ -105,6 +107,106 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
+namespace {
+
+std::string LowerCase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A host name or address as compared: lower case, no brackets, no trailing
+// dot.
+std::string HostKey(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  return LowerCase(host);
+}
+
+}  // namespace
+
+bool HostAllowed(std::string_view host_header, const std::vector<std::string>& server_names,
+                 std::string_view listen_host, std::string_view local_addr) {
+  // Split off the port: "[v6]:port", "name:port"; a bare IPv6 address
+  // (more than one colon, no brackets) is not a valid Host.
+  std::string_view name = host_header;
+  if (!name.empty() && name.front() == '[') {
+    const size_t close = name.find(']');
+    if (close == std::string_view::npos) return false;
+    std::string_view rest = name.substr(close + 1);
+    name = name.substr(0, close + 1);
+    if (!rest.empty() && (rest.front() != ':' || rest.size() == 1)) return false;
+    rest.remove_prefix(rest.empty() ? 0 : 1);
+    if (!std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+  } else if (const size_t colon = name.find(':'); colon != std::string_view::npos) {
+    std::string_view port = name.substr(colon + 1);
+    if (port.empty() ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    name = name.substr(0, colon);
+  }
+  const std::string key = HostKey(name);
+  if (key.empty()) return false;
+  for (const std::string& allowed : server_names) {
+    if (HostKey(allowed) == key) return true;
+  }
+  const std::string listen = HostKey(listen_host);
+  // A wildcard listen address is no name anyone should use (browsers send
+  // 0.0.0.0 to loopback); the address the connection came in on stands for it.
+  if (!listen.empty() && listen != "0.0.0.0" && listen != "::" && listen == key) return true;
+  if (!local_addr.empty() && HostKey(local_addr) == key) return true;
+  if (IsLoopbackHost(listen)) {
+    return key == "localhost" || key == "127.0.0.1" || key == "::1";
+  }
+  return false;
+}
+
+std::vector<uint64_t> RequestedCopyIds(const httplib::Request& req) {
+  std::vector<uint64_t> ids;
+  auto add = [&ids](uint64_t id) {
+    if (id != 0 && ids.size() < journal::kMaxCopyIds &&
+        std::find(ids.begin(), ids.end(), id) == ids.end()) {
+      ids.push_back(id);
+    }
+  };
+  if (auto id = PathId(req); id.ok()) add(*id);
+  if (req.has_param("ids")) {
+    const std::string text = req.get_param_value("ids");
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t comma = std::min(text.find(',', start), text.size());
+      auto id = ParsePositive("ids", std::string_view(text).substr(start, comma - start));
+      if (id.ok()) add(*id);
+      start = comma + 1;
+    }
+  }
+  // Bulk routes send {"ids": [...]}; small bodies only (this is for the
+  // record of a refusal, not worth parsing megabytes for).
+  constexpr size_t kMaxParsedBody = 1 << 20;
+  if (!req.body.empty() && req.body.size() <= kMaxParsedBody &&
+      req.get_header_value("Content-Type").rfind("application/json", 0) == 0) {
+    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_object() && body.contains("ids") && body["ids"].is_array()) {
+      for (const json& v : body["ids"]) {
+        if (v.is_number_unsigned()) add(v.get<uint64_t>());
+      }
+    }
+  }
+  return ids;
+}
+
+std::string DescribeRequest(const httplib::Request& req) {
+  std::string out = req.method + " " + req.path;
+  if (std::string params = DescribeParams(req.params); !params.empty()) out += "?" + params;
+  return out;
+}
+
 std::string WithoutBrotli(std::string_view accept_encoding) {
   std::string out;
   size_t pos = 0;
@@ -154,40 +256,55 @@ std::string ConsoleServer::Impl::SessionCookie(const httplib::Request& req) cons
 }
 
 bool ConsoleServer::Impl::Resolve(Call& c) {
+  // Every 401 names the scheme that works without a browser (RFC 9110
+  // requires a challenge; docs/api.md promises this one).
+  auto refuse = [&c](const std::string& message, const std::string& why) {
+    c.res.set_header("WWW-Authenticate", "Bearer");
+    SendError(c.res, 401, message);
+    c.detail = why;
+    return false;
+  };
+  constexpr char kSignIn[] = "not signed in, or the session has ended: sign in again";
   const std::string authorization = c.req.get_header_value("Authorization");
   if (!authorization.empty()) {
     if (BearerMatches(authorization, options.token)) {
       c.who = TokenPrincipal();
       return true;
     }
-    c.res.set_header("WWW-Authenticate", "Bearer");
-    SendError(c.res, 401, "missing or wrong token (Authorization: Bearer TOKEN)");
-    return false;
+    return refuse("missing or wrong token (Authorization: Bearer TOKEN)", "wrong API token");
   }
   const std::string cookie = SessionCookie(c.req);
-  std::optional<Session> session;
-  if (!cookie.empty()) session = sessions.Touch(cookie);
-  if (!session || services.accounts == nullptr) {
-    SendError(c.res, 401, "not signed in, or the session has ended: sign in again");
-    return false;
-  }
+  if (cookie.empty()) return refuse(kSignIn, "no session and no token");
+  std::optional<Session> session = sessions.Touch(cookie);
+  if (!session) return refuse(kSignIn, "unknown or expired session");
+  if (services.accounts == nullptr) return refuse(kSignIn, "no accounts database");
+  c.who.account = session->account;
   // The account as it is now: a role change applies at once; a disabled or
-  // removed account, or a password changed since the login, ends the
-  // session.
+  // removed account ends the session, and so does a disable or password
+  // change since the login (sessions_ended_at), even if the account has
+  // been enabled again since.
   auto account = services.accounts->Get(session->account);
-  if (!account.ok() || account->disabled || account->password_changed_at > session->created_at) {
-    if (!account.ok() && account.status().code() != Code::kNotFound) {
-      spdlog::error("console: reading account {}: {}", session->account,
-                    account.status().ToString());
-      SendStatus(c.res, account.status());
-      return false;
-    }
-    sessions.Remove(session->token);
-    SendError(c.res, 401, "not signed in, or the session has ended: sign in again");
+  if (!account.ok() && account.status().code() != Code::kNotFound) {
+    spdlog::error("console: reading account {}: {}", session->account, account.status().ToString());
+    SendStatus(c.res, account.status());
+    c.detail = "cannot read the account";
     return false;
   }
-  c.who.account = account->name;
-  c.who.role = std::string(directory::RoleName(account->role));
+  std::string ended;
+  if (!account.ok()) {
+    ended = "session of a removed account";
+  } else if (account->disabled) {
+    ended = "session of a disabled account";
+  } else if (account->sessions_ended_at >= session->created_at) {
+    ended = "session ended by a disable or password change since sign-in";
+  } else if (account->created_at > session->created_at) {
+    ended = "session of an account removed and made again since sign-in";
+  }
+  if (account.ok()) c.who.role = std::string(directory::RoleName(account->role));
+  if (!ended.empty()) {
+    sessions.Remove(session->token);
+    return refuse(kSignIn, ended);
+  }
   c.who.permissions = RolePermissions(account->role);
   c.who.via_session = true;
   c.session = std::move(session);
@@ -230,24 +347,60 @@ bool ConsoleServer::Impl::AuditBeforeSending(Call& c, const char* action) {
   return false;
 }
 
+void ConsoleServer::Impl::AuditRefusal(Call& c, const char* action, const std::string& why) {
+  if (c.copy_ids.empty()) c.copy_ids = RequestedCopyIds(c.req);
+  c.detail = why + ": " + DescribeRequest(c.req);
+  Audit(c, action, c.res.status >= 500 ? "error" : "denied").IgnoreError();
+}
+
+bool ConsoleServer::Impl::CheckHost(const httplib::Request& req, httplib::Response& res) {
+  const std::string host = req.get_header_value("Host");
+  if (HostAllowed(host, options.server_names, options.host, req.local_addr)) return true;
+  res.headers.clear();
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  if (host.empty()) {
+    SendError(res, 400, "no Host header");
+  } else {
+    SendError(res, 421,
+              "this console does not answer to the name in the Host header (add it to [api] "
+              "server_names)");
+  }
+  Call c{req, res, {}, std::nullopt, nullptr, {}, {}, false};
+  AuditRefusal(c, "request", "Host \"" + host + "\" is not a name of this console");
+  return false;
+}
+
 void ConsoleServer::Impl::Dispatch(const RouteDef& def, const httplib::Request& req,
-                                   httplib::Response& res) {
+                                   httplib::Response& res, const httplib::ContentReader* reader) {
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Referrer-Policy", "no-referrer");
   res.set_header("X-Frame-Options", "DENY");
   if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
-  Call c{req, res, {}, std::nullopt, {}, {}, false};
+  Call c{req, res, {}, std::nullopt, reader, {}, {}, false};
   const std::string method = req.method;
+  // A route that reads its own body has not read it yet: a refusal closes
+  // the connection rather than leave the body to be read as the next
+  // request.
+  auto refused_unread = [&] {
+    if (def.reads_body) res.set_header("Connection", "close");
+  };
   if (def.auth) {
-    if (!Resolve(c)) return;
+    if (!Resolve(c)) {
+      refused_unread();
+      AuditRefusal(c, def.action, c.detail);
+      return;
+    }
     if (c.who.via_session && method != "GET") {
       const std::string given = req.get_header_value("X-CSRF-Token");
       if (!OriginAllowed(req) || given.empty() ||
           !ConstantTimeEquals(given, c.session->csrf_token)) {
         SendError(res, 403, "missing or wrong CSRF token (X-CSRF-Token), or a foreign Origin");
-        c.detail = "CSRF check failed: " + method + " " + req.path;
-        Audit(c, def.action, "denied").IgnoreError();
+        refused_unread();
+        AuditRefusal(c, def.action,
+                     !OriginAllowed(req) ? "foreign Origin " + req.get_header_value("Origin")
+                                         : "CSRF check failed");
         return;
       }
     }
@@ -255,10 +408,8 @@ void ConsoleServer::Impl::Dispatch(const RouteDef& def, const httplib::Request& 
       SendError(res, 403,
                 "the role " + c.who.role + " may not do this (" +
                     std::string(PermissionName(*def.permission)) + ")");
-      c.detail = "no permission " + std::string(PermissionName(*def.permission)) + ": " + method +
-                 " " + req.path;
-      if (auto id = PathId(req); id.ok()) c.copy_ids = {*id};
-      Audit(c, def.action, "denied").IgnoreError();
+      refused_unread();
+      AuditRefusal(c, def.action, "no permission " + std::string(PermissionName(*def.permission)));
       return;
     }
   }
@@ -268,6 +419,17 @@ void ConsoleServer::Impl::Dispatch(const RouteDef& def, const httplib::Request& 
   const bool refused = res.status == 401 || res.status == 403;
   if (!def.audit_allowed && !refused) return;
   if (!def.auth && c.who.account.empty()) return;
+  if (res.status >= 400) {
+    // Why it was refused or failed: the answer's own words.
+    json answer = json::parse(res.body, nullptr, /*allow_exceptions=*/false);
+    if (answer.is_object() && answer.contains("error") && answer["error"].is_string()) {
+      const std::string why = answer["error"].get<std::string>();
+      if (c.detail.find(why) == std::string::npos) {
+        c.detail += (c.detail.empty() ? "" : "; ") + std::string(refused ? "refused: " : "") + why;
+      }
+    }
+    if (c.copy_ids.empty()) c.copy_ids = RequestedCopyIds(req);
+  }
   Status s = Audit(c, def.action);
   if (!s.ok() && def.audit_first) {
     res.body.clear();
@@ -309,7 +471,8 @@ const std::vector<RouteDef>& RouteTable() {
   using I = ConsoleServer::Impl;
   static const std::vector<RouteDef> table = {
       {"GET", "/api/v1/health", false, std::nullopt, "health", false, false, &I::Health},
-      {"POST", "/api/v1/messages", true, P::kIngest, "ingest", false, false, &I::PostMessage},
+      {"POST", "/api/v1/messages", true, P::kIngest, "ingest", false, false, &I::PostMessage,
+       /*reads_body=*/true},
       {"POST", "/api/v1/session", false, std::nullopt, "login", false, false, &I::Login},
       {"GET", "/api/v1/session", true, std::nullopt, "session", false, false, &I::GetSession},
       {"DELETE", "/api/v1/session", true, std::nullopt, "logout", true, false, &I::Logout},
@@ -336,6 +499,15 @@ const std::vector<RouteDef>& RouteTable() {
 void ConsoleServer::Impl::Register() {
   for (const RouteDef& def : RouteTable()) {
     const std::string pattern = PatternFor(def.path);
+    if (def.reads_body) {
+      // The body is read by the route after the checks, so an unknown
+      // client is refused before it can upload anything.
+      server->Post(pattern, [this, &def](const httplib::Request& req, httplib::Response& res,
+                                         const httplib::ContentReader& reader) {
+        Dispatch(def, req, res, &reader);
+      });
+      continue;
+    }
     auto handler = [this, &def](const httplib::Request& req, httplib::Response& res) {
       Dispatch(def, req, res);
     };
@@ -423,12 +595,12 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleService
   }
   impl->tls = tls;
   httplib::Server& server = *impl->server;
-  // Room for the multipart framing and the meta part around a message.
-  server.set_payload_max_length(options.max_message_size + 1'000'000);
-  time_t sec = options.timeout_micros / 1'000'000;
-  time_t usec = options.timeout_micros % 1'000'000;
-  server.set_read_timeout(sec, usec);
-  server.set_write_timeout(sec, usec);
+  // Room for the meta part and the multipart framing around a message.
+  server.set_payload_max_length(options.max_message_size + kMaxMetaBytes + 64 * 1024);
+  const int64_t read_micros = std::clamp<int64_t>(options.read_timeout_micros, 1,
+                                                  std::max<int64_t>(options.timeout_micros, 1));
+  server.set_read_timeout(read_micros / 1'000'000, read_micros % 1'000'000);
+  server.set_write_timeout(options.timeout_micros / 1'000'000, options.timeout_micros % 1'000'000);
   // httplib sends a response's headers and body in separate writes; with
   // Nagle's algorithm on, a kept-alive connection's body then waits for the
   // client's delayed ACK, about 40 ms per request (BENCHMARKS.md).
@@ -437,11 +609,21 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleService
   // Request object is its own non-const local, so rewriting a header here is
   // defined; it runs before routing, and the response's coding is chosen
   // after the handler, from these headers.
-  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+  Impl* checker = impl.get();
+  server.set_pre_routing_handler([checker](const httplib::Request& req, httplib::Response& res) {
+    if (!checker->CheckHost(req, res)) return httplib::Server::HandlerResponse::Handled;
     auto& headers = const_cast<httplib::Request&>(req).headers;
     auto [first, last] = headers.equal_range("Accept-Encoding");
     for (auto it = first; it != last; ++it) it->second = WithoutBrotli(it->second);
     return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Exclusive use of the address: SO_REUSEADDR (a restart may bind while
+  // the last run's connections are in TIME_WAIT) but not httplib's default
+  // SO_REUSEPORT, which let a second mailvaultd bind the same address and
+  // take half of the requests into another store (issue 14, item 2).
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
   impl->Register();
   if (options.port == 0) {
@@ -451,8 +633,12 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleService
     impl->port = options.port;
   }
   if (impl->port == 0) {
-    return Status::Unavailable("cannot listen on " + options.host + ":" +
-                               std::to_string(options.port));
+    const bool v6 = options.host.find(':') != std::string::npos;
+    const std::string address =
+        (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port);
+    return Status::Unavailable("cannot listen on " + address +
+                               " (api.listen): the address is in use (another mailvaultd?) or "
+                               "not available on this host");
   }
   Impl* raw = impl.get();
   raw->thread = std::thread([raw] {

@@ -5,17 +5,17 @@
 // Every /api/v1 request except health and login acts for a Principal
 // (access.h): a browser session (cookie mv_session, or __Host-mv_session
 // under HTTPS) or the API token (Authorization: Bearer). The server checks,
-// in this order: who it is (else 401), for a session's state-changing
-// request the X-CSRF-Token header and the Origin (else 403), the role's
-// permission for the route (else 403), then runs the route. Every login,
-// search, view, preview, save, delivery, delete, settings change and audit
-// read, and every refusal (403), is recorded in the audit log
-// (journal/audit_log.h). Reads of message content are recorded before the
-// content is sent: if the audit log cannot take the record, the answer is
-// 503 and nothing is shown. Reads without content (queue, usage, settings,
-// session) are not recorded when allowed, so the UI's polling does not
-// drown the log.
-// Errors are JSON {"error": "..."}. Handlers never let an exception out.
+// in this order: the Host header (else 421), who it is (else 401, with
+// WWW-Authenticate: Bearer), for a session's state-changing request the
+// X-CSRF-Token header and the Origin (else 403), the role's permission for
+// the route (else 403), then runs the route. Every login, search, view,
+// preview, save, delivery, delete, settings change and audit read, and every
+// refusal (401, 403, 415, 421, and a route's own 403), is recorded in the
+// audit log (journal/audit_log.h) with the copies asked for and why. Reads of message content are
+// recorded before the content is sent: if the audit log cannot take the record, the answer is 503
+// and nothing is shown. Reads without content (queue, usage, settings, session) are not recorded
+// when allowed, so the UI's polling does not drown the log. Errors are JSON {"error": "..."}.
+// Handlers never let an exception out.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,16 @@ struct ConsoleOptions {
   int port = 0;       // 0: any free port, see ConsoleServer::port()
   std::string token;  // the API token; non-empty
   uint64_t max_message_size = 64'000'000;
-  int64_t timeout_micros = 60'000'000;
+  int64_t timeout_micros = 60'000'000;  // per read or write of a request or answer
+  // How long a request's headers or body may stall (no byte arrives) before
+  // the request is dropped, at most timeout_micros: a client announcing a
+  // Content-Length larger than what it sends holds a worker this long.
+  int64_t read_timeout_micros = 10'000'000;
+  // The names the console answers to (the Host header), besides the listen
+  // address, the address a connection came in on and, for a loopback listen
+  // address, localhost, 127.0.0.1 and [::1]. Any other Host gets 421: a
+  // DNS-rebinding page cannot reach the console from a browser beside it.
+  std::vector<std::string> server_names;
   // HTTPS: both or neither. Without them the server refuses to listen on
   // anything but a loopback address (passwords and cookies would cross the
   // network in clear).
@@ -99,6 +108,14 @@ class ConsoleServer {
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);
+
+// Whether a request's Host header names this console (see
+// ConsoleOptions::server_names): `host_header` ("name", "name:port",
+// "[v6]:port") against `server_names`, `listen_host` (unless a wildcard)
+// and `local_addr` (the address the connection came in on), compared
+// without regard to case or port, a trailing dot ignored.
+bool HostAllowed(std::string_view host_header, const std::vector<std::string>& server_names,
+                 std::string_view listen_host, std::string_view local_addr);
 
 // An Accept-Encoding value without the "br" coding, e.g. "gzip, deflate, br"
 // -> "gzip, deflate". The console answers brotli-accepting clients with

@@ -26,6 +26,9 @@ struct Call {
   httplib::Response& res;
   Principal who;
   std::optional<Session> session;  // set for a browser session
+  // The body, for routes registered to read it themselves (ingest); else
+  // null and the body is in req.body.
+  const httplib::ContentReader* reader = nullptr;
   // What the route tells the audit log.
   std::vector<uint64_t> copy_ids;
   std::string detail;
@@ -43,6 +46,7 @@ struct RouteDef {
   bool audit_allowed;  // record allowed calls too (refusals always are)
   bool audit_first;    // content read: no record, no content (503)
   RouteHandler handler;
+  bool reads_body = false;  // the handler reads the body (Call::reader) after the checks
 };
 
 const std::vector<RouteDef>& RouteTable();
@@ -71,8 +75,17 @@ struct ConsoleServer::Impl {
 
   // Pipeline (server.cc).
   void Register();
-  void Dispatch(const RouteDef& def, const httplib::Request& req, httplib::Response& res);
+  void Dispatch(const RouteDef& def, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader* reader = nullptr);
+  // Who the request acts for; false after answering 401 (c.detail says why)
+  // or an error.
   bool Resolve(Call& c);
+  // Records a refused request: `why`, the method and target, and the copies
+  // it asked for.
+  void AuditRefusal(Call& c, const char* action, const std::string& why);
+  // Pre-routing: false after answering 421 for a Host this console does not
+  // answer to (recorded).
+  bool CheckHost(const httplib::Request& req, httplib::Response& res);
   bool OriginAllowed(const httplib::Request& req) const;
   std::string CookieName() const { return tls ? "__Host-mv_session" : "mv_session"; }
   std::string SessionCookie(const httplib::Request& req) const;
@@ -112,5 +125,14 @@ struct ConsoleServer::Impl {
 
 // The copy id of /api/v1/copies/{id}/..., from the route's regex match.
 Result<CopyId> PathId(const httplib::Request& req);
+
+// The copies a request asks for, best effort, for the audit record of a
+// refusal: the path's id, the `ids` query parameter, or the "ids" array of
+// a JSON body (at most journal::kMaxCopyIds).
+std::vector<uint64_t> RequestedCopyIds(const httplib::Request& req);
+
+// "GET /api/v1/copies?subject=x": what a request asked for, for the audit
+// log.
+std::string DescribeRequest(const httplib::Request& req);
 
 }  // namespace mailvault::console

@@ -47,11 +47,23 @@ void ConsoleServer::Impl::Login(Call& c) {
   // JSON only: a cross-site HTML form can post urlencoded or multipart
   // bodies without a preflight, never application/json.
   const std::string type = req.get_header_value("Content-Type");
-  if (type.rfind("application/json", 0) != 0) {
-    return SendError(c.res, 415, "send the login as application/json {\"name\", \"password\"}");
-  }
-  if (!OriginAllowed(req)) return SendError(c.res, 403, "a foreign Origin may not sign in here");
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  // Refusals name the account tried, when the body says it.
+  if (body.is_object() && body.contains("name") && body["name"].is_string()) {
+    c.who.account = PrintableName(body["name"].get<std::string>());
+  }
+  if (type.rfind("application/json", 0) != 0) {
+    SendError(c.res, 415, "send the login as application/json {\"name\", \"password\"}");
+    c.detail = "content type \"" + type.substr(0, 100) + "\" refused";
+    Audit(c, "login", "denied").IgnoreError();
+    return;
+  }
+  if (!OriginAllowed(req)) {
+    SendError(c.res, 403, "a foreign Origin may not sign in here");
+    c.detail = "foreign Origin " + req.get_header_value("Origin").substr(0, 200) + " refused";
+    Audit(c, "login", "denied").IgnoreError();
+    return;
+  }
   if (!body.is_object() || !body.contains("name") || !body["name"].is_string() ||
       !body.contains("password") || !body["password"].is_string()) {
     return SendError(c.res, 400, "send {\"name\": \"...\", \"password\": \"...\"}");
@@ -92,8 +104,10 @@ void ConsoleServer::Impl::Login(Call& c) {
       return;
     }
     throttle.Failed(name, address);
+    c.res.set_header("WWW-Authenticate", "Bearer");  // every 401 names a scheme (RFC 9110)
     SendError(c.res, 401, std::string(directory::kWrongLogin));
-    Audit(c, "login", "failed").IgnoreError();
+    c.detail = "wrong user name or password";
+    Audit(c, "login", "denied").IgnoreError();
     return;
   }
   throttle.Succeeded(name, address);

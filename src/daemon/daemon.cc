@@ -90,6 +90,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   api.timeout_micros = options.request_timeout_micros;
   api.tls_cert = options.tls_cert;
   api.tls_key = options.tls_key;
+  api.server_names = options.server_names;
   api.sessions.idle_micros = options.session_idle_micros;
   api.sessions.absolute_micros = options.session_lifetime_micros;
   if (!options.token.empty()) {

@@ -36,6 +36,7 @@ Result<Account> FromRow(const index::AccountRow& row) {
   a.created_at = row.created_at;
   a.updated_at = row.updated_at;
   a.password_changed_at = row.password_changed_at;
+  a.sessions_ended_at = row.sessions_ended_at;
   return a;
 }
 
@@ -139,7 +140,7 @@ Status Accounts::SetPassword(std::string_view name, std::string_view password) {
   const int64_t now = env_.NowMicros();
   return db_->Update(name, [&](index::AccountRow* r) {
     r->password_hash = hash;
-    r->password_changed_at = r->updated_at = now;
+    r->password_changed_at = r->updated_at = r->sessions_ended_at = now;
     return Status::Ok();
   });
 }
@@ -158,6 +159,10 @@ Status Accounts::SetDisabled(std::string_view name, bool disabled) {
   return db_->Update(name, [&](index::AccountRow* r) {
     r->disabled = disabled;
     r->updated_at = now;
+    // Ended here, in the file, rather than in the daemon's session table:
+    // the CLI that disables is another process, and an enable that follows
+    // before the daemon sees a request must not bring the sessions back.
+    if (disabled) r->sessions_ended_at = now;
     return Status::Ok();
   });
 }

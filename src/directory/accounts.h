@@ -36,6 +36,10 @@ struct Account {
   Role role = Role::kAuditor;
   bool disabled = false;
   int64_t created_at = 0, updated_at = 0, password_changed_at = 0;  // micros since epoch
+  // Console sessions made at or before this time are over: set when the
+  // account is disabled or its password changes, so a later enable does not
+  // revive a session from before (0 = none ended).
+  int64_t sessions_ended_at = 0;
 };
 
 // 1..64 characters of [a-z0-9._@-], starting with a letter or digit. Names
@@ -70,13 +74,15 @@ class Accounts {
   // AlreadyExists for a taken name; InvalidArgument for a bad name or
   // password.
   Status Add(std::string_view name, Role role, std::string_view password);
-  // A new hash, password_changed_at = now. NotFound, InvalidArgument.
+  // A new hash, password_changed_at = sessions_ended_at = now. NotFound,
+  // InvalidArgument.
   Status SetPassword(std::string_view name, std::string_view password);
-  Status SetRole(std::string_view name, Role role);          // NotFound
-  Status SetDisabled(std::string_view name, bool disabled);  // NotFound
-  Status Remove(std::string_view name);                      // NotFound
-  Result<Account> Get(std::string_view name);                // NotFound
-  Result<std::vector<Account>> List();                       // by name
+  Status SetRole(std::string_view name, Role role);  // NotFound
+  // Disabling also sets sessions_ended_at = now. NotFound.
+  Status SetDisabled(std::string_view name, bool disabled);
+  Status Remove(std::string_view name);        // NotFound
+  Result<Account> Get(std::string_view name);  // NotFound
+  Result<std::vector<Account>> List();         // by name
 
   // The account when the name exists, is not disabled and the password
   // matches. Otherwise PermissionDenied(kWrongLogin): the same status and

@@ -211,6 +211,7 @@ TEST_F(AccountsTest, SetPassword) {
   ASSERT_TRUE(a->SetPassword("Bob", "a new password").ok());
   auto bob = a->Get("bob");
   EXPECT_EQ(bob->password_changed_at, 5'000'000);
+  EXPECT_EQ(bob->sessions_ended_at, 5'000'000);
   EXPECT_EQ(bob->updated_at, 5'000'000);
   EXPECT_EQ(bob->created_at, 1'000'000);
   EXPECT_TRUE(a->Authenticate("bob", "a new password").ok());
@@ -227,10 +228,16 @@ TEST_F(AccountsTest, SetRoleSetDisabledRemove) {
   EXPECT_EQ(a->Get("bob")->role, Role::kAdministrator);
   EXPECT_EQ(a->Get("bob")->updated_at, 3'000'000);
   EXPECT_EQ(a->Get("bob")->password_changed_at, 1'000'000);
+  EXPECT_EQ(a->Get("bob")->sessions_ended_at, 0);  // a role change keeps the sessions
+  env_.now = 4'000'000;
   ASSERT_TRUE(a->SetDisabled("bob", true).ok());
   EXPECT_TRUE(a->Get("bob")->disabled);
+  EXPECT_EQ(a->Get("bob")->sessions_ended_at, 4'000'000);
+  env_.now = 6'000'000;
   ASSERT_TRUE(a->SetDisabled("bob", false).ok());
   EXPECT_FALSE(a->Get("bob")->disabled);
+  // Enabling again does not bring back what the disable ended.
+  EXPECT_EQ(a->Get("bob")->sessions_ended_at, 4'000'000);
   EXPECT_EQ(a->SetRole("ghost", Role::kHelpdesk).code(), Code::kNotFound);
   EXPECT_EQ(a->SetDisabled("ghost", true).code(), Code::kNotFound);
   ASSERT_TRUE(a->Remove("BOB").ok());

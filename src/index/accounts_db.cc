@@ -27,13 +27,30 @@ CREATE TABLE accounts(
   disabled INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
-  password_changed_at INTEGER NOT NULL) WITHOUT ROWID;
+  password_changed_at INTEGER NOT NULL,
+  sessions_ended_at INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 constexpr char kColumns[] =
-    "name, role, password_hash, disabled, created_at, updated_at, password_changed_at";
+    "name, role, password_hash, disabled, created_at, updated_at, password_changed_at, "
+    "sessions_ended_at";
+// A version 1 file read without migrating it: sessions ended when the
+// password last changed, which is what the migration writes.
+constexpr char kColumnsV1[] =
+    "name, role, password_hash, disabled, created_at, updated_at, password_changed_at, "
+    "password_changed_at";
 
-Status EnsureAccountsSchema(SqliteDb& db, bool create) {
+// Version 1 -> 2: the session cut-off, until now only a password change.
+constexpr char kMigrateV1[] = R"sql(
+ALTER TABLE accounts ADD COLUMN sessions_ended_at INTEGER NOT NULL DEFAULT 0;
+UPDATE accounts SET sessions_ended_at = password_changed_at;
+UPDATE meta SET value = 2 WHERE key = 'accounts_schema';
+)sql";
+
+// Creates or checks (a writer: migrates) the schema; *columns receives the
+// SELECT list to read rows with.
+Status EnsureAccountsSchema(SqliteDb& db, bool create, std::string* columns) {
+  *columns = kColumns;
   Transaction txn(db);
   MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
   MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
@@ -52,6 +69,14 @@ Status EnsureAccountsSchema(SqliteDb& db, bool create) {
     return Status::Corruption(db.path() + ": not a mailvault accounts database (" +
                               version.status().message() + ")");
   }
+  if (*version == 1 && create) {
+    MV_RETURN_IF_ERROR(db.Exec(kMigrateV1));
+    return txn.Commit();
+  }
+  if (*version == 1) {
+    *columns = kColumnsV1;
+    return txn.Commit();
+  }
   if (*version != kAccountsSchemaVersion) {
     return Status::Corruption(db.path() + ": accounts schema version " + std::to_string(*version) +
                               " is not supported (expected " +
@@ -61,7 +86,7 @@ Status EnsureAccountsSchema(SqliteDb& db, bool create) {
   return txn.Commit();
 }
 
-// Binds `r` to ?1..?7 in kColumns order. Strings are bound without
+// Binds `r` to ?1..?8 in kColumns order. Strings are bound without
 // copying: `r` must outlive the step.
 int BindRow(sqlite3_stmt* s, const AccountRow& r) {
   int rc = BindText(s, 1, r.name);
@@ -71,6 +96,7 @@ int BindRow(sqlite3_stmt* s, const AccountRow& r) {
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 5, r.created_at);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 6, r.updated_at);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 7, r.password_changed_at);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 8, r.sessions_ended_at);
   return rc;
 }
 
@@ -83,6 +109,7 @@ AccountRow ReadRow(sqlite3_stmt* s) {
   r.created_at = sqlite3_column_int64(s, 4);
   r.updated_at = sqlite3_column_int64(s, 5);
   r.password_changed_at = sqlite3_column_int64(s, 6);
+  r.sessions_ended_at = sqlite3_column_int64(s, 7);
   return r;
 }
 
@@ -99,8 +126,11 @@ std::string LowerAscii(std::string_view s) {
 }
 
 AccountsDb::AccountsDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db,
-                       bool read_only)
-    : vfs_(std::move(vfs)), db_(std::move(db)), read_only_(read_only) {}
+                       bool read_only, std::string columns)
+    : vfs_(std::move(vfs)),
+      db_(std::move(db)),
+      read_only_(read_only),
+      columns_(std::move(columns)) {}
 
 AccountsDb::~AccountsDb() { db_.reset(); }  // before the VFS it was opened through
 
@@ -109,8 +139,8 @@ Status AccountsDb::ReadOnly() const {
 }
 
 Result<AccountRow> AccountsDb::Select(const std::string& name) {
-  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare(std::string("SELECT ") + kColumns +
-                                                     " FROM accounts WHERE name = ?1"));
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      db_->Prepare("SELECT " + columns_ + " FROM accounts WHERE name = ?1"));
   StmtScope scope(s);
   BindText(s, 1, name);
   MV_ASSIGN_OR_RETURN(bool row, Step(s, "read account"));
@@ -128,7 +158,7 @@ Status AccountsDb::Add(const AccountRow& given) {
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare(std::string("INSERT INTO accounts(") + kColumns +
-                                   ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                   ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   {
     StmtScope scope(s);
     int rc = BindRow(s, row);
@@ -154,10 +184,11 @@ Status AccountsDb::Update(std::string_view given_name,
   if (row.name != name) {
     return Status::InvalidArgument("an account update cannot rename " + Quoted(name));
   }
-  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                      db_->Prepare("UPDATE accounts SET role = ?2, password_hash = ?3, "
-                                   "disabled = ?4, created_at = ?5, updated_at = ?6, "
-                                   "password_changed_at = ?7 WHERE name = ?1"));
+  MV_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      db_->Prepare("UPDATE accounts SET role = ?2, password_hash = ?3, "
+                   "disabled = ?4, created_at = ?5, updated_at = ?6, "
+                   "password_changed_at = ?7, sessions_ended_at = ?8 WHERE name = ?1"));
   {
     StmtScope scope(s);
     int rc = BindRow(s, row);
@@ -190,8 +221,8 @@ Result<AccountRow> AccountsDb::Get(std::string_view name) {
 
 Result<std::vector<AccountRow>> AccountsDb::List() {
   std::lock_guard<std::mutex> lock(mu_);
-  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare(std::string("SELECT ") + kColumns +
-                                                     " FROM accounts ORDER BY name"));
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      db_->Prepare("SELECT " + columns_ + " FROM accounts ORDER BY name"));
   StmtScope scope(s);
   std::vector<AccountRow> rows;
   while (true) {
@@ -213,9 +244,10 @@ Result<std::unique_ptr<AccountsDb>> AccountsDb::Open(const AccountsDbOptions& op
   db_options.sync_commits = true;  // rare changes, each one durable
   MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, db_options));
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
-  MV_RETURN_IF_ERROR(EnsureAccountsSchema(*db, /*create=*/!options.read_only));
+  std::string columns;
+  MV_RETURN_IF_ERROR(EnsureAccountsSchema(*db, /*create=*/!options.read_only, &columns));
   return std::unique_ptr<AccountsDb>(
-      new AccountsDb(std::move(vfs), std::move(db), options.read_only));
+      new AccountsDb(std::move(vfs), std::move(db), options.read_only, std::move(columns)));
 }
 
 }  // namespace mailvault::index

@@ -35,7 +35,9 @@ class EncryptedVfs;
 class SqliteDb;
 
 // The value of meta 'accounts_schema' this code writes and accepts.
-constexpr int64_t kAccountsSchemaVersion = 1;
+// Version 2 added accounts.sessions_ended_at; a version 1 file is migrated
+// when a writer opens it (and read as if migrated by a reader).
+constexpr int64_t kAccountsSchemaVersion = 2;
 
 // One row of `accounts`. Times are microseconds since the Unix epoch.
 struct AccountRow {
@@ -46,6 +48,9 @@ struct AccountRow {
   int64_t created_at = 0;
   int64_t updated_at = 0;
   int64_t password_changed_at = 0;
+  // Console sessions made at or before this time are over (the account was
+  // disabled or its password changed); 0 = none ended.
+  int64_t sessions_ended_at = 0;
 };
 
 struct AccountsDbOptions {
@@ -83,7 +88,8 @@ class AccountsDb {
   Result<std::vector<AccountRow>> List();         // every row, by name
 
  private:
-  AccountsDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db, bool read_only);
+  AccountsDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db, bool read_only,
+             std::string columns);
   Status ReadOnly() const;
   // The row of `name` (lower case) or NotFound; the caller holds mu_.
   Result<AccountRow> Select(const std::string& name);
@@ -92,6 +98,7 @@ class AccountsDb {
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;  // guarded by mu_
   const bool read_only_;
+  const std::string columns_;  // the SELECT list: a version 1 file read-only differs
 };
 
 // ASCII lower case: account names are case-insensitive.

@@ -8,7 +8,10 @@
 
 #include <thread>
 
+#include "index/encrypted_db.h"
+#include "index/encrypted_vfs.h"
 #include "index/queue_db.h"
+#include "index/sqlite_db.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::index {
@@ -163,6 +166,60 @@ TEST_F(AccountsDbTest, ReadOnly) {
             Code::kPermissionDenied);
   ASSERT_TRUE(writer->Add(Row("c")).ok());
   EXPECT_EQ(reader->List()->size(), 2u);  // sees the writer's commit at once
+}
+
+TEST_F(AccountsDbTest, SessionsEndedAtIsKept) {
+  auto db = OpenDb();
+  AccountRow r = Row("kim");
+  r.sessions_ended_at = 150;
+  ASSERT_TRUE(db->Add(r).ok());
+  EXPECT_EQ(db->Get("kim")->sessions_ended_at, 150);
+  ASSERT_TRUE(db->Update("kim", [](AccountRow* row) {
+                  row->sessions_ended_at = 300;
+                  return Status::Ok();
+                }).ok());
+  EXPECT_EQ(db->Get("kim")->sessions_ended_at, 300);
+  EXPECT_EQ(db->List()->at(0).sessions_ended_at, 300);
+}
+
+TEST_F(AccountsDbTest, AVersion1FileIsReadAndMigrated) {
+  {
+    auto db = OpenDb();
+    AccountRow r = Row("old");
+    r.password_changed_at = 120;
+    ASSERT_TRUE(db->Add(r).ok());
+  }
+  {
+    // Make it what version 1 wrote: no sessions_ended_at column.
+    auto vfs = EncryptedVfs::Register(Key(1));
+    ASSERT_TRUE(vfs.ok());
+    EncryptedDbOptions o;
+    o.path = path_;
+    o.what_kind = "accounts database";
+    auto raw = OpenEncryptedDb(**vfs, o);
+    ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+    ASSERT_TRUE((*raw)->Exec("ALTER TABLE accounts DROP COLUMN sessions_ended_at").ok());
+    ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 1 WHERE key = 'accounts_schema'").ok());
+  }
+  {
+    // A reader leaves it as it is and reads the password change as the
+    // sessions' end.
+    auto reader = OpenDb(/*read_only=*/true);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(reader->Get("old")->sessions_ended_at, 120);
+    EXPECT_EQ(reader->List()->at(0).sessions_ended_at, 120);
+  }
+  auto writer = OpenDb();
+  ASSERT_TRUE(writer);
+  EXPECT_EQ(writer->Get("old")->sessions_ended_at, 120);
+  ASSERT_TRUE(writer
+                  ->Update("old",
+                           [](AccountRow* row) {
+                             row->sessions_ended_at = 500;
+                             return Status::Ok();
+                           })
+                  .ok());
+  EXPECT_EQ(OpenDb(/*read_only=*/true)->Get("old")->sessions_ended_at, 500);
 }
 
 TEST_F(AccountsDbTest, WrongKeyIsCorruption) {

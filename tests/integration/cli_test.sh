@@ -138,6 +138,9 @@ expect_fail "search bad period" "$mv" search --data "$D" --period fortnight
 check "bad period message lists valid ones" grep -q 'hour, day, week, 2weeks, month, 3months, year' "$T/err"
 expect_fail "search bad --since" "$mv" search --data "$D" --since yesterday
 expect_fail "search bad engine" "$mv" search --data "$D" --engine antivirus
+expect_fail "search refuses a control character in a filter" \
+  "$mv" search --data "$D" --subject $'Quarterly\x01'
+check "... naming the flag" grep -q -- '--subject: the control character U+0001' "$T/err"
 
 # ---- show -----------------------------------------------------------------
 "$mv" show --data "$D" --json "$id1" >"$T/show1.json"
@@ -305,6 +308,22 @@ check "POST with token is 201" test "$code" = 201
 api_id=$(field id <"$T/post.json")
 check "POST bad meta is 400" test "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
   -F "message=@$T/m1.eml" -F 'meta={oops' "$url/messages")" = 400
+# A second daemon (its own store) on the same API address must not start:
+# sharing the port would split the requests between two stores.
+cat >"$T/second.toml" <<EOF
+[store]
+dir = "$T/second-data"
+[api]
+listen = "127.0.0.1:$port"
+[milter]
+socket = "unix:$T/milter2.sock"
+EOF
+rc=0
+timeout 20 "$mvd" --config "$T/second.toml" >"$T/second.log" 2>&1 || rc=$?
+check "a second daemon on the same API address exits at once, non-zero (exit $rc)" \
+  test "$rc" -ne 0 -a "$rc" -ne 124
+check "its error names the address" grep -q "cannot listen on 127.0.0.1:$port (api.listen)" "$T/second.log"
+check "the first daemon still answers" bash -c "curl -sf '$url/health' | grep -q '\"status\":\"ok\"'"
 check "CLI search while the daemon runs" test "$("$mv" search --data "$DD" --json --rule API | ids)" = "$api_id"
 "$mv" save --data "$DD" "$api_id" -o "$T/api.eml" >/dev/null
 check "CLI save of the posted copy: exact bytes" cmp -s "$T/m1.eml" "$T/api.eml"
