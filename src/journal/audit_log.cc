@@ -15,6 +15,7 @@
 
 #include <algorithm>
 
+#include "base/json_text.h"
 #include "base/units.h"
 #include "crypto/keyring.h"
 
@@ -43,8 +44,7 @@ std::string Clean(std::string_view s) {
     return u >= 0x20 && u < 0x7f;
   });
   if (plain) return std::string(s);
-  const std::string quoted =
-      json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+  const std::string quoted = JsonText(json(std::string(s)));
   const json back = json::parse(quoted, nullptr, /*allow_exceptions=*/false);
   std::string out = back.is_string() ? back.get<std::string>() : std::string();
   for (char& c : out) {
@@ -257,7 +257,7 @@ json AuditPageToJson(const AuditPage& page) {
 }
 
 std::string AuditEventToJsonLine(const AuditEvent& e) {
-  return AuditEventToJson(e).dump(-1, ' ', false, json::error_handler_t::replace);
+  return JsonText(AuditEventToJson(e));
 }
 
 }  // namespace mailvault::journal
