@@ -235,6 +235,7 @@ class SqliteIndex final : public Index {
   Result<IndexStats> Stats() override;
   Status ForEach(const std::function<bool(const Entry&)>& fn) override;
   Status Clear() override;
+  Result<std::vector<Entry>> EntriesEndingAfter(uint64_t segment, uint64_t end) override;
 
  private:
   Status ReadOnly() const { return Status::PermissionDenied("the index is open read-only"); }
@@ -635,7 +636,51 @@ Status SqliteIndex::Clear() {
   return txn.Commit();
 }
 
+Result<std::vector<Entry>> SqliteIndex::EntriesEndingAfter(uint64_t segment, uint64_t end) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      reader_->Prepare(std::string("SELECT ") + kColumns +
+                                       " FROM copies c WHERE c.segment = ?1 AND "
+                                       "c.offset + c.length > ?2 ORDER BY c.offset"));
+  StmtScope scope(s);
+  sqlite3_bind_int64(s, 1, ClampToSql(segment));
+  sqlite3_bind_int64(s, 2, ClampToSql(end));
+  std::vector<Entry> out;
+  while (true) {
+    MV_ASSIGN_OR_RETURN(bool row, Step(s, "entries of segment " + std::to_string(segment)));
+    if (!row) break;
+    Entry e;
+    MV_RETURN_IF_ERROR(ReadEntry(s, &e));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
+
+Status CheckIndexFile(const std::string& path, const crypto::SymmetricKey& key,
+                      const std::atomic<bool>* stop) {
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
+  Status s = [&]() -> Status {
+    EncryptedDbOptions o;
+    o.path = path;
+    o.what_kind = "index";
+    o.read_only = true;
+    o.cache_bytes = 2 << 20;  // one pass over the pages: a cache would not be reused
+    MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, o));
+    if (stop != nullptr) {
+      sqlite3_progress_handler(
+          db->get(), 1000,
+          [](void* p) { return static_cast<const std::atomic<bool>*>(p)->load() ? 1 : 0; },
+          const_cast<std::atomic<bool>*>(stop));
+    }
+    MV_RETURN_IF_ERROR(EnsureSchema(*db, /*create=*/false));
+    MV_ASSIGN_OR_RETURN(std::string verdict, db->QueryText("PRAGMA quick_check"));
+    if (verdict != "ok") return Status::Corruption(path + ": " + verdict);
+    return Status::Ok();
+  }();
+  return s.Annotate("check index");
+}
 
 Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
                                            const crypto::SymmetricKey& key) {

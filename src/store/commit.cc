@@ -29,6 +29,12 @@ uint64_t StoreImpl::SegmentTarget() {
 }
 
 Result<CopyId> StoreImpl::Put(const PutRequest& req) {
+  Result<CopyId> r = DoPut(req);
+  availability_.Note(r.status(), env_.NowMicros());
+  return r;
+}
+
+Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
   MV_RETURN_IF_ERROR(CheckWritable());
   if (req.source != nullptr && !req.raw.empty()) {
     return Status::InvalidArgument("the message is given twice (raw and source)");
@@ -84,7 +90,7 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
 
   std::unique_lock<std::mutex> l(mu_);
   writers_.push_back(&w);
-  cv_.wait(l, [&] { return w.done || writers_.front() == &w; });
+  cv_.wait(l, [&] { return w.done || (writers_.front() == &w && !rebuilding_); });
   if (w.done) {
     if (!w.status.ok()) return w.status;
     return m.id;
@@ -103,9 +109,11 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   }
   Status s = failed_;
   if (s.ok()) {
+    appending_ = true;
     l.unlock();
     s = AppendBatch(batch);
     l.lock();
+    appending_ = false;
   }
   writers_.erase(writers_.begin(), writers_.begin() + static_cast<long>(batch.size()));
   if (s.ok()) {
@@ -206,7 +214,7 @@ void StoreImpl::IndexerLoop() {
     }
     l.unlock();
     const index::Location& last = entries.back().loc;
-    Status s = index_->Insert(entries, {last.segment, last.offset + last.length});
+    Status s = Checked(Idx()->Insert(entries, {last.segment, last.offset + last.length}));
     l.lock();
     to_index_.erase(to_index_.begin(), to_index_.begin() + static_cast<long>(batches));
     indexed_batches_ += batches;
@@ -250,7 +258,7 @@ void StoreImpl::Evict() {
     // at the next open, but a file without index entries would linger.
     Status s = segments_->Remove(oldest);
     if (s.ok()) {
-      auto n = index_->RemoveSegmentsUpTo(oldest);
+      auto n = Checked(Idx()->RemoveSegmentsUpTo(oldest));
       Event("evicted", "size cap " + FormatSize(max_size) + " reached: removed segment " +
                            std::to_string(oldest) + " with " + std::to_string(n.ok() ? *n : 0) +
                            " oldest copies");

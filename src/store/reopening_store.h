@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "mailvault/store.h"
+#include "store/availability.h"
 
 namespace mailvault::store {
 
@@ -37,8 +38,11 @@ class ReopeningStore final : public Store {
   Status Delete(const std::vector<CopyId>& ids) override;
   Status Writable() override;
   Result<StoreStats> Stats() override;
+  // Tracked here, across reopens (a store being recovered refuses too).
+  Availability availability() override { return availability_.Get(); }
   Result<VerifyReport> Verify() override;
   Status RebuildIndex() override;
+  Result<LossReport> AcceptLoss() override;
   StoreSettings settings() override;
   Status UpdateSettings(const StoreSettings& settings) override;
   Result<KeyInfo> AddKey() override;
@@ -68,6 +72,7 @@ class ReopeningStore final : public Store {
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
   std::thread watcher_;
+  AvailabilityTracker availability_;
 };
 
 }  // namespace mailvault::store
