@@ -289,6 +289,19 @@ check "repair --accept-loss names it" \
   bash -c "'$mv' repair --data '$TD' --accept-loss 2>/dev/null | grep -qx 'accepted the loss of 1 copy: $t4'"
 check "verify passes again" bash -c "'$mv' verify --data '$TD' >/dev/null"
 
+# Reading a copy out while the audit log cannot be written (issue 14, item
+# 8): the CLI still serves the administrator, says so on stderr, keeps the
+# record aside and adds it to the log at the next command that can.
+mv "$TD/audit.db" "$TD/audit.db.aside"; mkdir "$TD/audit.db"
+check "save works while the audit log cannot be written" \
+  bash -c "'$mv' save --data '$TD' '$t1' -o '$T/t1c.eml' >/dev/null 2>'$T/defer.err' && cmp -s '$T/m1.eml' '$T/t1c.eml'"
+check "save says the access is kept aside" grep -q "audit log cannot be written.*kept in $TD/audit-pending.jsonl" "$T/defer.err"
+rmdir "$TD/audit.db"; mv "$TD/audit.db.aside" "$TD/audit.db"
+"$mv" show --data "$TD" "$t1" >/dev/null
+check "the deferred save entered the audit log" \
+  bash -c "'$mv' audit --data '$TD' --json | python3 -c 'import json,sys; r=[e for e in json.load(sys.stdin)[\"items\"] if e[\"action\"]==\"save\" and e[\"copy_ids\"]==[$t1] and \"recorded late\" in e[\"detail\"]]; sys.exit(0 if r else 1)'"
+check "and the pending file is gone" test ! -e "$TD/audit-pending.jsonl"
+
 # A 50 MB message, 8-bit headers, no headers at all, a broken MIME structure:
 # all stored faithfully and given back byte for byte.
 { printf 'From: big@example.com\r\nSubject: fifty megabytes\r\n\r\n'; head -c 38000000 /dev/urandom | base64 -w 76; } >"$T/big.eml"
