@@ -33,6 +33,10 @@ namespace mailvault {
 
 class Env;
 
+// How far apart two copies of one message may be placed to be shown as
+// possible duplicates of each other (one hour).
+inline constexpr int64_t kDuplicateWindowMicros = 3'600'000'000;
+
 // What to do with mail when the Backup cannot take a copy.
 enum class UnavailableAction { kProcess, kTempfail, kReject };
 
@@ -145,6 +149,11 @@ class Store {
   virtual Result<CopyId> Put(const PutRequest& request) = 0;
 
   virtual Result<CopyMeta> Get(CopyId id) = 0;
+  // Other copies that are probably the same message kept twice (a sender's
+  // retry after the end-of-message reply was lost): the same Message-ID and
+  // the same body within kDuplicateWindowMicros, ids oldest first. Empty for
+  // a copy without a Message-ID, or stored before bodies were digested.
+  virtual Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) = 0;
   // The exact bytes received. Corruption if the record fails its checks.
   virtual Result<std::string> Read(CopyId id) = 0;
   // The same bytes handed to `sink` piece by piece (64 KiB), each piece

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/units.h"
+#include "crypto/release.h"
 #include "mime/metadata.h"
 #include "store/codec.h"
 #include "store/store_impl.h"
@@ -19,6 +20,44 @@ constexpr size_t kMaxBatchCount = 1024;
 // a record in memory by their own thread.
 constexpr uint64_t kBigMessage = 1 << 20;
 constexpr int64_t kFreeCheckEvery = 10'000'000;  // 10 s
+
+// The digest of a message's body (what follows the first empty line) in
+// crypto::BodyDigest's canonical form, fed in any chunking.
+class BodyHasher {
+ public:
+  void Feed(std::string_view p) {
+    size_t i = 0;
+    for (; !in_body_ && i < p.size(); ++i) {
+      const char c = p[i];
+      in_body_ = c == '\n' && (prev1_ == '\n' || (prev1_ == '\r' && prev2_ == '\n'));
+      prev2_ = prev1_;
+      prev1_ = c;
+    }
+    if (in_body_ && i < p.size()) digest_.Update(p.substr(i));
+  }
+  std::string Finish() { return digest_.Finish(); }
+
+ private:
+  crypto::BodyDigest digest_;
+  bool in_body_ = false;
+  char prev1_ = 0, prev2_ = 0;
+};
+
+// Empty if the source cannot be read (the put then fails on its own).
+std::string DigestOfBody(const ByteSource& body, std::string_view raw) {
+  BodyHasher h;
+  if (!raw.empty()) {
+    h.Feed(raw);
+    return h.Finish();
+  }
+  std::string chunk;
+  for (uint64_t off = 0; off < body.size(); off += chunk.size()) {
+    chunk.clear();
+    if (!body.ReadAt(off, 64 << 10, &chunk).ok() || chunk.empty()) return "";
+    h.Feed(chunk);
+  }
+  return h.Finish();
+}
 
 }  // namespace
 
@@ -69,6 +108,7 @@ Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
   m.reason = req.reason;
   m.queue_id = req.queue_id;
   m.size = size;
+  w.body_digest = DigestOfBody(body, req.raw);
 
   {
     // Ids and placement times grow together, so the index can turn a time
@@ -121,7 +161,7 @@ Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
     std::vector<index::Entry> entries;
     entries.reserve(batch.size());
     for (Writer* x : batch) {
-      if (x->unreadable.ok()) entries.push_back({x->meta, x->loc});
+      if (x->unreadable.ok()) entries.push_back({x->meta, x->loc, x->body_digest});
     }
     if (!entries.empty()) {  // empty when no message of the batch could be read
       to_index_.push_back(std::move(entries));

@@ -76,6 +76,9 @@ Result<CopyId> ReopeningStore::Put(const PutRequest& r) {
 Result<CopyMeta> ReopeningStore::Get(CopyId id) {
   return With<Result<CopyMeta>>([&](Store& s) { return s.Get(id); });
 }
+Result<std::vector<CopyId>> ReopeningStore::PossibleDuplicates(CopyId id) {
+  return With<Result<std::vector<CopyId>>>([&](Store& s) { return s.PossibleDuplicates(id); });
+}
 Result<std::string> ReopeningStore::Read(CopyId id) {
   return With<Result<std::string>>([&](Store& s) { return s.Read(id); });
 }

@@ -32,6 +32,7 @@ class ReopeningStore final : public Store {
 
   Result<CopyId> Put(const PutRequest& request) override;
   Result<CopyMeta> Get(CopyId id) override;
+  Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) override;
   Result<std::string> Read(CopyId id) override;
   Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) override;
   Result<SearchPage> Search(const SearchQuery& query) override;

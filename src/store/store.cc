@@ -50,6 +50,10 @@ class UnavailableIndex final : public index::Index {
   Status ForEach(const std::function<bool(const index::Entry&)>&) override { return why_; }
   Status Clear() override { return why_; }
   Result<std::vector<index::Entry>> EntriesEndingAfter(uint64_t, uint64_t) override { return why_; }
+  Result<std::vector<CopyId>> FindDuplicates(CopyId, const std::string&, const std::string&,
+                                             int64_t, int64_t) override {
+    return why_;
+  }
 
  private:
   const Status why_;
@@ -237,7 +241,9 @@ Status StoreImpl::SwapInFreshIndex(bool set_aside, const std::string& why) {
 void StoreImpl::CheckIndexInBackground() {
   Status s =
       index::CheckIndexFile(JoinPath(options_.dir, kIndexFile), keys_->index_key(), &stop_check_);
-  if (s.IsCorruption()) {
+  if (s.ok()) {
+    Event("index_checked", "every page of the index passed its check");
+  } else if (s.IsCorruption()) {
     OnIndexDamaged(s);
   } else if (!s.ok() && !stop_check_.load()) {
     Event("error", "the background check of the index could not run: " + s.ToString());
@@ -394,7 +400,8 @@ Status StoreImpl::IndexSegmentsFrom(index::Index& idx, const index::Watermark& f
           }
           auto existing = idx.Get(h.id);
           if (existing.ok()) return Status::Ok();  // indexed already (rebuild over a partial index)
-          pending.push_back({std::move(meta).value(), {seg, off, h.record_len(), h.key_id}});
+          pending.push_back(
+              {std::move(meta).value(), {seg, off, h.record_len(), h.key_id}, std::string()});
           ++recovered;
           if (pending.size() >= kRecoveryBatch) return flush();
           return Status::Ok();
@@ -457,6 +464,18 @@ Status StoreImpl::ReadTo(CopyId id, const std::function<Status(std::string_view)
   if (!s.ok()) return s.Annotate(what);
   if (size != e->meta.size) return Status::Corruption(what + ": size differs from the index");
   return Status::Ok();
+}
+
+Result<std::vector<CopyId>> StoreImpl::PossibleDuplicates(CopyId id) {
+  CatchUp();
+  auto idx = Idx();
+  auto e = Checked(idx->Get(id));
+  if (!e.ok()) {
+    if (e.status().IsNotFound()) return Status::NotFound("no copy with id " + std::to_string(id));
+    return e.status();
+  }
+  return Checked(idx->FindDuplicates(id, e->meta.message_id, e->body_digest, e->meta.placed_at,
+                                     kDuplicateWindowMicros));
 }
 
 Result<std::string> StoreImpl::Read(CopyId id) {

@@ -62,6 +62,7 @@ class StoreImpl final : public Store {
 
   Result<CopyId> Put(const PutRequest& request) override;
   Result<CopyMeta> Get(CopyId id) override;
+  Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) override;
   Result<std::string> Read(CopyId id) override;
   Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
@@ -85,7 +86,8 @@ class StoreImpl final : public Store {
     std::string record;                // built by the caller, or empty when streamed
     const ByteSource* body = nullptr;  // a streamed (large) message: read by the leader
     index::Location loc;
-    Status unreadable;  // set by the leader when `body` failed: this put alone fails
+    std::string body_digest;  // see index::Entry
+    Status unreadable;        // set by the leader when `body` failed: this put alone fails
     Status status;
     bool done = false;
   };

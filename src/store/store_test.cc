@@ -688,6 +688,38 @@ TEST_F(StoreTest, AcceptLossMakesVerifyCleanAfterDamageInTheMiddle) {
   EXPECT_GT(store->Put(Request(Message(9))).value(), ids.back());
 }
 
+// A sender's retry after a lost end-of-message reply is a second copy of the
+// same message (Postfix adds a new Received line): the two are linked by
+// Message-ID and body digest within an hour, nothing else is.
+TEST_F(StoreTest, PossibleDuplicatesLinkTheSameMessageKeptTwice) {
+  FaultEnv fault(PosixEnv());
+  fault.SetClock(1'800'000'000'000'000);
+  StoreOptions o = opts_;
+  o.env = &fault;
+  auto store = OpenStore(o);
+  const std::string body = "\r\nThe same body, sent twice.\r\n";
+  auto msg = [&](const std::string& received, const std::string& mid, const std::string& b) {
+    return "Received: " + received + "\r\nMessage-ID: <" + mid + ">\r\nSubject: s\r\n" + b;
+  };
+  std::string first_raw = msg("from a by mx id AAA", "dup@x", body);
+  std::string retry_raw = msg("from a by mx id BBBB", "dup@x", body);
+  std::string other_body = msg("from a by mx id CCC", "dup@x", "\r\nAnother body.\r\n");
+  std::string other_mid = msg("from a by mx id DDD", "other@x", body);
+  CopyId first = store->Put(Request(first_raw)).value();
+  fault.AdvanceClock(60'000'000);
+  CopyId retry = store->Put(Request(retry_raw)).value();
+  CopyId diff_body = store->Put(Request(other_body)).value();
+  CopyId diff_mid = store->Put(Request(other_mid)).value();
+  fault.AdvanceClock(2 * kDuplicateWindowMicros);
+  CopyId late = store->Put(Request(msg("from a by mx id EEE", "dup@x", body))).value();
+  EXPECT_EQ(store->PossibleDuplicates(first).value(), std::vector<CopyId>{retry});
+  EXPECT_EQ(store->PossibleDuplicates(retry).value(), std::vector<CopyId>{first});
+  EXPECT_TRUE(store->PossibleDuplicates(diff_body)->empty());
+  EXPECT_TRUE(store->PossibleDuplicates(diff_mid)->empty());
+  EXPECT_TRUE(store->PossibleDuplicates(late)->empty());  // more than an hour later
+  EXPECT_TRUE(store->PossibleDuplicates(9999).status().IsNotFound());
+}
+
 TEST_F(StoreTest, SizeCapEvictsOldestSegments) {
   StoreOptions o = opts_;
   o.segment_size = 64 << 10;
