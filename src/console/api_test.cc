@@ -787,5 +787,20 @@ TEST_F(ConsoleApiTest, HealthSaysUnavailableAndSinceWhenWhileCopiesAreRefused) {
   EXPECT_EQ(json::parse(res->body)["status"], "ok");
 }
 
+// The view links the same message kept twice (a retry after a lost
+// end-of-message reply): same Message-ID and body, a new Received line.
+TEST_F(ConsoleApiTest, TheViewNamesPossibleDuplicates) {
+  const std::string retry = std::string("Received: from a by mx id RETRY\r\n") + kPlain;
+  CopyId dup = Put(retry, "bob@example.org", {{"anti-spam", "spam"}}, "R-spam");
+  Login a = SignIn("alice");
+  auto res = client_->Get("/api/v1/copies/" + std::to_string(plain_id_), Headers(&a));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["possible_duplicates"], json::array({dup})) << res->body;
+  res = client_->Get("/api/v1/copies/" + std::to_string(html_id_), Headers(&a));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body)["possible_duplicates"], json::array()) << res->body;
+}
+
 }  // namespace
 }  // namespace mailvault::console

@@ -52,6 +52,8 @@ export interface Copy {
   statuses: Record<string, string>;
   reason: string | null;
   attachments: Attachment[];
+  // Copies that are probably the same message kept twice (docs/intake.md).
+  possible_duplicates?: number[];
   [extra: string]: unknown;
 }
 
