@@ -138,6 +138,8 @@ export interface Usage {
   segments: number;
   oldest: string | null;
   newest: string | null;
+  // Since when the Backup refuses copies (full disk, I/O error); null while it takes them.
+  unavailable_since?: string | null;
 }
 
 export interface AuditEntry {
