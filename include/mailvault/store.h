@@ -33,6 +33,10 @@ namespace mailvault {
 
 class Env;
 
+// How far apart two copies of one message may be placed to be shown as
+// possible duplicates of each other (one hour).
+inline constexpr int64_t kDuplicateWindowMicros = 3'600'000'000;
+
 // What to do with mail when the Backup cannot take a copy.
 enum class UnavailableAction { kProcess, kTempfail, kReject };
 
@@ -63,6 +67,14 @@ struct StoreOptions {
   bool need_secret_key = true;  // false: a writer that can seal but never read
   Env* env = nullptr;           // default: the real file system
   uint64_t segment_size = 0;    // target segment size; 0 = min(64 MB, max_size / 16)
+  // A writer: build a new index from the segments at open instead of using
+  // the one on disk (`mailvault rebuild-index`); a damaged one is set aside.
+  bool rebuild_index = false;
+  // A writer: check every page of the index in the background after open
+  // (SQLite quick_check, minutes for millions of copies) and rebuild the
+  // index if it is damaged (the daemon sets this). Without it, damage is
+  // found at the first failed page read.
+  bool check_index = false;
   // Called (from the committing thread) for events an operator should see:
   // eviction, low free space, recovery actions. May be empty.
   std::function<void(std::string_view kind, std::string_view message)> on_event;
@@ -100,9 +112,24 @@ struct StoreStats {
   uint64_t free_bytes = 0;  // free space on the data file system
 };
 
+// Whether the store takes copies, as the gateway sees it: unavailable
+// from the first Put refused for want of the store (full disk, I/O error,
+// stopped store) until the next Put that succeeds.
+struct Availability {
+  int64_t unavailable_since = 0;  // micros since the epoch; 0: available
+  std::string reason;             // the last refusal
+  uint64_t refused = 0;           // puts refused since
+};
+
 struct VerifyReport {
   uint64_t checked = 0;
   std::vector<std::string> problems;  // one line each; empty means all good
+};
+
+// What AcceptLoss did.
+struct LossReport {
+  std::vector<CopyId> lost;          // the copies given up, in id order
+  std::vector<std::string> actions;  // one line per change made to the store
 };
 
 class Store {
@@ -122,6 +149,11 @@ class Store {
   virtual Result<CopyId> Put(const PutRequest& request) = 0;
 
   virtual Result<CopyMeta> Get(CopyId id) = 0;
+  // Other copies that are probably the same message kept twice (a sender's
+  // retry after the end-of-message reply was lost): the same Message-ID and
+  // the same body within kDuplicateWindowMicros, ids oldest first. Empty for
+  // a copy without a Message-ID, or stored before bodies were digested.
+  virtual Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) = 0;
   // The exact bytes received. Corruption if the record fails its checks.
   virtual Result<std::string> Read(CopyId id) = 0;
   // The same bytes handed to `sink` piece by piece (64 KiB), each piece
@@ -139,9 +171,20 @@ class Store {
   virtual Status Writable() = 0;
 
   virtual Result<StoreStats> Stats() = 0;
+  // Since when the store refuses copies, if it does (health, the console).
+  virtual Availability availability() = 0;
   virtual Result<VerifyReport> Verify() = 0;
-  // Recreates the index from the segment files alone.
+  // Recreates the index from the segment files alone, whatever state the
+  // index is in: a new index file is built beside the old one and swapped
+  // in. Writes wait meanwhile.
   virtual Status RebuildIndex() = 0;
+  // The administrator accepts what damage took (`mailvault repair
+  // --accept-loss`): copies whose records fail their checks leave the
+  // index, damaged regions of the segments are framed as deleted records,
+  // damaged tails are cut, and the record of copies lost earlier (a segment
+  // cut short at open) is cleared, so that Verify is clean again. Returns
+  // every id given up; the caller records them (audit). Writes wait.
+  virtual Result<LossReport> AcceptLoss() = 0;
 
   virtual StoreSettings settings() = 0;
   virtual Status UpdateSettings(const StoreSettings& settings) = 0;

@@ -27,4 +27,17 @@ Status AuditCli(const std::string& data_dir, std::string_view action,
                 const std::vector<uint64_t>& copy_ids, const Status& outcome,
                 std::string detail = "");
 
+// For reading a copy out (show, save): like AuditCli, but when the audit
+// log cannot take the record (a file system turned read-only after an I/O
+// error, a damaged audit.db) the administrator on the machine may still
+// read: the record is kept in a pending file (DATA/audit-pending.jsonl, or
+// /var/log/mailvault/audit-pending.jsonl when DATA cannot be written) and
+// printed on stderr, saying so, and it enters the audit log, with its
+// original time, at the next CLI command that can write the log. Returns
+// OK when the record is in the log or the pending file; the log's error
+// only when it is in neither (then the caller must not hand out content).
+Status AuditCliOrDefer(const std::string& data_dir, std::string_view action,
+                       const std::vector<uint64_t>& copy_ids, const Status& outcome,
+                       std::string detail = "");
+
 }  // namespace mailvault::cli

@@ -23,9 +23,18 @@ Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir) {
   return Store::Open(options);
 }
 
-Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir) {
+Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir, bool rebuild_index) {
   StoreOptions options;
   options.dir = dir;
+  options.rebuild_index = rebuild_index;
+  options.on_event = [](std::string_view kind, std::string_view message) {
+    std::string line = "mailvault: event " + std::string(kind) + ": " + std::string(message);
+    for (char& c : line) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  };
   auto store = Store::Open(options);
   if (!store.ok() && store.status().code() == Code::kUnavailable) {
     return Status::Unavailable(InUseMessage(dir, store.status().message()));

@@ -27,8 +27,10 @@ std::string InUseMessage(const std::string& dir, const std::string& detail);
 
 // Opens the store in `dir` read-only (works while the daemon writes).
 Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir);
-// Opens it for writing; a held lock becomes InUseMessage().
-Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir);
+// Opens it for writing; a held lock becomes InUseMessage(). The store's
+// events (recovery, a rebuilt index, lost copies) are printed on stderr.
+// `rebuild_index`: build a new index at open (StoreOptions::rebuild_index).
+Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir, bool rebuild_index = false);
 
 // Prints "mailvault: <message>" on stderr and returns kExitFailure.
 int ReportError(const Status& status);

@@ -41,7 +41,7 @@ int RunShow(const std::string& dir, uint64_t id, bool json) {
   auto store = OpenForReading(dir);
   if (!store.ok()) return ReportError(store.status());
   auto meta = (*store)->Get(id);
-  Status audited = AuditCli(dir, journal::kActionView, {id}, meta.status());
+  Status audited = AuditCliOrDefer(dir, journal::kActionView, {id}, meta.status());
   if (!meta.ok()) return ReportError(meta.status());
   if (!audited.ok()) return ReportError(audited);
   return PrintOut(json ? JsonText(CopyToJson(*meta), 2) + "\n" : FormatCopy(*meta));

@@ -64,7 +64,7 @@ int RunSave(const SaveArgs& a) {
   auto audit = [&](const Status& outcome) {
     if (audited) return Status::Ok();
     audited = true;
-    return AuditCli(a.data, journal::kActionSave, a.ids, outcome,
+    return AuditCliOrDefer(a.data, journal::kActionSave, a.ids, outcome,
                     a.out == "-" ? "to stdout" : "to " + a.out);
   };
   auto fail = [&](const Status& s) {

@@ -3,11 +3,11 @@
 // log (cli_audit.h).
 #include <memory>
 
+#include "base/search_args.h"
 #include "base/units.h"
 #include "cli/cli_audit.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "base/search_args.h"
 #include "journal/audit_log.h"
 
 namespace mailvault::cli {
@@ -88,13 +88,44 @@ int RunDelete(const std::string& dir, const std::vector<uint64_t>& ids) {
 }
 
 int RunRebuildIndex(const std::string& dir) {
-  auto store = OpenForWriting(dir);
-  if (!store.ok()) return ReportError(store.status());
-  Status s = (*store)->RebuildIndex();
-  if (!s.ok()) return ReportError(s.Annotate("rebuild-index"));
+  // The new index is built at open, before anything reads the old one, so
+  // an index in any state (pages that fail authentication, a file that is
+  // not an index at all) is replaced; a damaged one is set aside.
+  auto store = OpenForWriting(dir, /*rebuild_index=*/true);
+  if (!store.ok()) return ReportError(store.status().Annotate("rebuild-index"));
   auto stats = (*store)->Stats();
   if (!stats.ok()) return ReportError(stats.status());
   std::printf("index rebuilt: %llu copies\n", static_cast<unsigned long long>(stats->count));
+  return kExitOk;
+}
+
+// The administrator accepts copies lost to damage, so `verify` is green
+// again; who did it and which copies are recorded in the audit log (and as
+// the store's event, printed on stderr).
+int RunRepair(const std::string& dir, bool accept_loss) {
+  if (!accept_loss) {
+    return ReportError(
+        "repair changes the store only with --accept-loss: run `mailvault verify` first to see "
+        "what is damaged");
+  }
+  auto store = OpenForWriting(dir);
+  if (!store.ok()) return ReportError(store.status().Annotate("repair"));
+  auto report = (*store)->AcceptLoss();
+  std::string list;
+  if (report.ok()) {
+    for (CopyId id : report->lost) list += (list.empty() ? "" : ", ") + std::to_string(id);
+  }
+  Status audited = AuditCli(
+      dir, "repair", report.ok() ? report->lost : std::vector<uint64_t>{}, report.status(),
+      report.ok() ? "accepted the loss of " +
+                        (list.empty() ? std::string("no copy") : "copies " + list) + " to damage"
+                  : "accept loss");
+  if (!report.ok()) return ReportError(report.status());
+  for (const std::string& a : report->actions) std::printf("%s\n", a.c_str());
+  std::printf("accepted the loss of %zu %s%s%s\n", report->lost.size(),
+              report->lost.size() == 1 ? "copy" : "copies", list.empty() ? "" : ": ", list.c_str());
+  // The store is repaired either way; a missing audit record must be seen.
+  if (!audited.ok()) return ReportError(audited.Annotate("the repair was done but"));
   return kExitOk;
 }
 
@@ -141,6 +172,17 @@ void AddWriteCommands(CLI::App& app, Action* action) {
         app.add_subcommand("rebuild-index", "Recreate the index from the segment files");
     AddDataOption(sub, dir.get());
     sub->callback([dir, action] { *action = [dir] { return RunRebuildIndex(*dir); }; });
+  }
+  {
+    auto dir = std::make_shared<std::string>(kDefaultDataDir);
+    auto accept = std::make_shared<bool>(false);
+    CLI::App* sub = app.add_subcommand(
+        "repair", "Accept copies lost to damage (--accept-loss) so verify is clean again");
+    AddDataOption(sub, dir.get());
+    sub->add_flag("--accept-loss", *accept,
+                  "Give up the damaged copies for good, recording their ids (audit + event)");
+    sub->callback(
+        [dir, accept, action] { *action = [dir, accept] { return RunRepair(*dir, *accept); }; });
   }
 }
 

@@ -51,23 +51,39 @@ Result<journal::AuditQuery> ParseAuditQuery(const Params& params) {
   return q;
 }
 
+// For the console: since when copies are refused (RFC 3339), or null.
+json UnavailableSince(Store& store) {
+  const Availability a = store.availability();
+  return a.unavailable_since != 0 ? json(FormatRfc3339(a.unavailable_since)) : json(nullptr);
+}
+
 }  // namespace
 
 void ConsoleServer::Impl::Health(Call& c) {
-  auto stats = store.Stats();
-  if (!stats.ok()) {
-    return SendJson(c.res, 503, {{"status", "error"}, {"error", stats.status().message()}});
-  }
-  // A store that stopped taking writes is not healthy even though it can
-  // still be read: monitoring must see it (the gateway's unavailable_action
-  // is then in force).
+  // Whether copies are refused comes first: a Backup that refuses every
+  // copy (a full disk) is unavailable although it can still be read, and
+  // monitoring must see it and since when (the gateway's
+  // unavailable_action is then in force).
+  const Availability avail = store.availability();
   Status writable = store.Writable();
-  json body = {{"status", writable.ok() ? "ok" : "error"},
-               {"copies", stats->count},
-               {"bytes", stats->bytes},
-               {"max_bytes", stats->max_bytes}};
-  if (!writable.ok()) body["error"] = writable.message();
-  SendJson(c.res, writable.ok() ? 200 : 503, body);
+  json body = {{"status", "ok"}};
+  if (avail.unavailable_since != 0 || !writable.ok()) {
+    body["status"] = "unavailable";
+    body["error"] = avail.unavailable_since != 0 ? avail.reason : writable.message();
+    body["unavailable_since"] =
+        avail.unavailable_since != 0 ? json(FormatRfc3339(avail.unavailable_since)) : json(nullptr);
+    body["refused"] = avail.refused;
+  }
+  auto stats = store.Stats();
+  if (stats.ok()) {
+    body["copies"] = stats->count;
+    body["bytes"] = stats->bytes;
+    body["max_bytes"] = stats->max_bytes;
+  } else {
+    body["status"] = body["status"] == "ok" ? "error" : body["status"];
+    if (!body.contains("error")) body["error"] = stats.status().message();
+  }
+  SendJson(c.res, body["status"] == "ok" ? 200 : 503, body);
 }
 
 void ConsoleServer::Impl::PostDeliveries(Call& c) {
@@ -164,7 +180,8 @@ void ConsoleServer::Impl::GetUsage(Call& c) {
             {"free_bytes", stats->free_bytes},
             {"segments", stats->segments},
             {"oldest", stats->oldest ? json(FormatRfc3339(stats->oldest)) : json(nullptr)},
-            {"newest", stats->newest ? json(FormatRfc3339(stats->newest)) : json(nullptr)}});
+            {"newest", stats->newest ? json(FormatRfc3339(stats->newest)) : json(nullptr)},
+            {"unavailable_since", UnavailableSince(store)}});
 }
 
 void ConsoleServer::Impl::GetAudit(Call& c) {

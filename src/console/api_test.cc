@@ -17,6 +17,7 @@
 #include "console/server.h"
 #include "console/server_impl.h"
 #include "delivery/open_queue.h"
+#include "base/units.h"
 #include "env/env.h"
 #include "index/queue_db.h"
 #include "testutil/fault_env.h"
@@ -964,6 +965,52 @@ TEST_F(ConsoleApiTest, ASecondServerCannotShareTheAddress) {
   o.port = port;
   auto again = ConsoleServer::Start(s, o);
   EXPECT_TRUE(again.ok()) << again.status().ToString();
+}
+
+// A full disk: every copy is refused, so health must say the Backup is
+// unavailable and since when (not "ok" because it can still be read), and
+// the next copy taken clears it.
+TEST_F(ConsoleApiTest, HealthSaysUnavailableAndSinceWhenWhileCopiesAreRefused) {
+  auto healthy = client_->Get("/api/v1/health");
+  ASSERT_TRUE(healthy);
+  EXPECT_EQ(healthy->status, 200);
+  EXPECT_EQ(json::parse(healthy->body)["status"], "ok");
+  env_.SetClock(1'800'000'000'000'000);
+  env_.SetWriteBudget(0);
+  PutRequest p;
+  p.raw = kPlain;
+  EXPECT_EQ(store_->Put(p).status().code(), Code::kNoSpace);
+  env_.AdvanceClock(60'000'000);
+  EXPECT_EQ(store_->Put(p).status().code(), Code::kNoSpace);
+  auto res = client_->Get("/api/v1/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503) << res->body;
+  json body = json::parse(res->body);
+  EXPECT_EQ(body["status"], "unavailable");
+  EXPECT_EQ(body["unavailable_since"], FormatRfc3339(1'800'000'000'000'000));
+  EXPECT_EQ(body["refused"], 2);
+  EXPECT_NE(body["error"].get<std::string>().find("no space"), std::string::npos) << body;
+  env_.SetWriteBudget(UINT64_MAX);
+  EXPECT_TRUE(store_->Put(p).ok());
+  res = client_->Get("/api/v1/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body)["status"], "ok");
+}
+
+// The view links the same message kept twice (a retry after a lost
+// end-of-message reply): same Message-ID and body, a new Received line.
+TEST_F(ConsoleApiTest, TheViewNamesPossibleDuplicates) {
+  const std::string retry = std::string("Received: from a by mx id RETRY\r\n") + kPlain;
+  CopyId dup = Put(retry, "bob@example.org", {{"anti-spam", "spam"}}, "R-spam");
+  Login a = SignIn("alice");
+  auto res = client_->Get("/api/v1/copies/" + std::to_string(plain_id_), Headers(&a));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["possible_duplicates"], json::array({dup})) << res->body;
+  res = client_->Get("/api/v1/copies/" + std::to_string(html_id_), Headers(&a));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body)["possible_duplicates"], json::array()) << res->body;
 }
 
 }  // namespace

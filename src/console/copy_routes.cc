@@ -49,7 +49,13 @@ void ConsoleServer::Impl::GetCopy(Call& c) {
   c.copy_ids = {*id};
   auto meta = store.Get(*id);
   if (!meta.ok()) return SendCopyError(c.res, *id, meta.status());
-  SendJson(c.res, 200, CopyToJson(*meta));
+  json out = CopyToJson(*meta);
+  // The same message kept twice (a retry after a lost end-of-message
+  // reply, docs/intake.md): every role that may view this copy may view
+  // those. A failed lookup only loses the hint.
+  auto dups = store.PossibleDuplicates(*id);
+  out["possible_duplicates"] = dups.ok() ? json(*dups) : json::array();
+  SendJson(c.res, 200, out);
 }
 
 void ConsoleServer::Impl::GetText(Call& c) {

@@ -147,7 +147,7 @@ TEST_F(IngestTest, AFailedFsyncShowsIn503sAndHealth) {
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 503);
   auto j = nlohmann::json::parse(health->body);
-  EXPECT_EQ(j["status"], "error");
+  EXPECT_EQ(j["status"], "unavailable");  // copies are refused
   EXPECT_NE(j["error"].get<std::string>().find("restart"), std::string::npos) << health->body;
 }
 

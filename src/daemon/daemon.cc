@@ -62,6 +62,9 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   Env* env = PosixEnv();
   StoreOptions store_options;
   store_options.dir = options.data_dir;
+  // Index damage no read has met yet is found in the background after
+  // start (a full check on the start path would delay the milter).
+  store_options.check_index = true;
   store_options.on_event = [](std::string_view kind, std::string_view message) {
     spdlog::warn("store event {}: {}", kind, message);
   };

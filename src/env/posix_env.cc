@@ -187,11 +187,17 @@ class PosixEnvImpl final : public Env {
     std::string tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoStatus("open", tmp, errno);
-    PosixWritableFile f(tmp, fd, 0);
-    MV_RETURN_IF_ERROR(f.Append(contents));
-    MV_RETURN_IF_ERROR(f.Sync());
-    MV_RETURN_IF_ERROR(f.Close());
-    MV_RETURN_IF_ERROR(Rename(tmp, path));
+    Status s = [&]() -> Status {
+      PosixWritableFile f(tmp, fd, 0);
+      MV_RETURN_IF_ERROR(f.Append(contents));
+      MV_RETURN_IF_ERROR(f.Sync());
+      MV_RETURN_IF_ERROR(f.Close());
+      return Rename(tmp, path);
+    }();
+    if (!s.ok()) {
+      ::unlink(tmp.c_str());  // a failed write (a full disk) leaves no temp file behind
+      return s;
+    }
     return SyncDir(Parent(path));
   }
 

@@ -47,7 +47,7 @@
 namespace mailvault::index {
 namespace {
 
-constexpr int64_t kSchemaVersion = 2;  // 2: engine tags in the FTS text
+constexpr int64_t kSchemaVersion = 3;  // 2: engine tags in the FTS text; 3: body_digest
 constexpr size_t kForEachBatch = 256;
 constexpr char kSchema[] = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -60,8 +60,9 @@ CREATE TABLE copies(
   mail_from TEXT NOT NULL, rcpt TEXT NOT NULL, from_ TEXT NOT NULL, to_ TEXT NOT NULL,
   cc TEXT NOT NULL, bcc TEXT NOT NULL, subject TEXT NOT NULL, message_id TEXT NOT NULL,
   queue_id TEXT NOT NULL, statuses TEXT NOT NULL, reason TEXT NOT NULL,
-  attachments TEXT NOT NULL);
+  attachments TEXT NOT NULL, body_digest TEXT NOT NULL DEFAULT '');
 CREATE INDEX copies_placed_at ON copies(placed_at);
+CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';
 CREATE INDEX copies_rule ON copies(rule_id, id);
 CREATE INDEX copies_segment ON copies(segment, length);
 CREATE VIRTUAL TABLE copies_fts USING fts5(
@@ -69,7 +70,7 @@ CREATE VIRTUAL TABLE copies_fts USING fts5(
 -- FTS5 leaves must fit a page's local payload (4056 usable bytes less cell
 -- overhead), or every leaf spills into an overflow page.
 INSERT INTO copies_fts(copies_fts, rank) VALUES('pgsz', 3900);
-INSERT INTO meta(key, value) VALUES('schema', 2), ('wm_segment', 0), ('wm_offset', 0),
+INSERT INTO meta(key, value) VALUES('schema', 3), ('wm_segment', 0), ('wm_offset', 0),
   ('count', 0), ('bytes', 0), ('record_bytes', 0);
 )sql";
 
@@ -77,7 +78,7 @@ INSERT INTO meta(key, value) VALUES('schema', 2), ('wm_segment', 0), ('wm_offset
 constexpr char kColumns[] =
     "c.id, c.segment, c.offset, c.length, c.key_id, c.placed_at, c.received_at, c.sent_at, "
     "c.size, c.rule_id, c.mail_from, c.rcpt, c.from_, c.to_, c.cc, c.bcc, c.subject, "
-    "c.message_id, c.queue_id, c.statuses, c.reason, c.attachments";
+    "c.message_id, c.queue_id, c.statuses, c.reason, c.attachments, c.body_digest";
 enum Col {
   kId,
   kSegment,
@@ -101,14 +102,15 @@ enum Col {
   kStatuses,
   kReason,
   kAttachments,
+  kBodyDigest,
 };
 
 constexpr char kInsertCopy[] =
     "INSERT INTO copies(id, segment, offset, length, key_id, placed_at, received_at, sent_at, "
     "size, engines, rule_id, mail_from, rcpt, from_, to_, cc, bcc, subject, message_id, "
-    "queue_id, statuses, reason, attachments) "
+    "queue_id, statuses, reason, attachments, body_digest) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23)";
+    "?19, ?20, ?21, ?22, ?23, ?24)";
 constexpr char kInsertFts[] = "INSERT INTO copies_fts(rowid, text) VALUES(?1, ?2)";
 constexpr char kDeleteFts[] =
     "INSERT INTO copies_fts(copies_fts, rowid, text) VALUES('delete', ?1, ?2)";
@@ -149,6 +151,7 @@ Status ReadEntry(sqlite3_stmt* s, Entry* e, std::string* rcpt_json = nullptr) {
   m.message_id = ColText(s, kMessageId);
   m.queue_id = ColText(s, kQueueId);
   m.reason = ColText(s, kReason);
+  e->body_digest = ColText(s, kBodyDigest);
   std::string_view rcpt = ColText(s, kRcpt);
   if (rcpt_json != nullptr) *rcpt_json = rcpt;
   Status st = DecodeRcpt(rcpt, &m.rcpt);
@@ -235,6 +238,10 @@ class SqliteIndex final : public Index {
   Result<IndexStats> Stats() override;
   Status ForEach(const std::function<bool(const Entry&)>& fn) override;
   Status Clear() override;
+  Result<std::vector<Entry>> EntriesEndingAfter(uint64_t segment, uint64_t end) override;
+  Result<std::vector<CopyId>> FindDuplicates(CopyId id, const std::string& message_id,
+                                             const std::string& body_digest, int64_t placed_at,
+                                             int64_t window) override;
 
  private:
   Status ReadOnly() const { return Status::PermissionDenied("the index is open read-only"); }
@@ -316,6 +323,7 @@ Status SqliteIndex::Insert(const std::vector<Entry>& entries, const Watermark& m
       BindText(ins, 21, statuses);
       BindText(ins, 22, m.reason);
       BindText(ins, 23, attachments);
+      BindText(ins, 24, e.body_digest);
       MV_RETURN_IF_ERROR(Step(ins, "index copy " + std::to_string(m.id)).status());
     }
     {
@@ -635,7 +643,77 @@ Status SqliteIndex::Clear() {
   return txn.Commit();
 }
 
+Result<std::vector<CopyId>> SqliteIndex::FindDuplicates(CopyId id, const std::string& message_id,
+                                                        const std::string& body_digest,
+                                                        int64_t placed_at, int64_t window) {
+  std::vector<CopyId> out;
+  if (message_id.empty() || body_digest.empty()) return out;
+  std::lock_guard<std::mutex> lock(read_mu_);
+  // The digest index finds the few copies of the same body; the rest is
+  // checked on those rows.
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      reader_->Prepare("SELECT id FROM copies WHERE body_digest = ?1 AND "
+                                       "body_digest != '' AND message_id = ?2 AND id != ?3 AND "
+                                       "placed_at >= ?4 AND placed_at <= ?5 ORDER BY id LIMIT 20"));
+  StmtScope scope(s);
+  BindText(s, 1, body_digest);
+  BindText(s, 2, message_id);
+  sqlite3_bind_int64(s, 3, ClampToSql(id));
+  sqlite3_bind_int64(s, 4, placed_at - window);
+  sqlite3_bind_int64(s, 5, placed_at + window);
+  while (true) {
+    MV_ASSIGN_OR_RETURN(bool row, Step(s, "find duplicates of copy " + std::to_string(id)));
+    if (!row) break;
+    out.push_back(ColU64(s, 0));
+  }
+  return out;
+}
+
+Result<std::vector<Entry>> SqliteIndex::EntriesEndingAfter(uint64_t segment, uint64_t end) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      reader_->Prepare(std::string("SELECT ") + kColumns +
+                                       " FROM copies c WHERE c.segment = ?1 AND "
+                                       "c.offset + c.length > ?2 ORDER BY c.offset"));
+  StmtScope scope(s);
+  sqlite3_bind_int64(s, 1, ClampToSql(segment));
+  sqlite3_bind_int64(s, 2, ClampToSql(end));
+  std::vector<Entry> out;
+  while (true) {
+    MV_ASSIGN_OR_RETURN(bool row, Step(s, "entries of segment " + std::to_string(segment)));
+    if (!row) break;
+    Entry e;
+    MV_RETURN_IF_ERROR(ReadEntry(s, &e));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
+
+Status CheckIndexFile(const std::string& path, const crypto::SymmetricKey& key,
+                      const std::atomic<bool>* stop) {
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
+  Status s = [&]() -> Status {
+    EncryptedDbOptions o;
+    o.path = path;
+    o.what_kind = "index";
+    o.read_only = true;
+    o.cache_bytes = 2 << 20;  // one pass over the pages: a cache would not be reused
+    MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, o));
+    if (stop != nullptr) {
+      sqlite3_progress_handler(
+          db->get(), 1000,
+          [](void* p) { return static_cast<const std::atomic<bool>*>(p)->load() ? 1 : 0; },
+          const_cast<std::atomic<bool>*>(stop));
+    }
+    MV_RETURN_IF_ERROR(EnsureSchema(*db, /*create=*/false));
+    MV_ASSIGN_OR_RETURN(std::string verdict, db->QueryText("PRAGMA quick_check"));
+    if (verdict != "ok") return Status::Corruption(path + ": " + verdict);
+    return Status::Ok();
+  }();
+  return s.Annotate("check index");
+}
 
 Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
                                            const crypto::SymmetricKey& key) {

@@ -12,6 +12,7 @@
 // may run concurrently with a writer in another process (WAL).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,6 +46,11 @@ struct Watermark {
 struct Entry {
   CopyMeta meta;
   Location loc;
+  // Hex SHA-256 of the message body in canonical form (crypto::BodyDigest),
+  // computed at Put; links a sender's retry of a copy whose end-of-message
+  // reply was lost. Kept in the index only until the record codec carries
+  // it, so a rebuilt index has it empty for older copies.
+  std::string body_digest;
 };
 
 struct IndexStats {
@@ -92,6 +98,25 @@ class Index {
   virtual Status ForEach(const std::function<bool(const Entry&)>& fn) = 0;
   // Removes everything (rebuild-index starts from here).
   virtual Status Clear() = 0;
+  // Ids of other copies with the same Message-ID and body digest placed
+  // within `window` micros of `m` (at most 20, oldest first): probably the
+  // same message kept twice. Empty if either is empty.
+  virtual Result<std::vector<CopyId>> FindDuplicates(CopyId id, const std::string& message_id,
+                                                     const std::string& body_digest,
+                                                     int64_t placed_at, int64_t window) = 0;
+  // The entries of `segment` whose records end after `end` (a segment cut
+  // short below the watermark lost them), in offset order.
+  virtual Result<std::vector<Entry>> EntriesEndingAfter(uint64_t segment, uint64_t end) = 0;
 };
+
+// Checks every page of the index file at `path` (SQLite `PRAGMA
+// quick_check` through the encrypting VFS, on a connection of its own, so
+// each page is authenticated and every b-tree walked): OK, Corruption naming
+// the first problem, or another error if the check could not run (Aborted
+// as IOError when `stop` became true). Reads the whole file: minutes for an
+// index of millions of copies, so callers run it in the background. Thread-
+// safe; may run beside a writer in this or another process.
+Status CheckIndexFile(const std::string& path, const crypto::SymmetricKey& key,
+                      const std::atomic<bool>* stop = nullptr);
 
 }  // namespace mailvault::index

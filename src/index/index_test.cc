@@ -703,6 +703,43 @@ TEST_F(IndexTest, DamagedPagesAreCorruptionNotACrash) {
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();
 }
 
+// One page in the middle overwritten (as a disk or a stray write would):
+// the full check finds it although opening and the watermark do not.
+TEST_F(IndexTest, CheckIndexFileFindsOneOverwrittenPage) {
+  InsertRange(1, 300, {3, 999});
+  idx_.reset();
+  EXPECT_TRUE(CheckIndexFile(path_, Key(1)).ok());
+  std::string bytes = ReadAll(path_);
+  const size_t pages = bytes.size() / 4096;
+  ASSERT_GT(pages, 10u);
+  for (size_t i = 0; i < 4096; ++i) bytes[(pages / 2) * 4096 + i] = static_cast<char>(i * 31);
+  WriteAll(path_, bytes);
+  idx_ = OpenIndex(path_);
+  ASSERT_NE(idx_, nullptr);
+  EXPECT_EQ(idx_->GetWatermark()->offset, 999u);  // cheap reads do not meet the page
+  Status s = CheckIndexFile(path_, Key(1));
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+TEST_F(IndexTest, AStoppedCheckIsNoVerdict) {
+  InsertRange(1, 300);
+  idx_.reset();
+  std::atomic<bool> stop{true};
+  Status stopped = CheckIndexFile(path_, Key(1), &stop);
+  EXPECT_FALSE(stopped.ok());
+  EXPECT_FALSE(stopped.IsCorruption()) << stopped.ToString();
+}
+
+TEST_F(IndexTest, EntriesEndingAfterListsWhatACutSegmentLost) {
+  InsertRange(1, 40);  // MakeEntry: segment 1 + id/10, offset id*100, length 100+id
+  auto lost = idx_->EntriesEndingAfter(2, 1500);
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  std::vector<CopyId> ids;
+  for (const Entry& e : *lost) ids.push_back(e.meta.id);
+  // Segment 2 holds ids 10..19; id 13 ends at 1300 + 113 = 1413, id 14 at 1514.
+  EXPECT_EQ(ids, (std::vector<CopyId>{14, 15, 16, 17, 18, 19}));
+}
+
 TEST_F(IndexTest, DamagedWalFrameIsCorruptionForAReader) {
   InsertRange(1, 50);
   const std::string wal = path_ + "-wal";

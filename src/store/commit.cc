@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/units.h"
+#include "crypto/release.h"
 #include "mime/metadata.h"
 #include "store/codec.h"
 #include "store/store_impl.h"
@@ -20,6 +21,44 @@ constexpr size_t kMaxBatchCount = 1024;
 constexpr uint64_t kBigMessage = 1 << 20;
 constexpr int64_t kFreeCheckEvery = 10'000'000;  // 10 s
 
+// The digest of a message's body (what follows the first empty line) in
+// crypto::BodyDigest's canonical form, fed in any chunking.
+class BodyHasher {
+ public:
+  void Feed(std::string_view p) {
+    size_t i = 0;
+    for (; !in_body_ && i < p.size(); ++i) {
+      const char c = p[i];
+      in_body_ = c == '\n' && (prev1_ == '\n' || (prev1_ == '\r' && prev2_ == '\n'));
+      prev2_ = prev1_;
+      prev1_ = c;
+    }
+    if (in_body_ && i < p.size()) digest_.Update(p.substr(i));
+  }
+  std::string Finish() { return digest_.Finish(); }
+
+ private:
+  crypto::BodyDigest digest_;
+  bool in_body_ = false;
+  char prev1_ = 0, prev2_ = 0;
+};
+
+// Empty if the source cannot be read (the put then fails on its own).
+std::string DigestOfBody(const ByteSource& body, std::string_view raw) {
+  BodyHasher h;
+  if (!raw.empty()) {
+    h.Feed(raw);
+    return h.Finish();
+  }
+  std::string chunk;
+  for (uint64_t off = 0; off < body.size(); off += chunk.size()) {
+    chunk.clear();
+    if (!body.ReadAt(off, 64 << 10, &chunk).ok() || chunk.empty()) return "";
+    h.Feed(chunk);
+  }
+  return h.Finish();
+}
+
 }  // namespace
 
 uint64_t StoreImpl::SegmentTarget() {
@@ -29,6 +68,12 @@ uint64_t StoreImpl::SegmentTarget() {
 }
 
 Result<CopyId> StoreImpl::Put(const PutRequest& req) {
+  Result<CopyId> r = DoPut(req);
+  availability_.Note(r.status(), env_.NowMicros());
+  return r;
+}
+
+Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
   MV_RETURN_IF_ERROR(CheckWritable());
   if (req.source != nullptr && !req.raw.empty()) {
     return Status::InvalidArgument("the message is given twice (raw and source)");
@@ -63,6 +108,7 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   m.reason = req.reason;
   m.queue_id = req.queue_id;
   m.size = size;
+  w.body_digest = DigestOfBody(body, req.raw);
 
   {
     // Ids and placement times grow together, so the index can turn a time
@@ -84,7 +130,7 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
 
   std::unique_lock<std::mutex> l(mu_);
   writers_.push_back(&w);
-  cv_.wait(l, [&] { return w.done || writers_.front() == &w; });
+  cv_.wait(l, [&] { return w.done || (writers_.front() == &w && !rebuilding_); });
   if (w.done) {
     if (!w.status.ok()) return w.status;
     return m.id;
@@ -103,9 +149,11 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
   }
   Status s = failed_;
   if (s.ok()) {
+    appending_ = true;
     l.unlock();
     s = AppendBatch(batch);
     l.lock();
+    appending_ = false;
   }
   writers_.erase(writers_.begin(), writers_.begin() + static_cast<long>(batch.size()));
   if (s.ok()) {
@@ -113,7 +161,7 @@ Result<CopyId> StoreImpl::Put(const PutRequest& req) {
     std::vector<index::Entry> entries;
     entries.reserve(batch.size());
     for (Writer* x : batch) {
-      if (x->unreadable.ok()) entries.push_back({x->meta, x->loc});
+      if (x->unreadable.ok()) entries.push_back({x->meta, x->loc, x->body_digest});
     }
     if (!entries.empty()) {  // empty when no message of the batch could be read
       to_index_.push_back(std::move(entries));
@@ -206,7 +254,7 @@ void StoreImpl::IndexerLoop() {
     }
     l.unlock();
     const index::Location& last = entries.back().loc;
-    Status s = index_->Insert(entries, {last.segment, last.offset + last.length});
+    Status s = Checked(Idx()->Insert(entries, {last.segment, last.offset + last.length}));
     l.lock();
     to_index_.erase(to_index_.begin(), to_index_.begin() + static_cast<long>(batches));
     indexed_batches_ += batches;
@@ -250,7 +298,7 @@ void StoreImpl::Evict() {
     // at the next open, but a file without index entries would linger.
     Status s = segments_->Remove(oldest);
     if (s.ok()) {
-      auto n = index_->RemoveSegmentsUpTo(oldest);
+      auto n = Checked(Idx()->RemoveSegmentsUpTo(oldest));
       Event("evicted", "size cap " + FormatSize(max_size) + " reached: removed segment " +
                            std::to_string(oldest) + " with " + std::to_string(n.ok() ? *n : 0) +
                            " oldest copies");

@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "env/env.h"
+#include "store/settings.h"
+
 namespace mailvault::store {
 
 Result<std::unique_ptr<ReopeningStore>> ReopeningStore::Open(const StoreOptions& options,
@@ -65,10 +68,16 @@ R ReopeningStore::With(Fn&& fn) {
 }
 
 Result<CopyId> ReopeningStore::Put(const PutRequest& r) {
-  return With<Result<CopyId>>([&](Store& s) { return s.Put(r); });
+  auto id = With<Result<CopyId>>([&](Store& s) { return s.Put(r); });
+  availability_.Note(id.status(),
+                     (options_.env != nullptr ? *options_.env : *PosixEnv()).NowMicros());
+  return id;
 }
 Result<CopyMeta> ReopeningStore::Get(CopyId id) {
   return With<Result<CopyMeta>>([&](Store& s) { return s.Get(id); });
+}
+Result<std::vector<CopyId>> ReopeningStore::PossibleDuplicates(CopyId id) {
+  return With<Result<std::vector<CopyId>>>([&](Store& s) { return s.PossibleDuplicates(id); });
 }
 Result<std::string> ReopeningStore::Read(CopyId id) {
   return With<Result<std::string>>([&](Store& s) { return s.Read(id); });
@@ -94,13 +103,24 @@ Result<VerifyReport> ReopeningStore::Verify() {
 Status ReopeningStore::RebuildIndex() {
   return With<Status>([&](Store& s) { return s.RebuildIndex(); });
 }
+Result<LossReport> ReopeningStore::AcceptLoss() {
+  return With<Result<LossReport>>([&](Store& s) { return s.AcceptLoss(); });
+}
 StoreSettings ReopeningStore::settings() {
   std::shared_lock<std::shared_mutex> l(mu_);
   return inner_ != nullptr ? inner_->settings() : last_settings_;
 }
 Status ReopeningStore::UpdateSettings(const StoreSettings& settings) {
   std::unique_lock<std::shared_mutex> l(mu_);  // exclusive: it writes last_settings_
-  if (inner_ == nullptr) return down_;
+  if (inner_ == nullptr) {
+    // The store is being recovered (a full or failing disk): the settings
+    // file is independent of it, and unavailable_action is what the
+    // administrator may need to change now. The next open reads it.
+    Env& env = options_.env != nullptr ? *options_.env : *PosixEnv();
+    MV_RETURN_IF_ERROR(WriteSettingsFile(env, options_.dir, settings, options_.on_event));
+    last_settings_ = settings;
+    return Status::Ok();
+  }
   MV_RETURN_IF_ERROR(inner_->UpdateSettings(settings));
   last_settings_ = settings;
   return Status::Ok();

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "mailvault/store.h"
+#include "store/availability.h"
 
 namespace mailvault::store {
 
@@ -31,14 +32,18 @@ class ReopeningStore final : public Store {
 
   Result<CopyId> Put(const PutRequest& request) override;
   Result<CopyMeta> Get(CopyId id) override;
+  Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) override;
   Result<std::string> Read(CopyId id) override;
   Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status Delete(const std::vector<CopyId>& ids) override;
   Status Writable() override;
   Result<StoreStats> Stats() override;
+  // Tracked here, across reopens (a store being recovered refuses too).
+  Availability availability() override { return availability_.Get(); }
   Result<VerifyReport> Verify() override;
   Status RebuildIndex() override;
+  Result<LossReport> AcceptLoss() override;
   StoreSettings settings() override;
   Status UpdateSettings(const StoreSettings& settings) override;
   Result<KeyInfo> AddKey() override;
@@ -68,6 +73,7 @@ class ReopeningStore final : public Store {
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
   std::thread watcher_;
+  AvailabilityTracker availability_;
 };
 
 }  // namespace mailvault::store

@@ -147,10 +147,14 @@ Result<ScanResult> Segments::Scan(uint64_t segment, uint64_t from, const RecordF
     }
     if (next == 0) break;
     std::string what = "bytes " + std::to_string(pos) + ".." + std::to_string(next);
+    ScanResult::Region region{pos, next, 0};
     if (ReadExact(*f, pos, kRecordHeaderSize, &buf).ok()) {
-      if (auto dh = DecodeRecordHeader(buf); dh.ok())
+      if (auto dh = DecodeRecordHeader(buf); dh.ok()) {
         what = "copy " + std::to_string(dh->id) + " (" + what + ")";
+        region.id = dh->id;
+      }
     }
+    r.damaged.push_back(region);
     r.problems.push_back("segment " + std::to_string(segment) + ": " + what +
                          " damaged and skipped");
     pos = next;
@@ -254,6 +258,30 @@ Status Segments::MarkDeleted(const index::Location& loc) {
   auto bytes = env_.AllocatedSize(PathOf(loc.segment));
   std::lock_guard<std::mutex> l(mu_);
   if (bytes.ok() && disk_bytes_.count(loc.segment)) disk_bytes_[loc.segment] = *bytes;
+  return Status::Ok();
+}
+
+Status Segments::MarkDamaged(uint64_t segment, uint64_t offset, uint64_t end, CopyId id) {
+  if (end < offset + kRecordHeaderSize + kRecordTrailerSize) {
+    return Status::InvalidArgument("segment " + std::to_string(segment) + ": damaged bytes " +
+                                   std::to_string(offset) + ".." + std::to_string(end) +
+                                   " are too few to frame as a deleted record");
+  }
+  RecordHeader h;
+  h.type = RecordType::kDeleted;
+  h.id = id;
+  h.payload_len = end - offset - kRecordHeaderSize - kRecordTrailerSize;
+  {
+    MV_ASSIGN_OR_RETURN(auto f, env_.OpenAppendable(PathOf(segment)));
+    MV_RETURN_IF_ERROR(f->WriteAt(offset, EncodeRecordHeader(h)));
+    MV_RETURN_IF_ERROR(f->Sync());
+    MV_RETURN_IF_ERROR(f->Close());
+  }
+  MV_RETURN_IF_ERROR(env_.PunchHole(PathOf(segment), offset + kRecordHeaderSize,
+                                    end - offset - kRecordHeaderSize));
+  auto bytes = env_.AllocatedSize(PathOf(segment));
+  std::lock_guard<std::mutex> l(mu_);
+  if (bytes.ok() && disk_bytes_.count(segment)) disk_bytes_[segment] = *bytes;
   return Status::Ok();
 }
 

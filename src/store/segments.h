@@ -27,6 +27,12 @@ struct ScanResult {
   uint64_t end = 0;                   // just past the last good record (or `from`)
   uint64_t file_size = 0;             // bytes after `end` are a torn or damaged tail
   std::vector<std::string> problems;  // damaged regions skipped in the middle
+  struct Region {
+    uint64_t offset = 0;
+    uint64_t end = 0;
+    CopyId id = 0;  // of the record whose header starts the region, if it reads; else 0
+  };
+  std::vector<Region> damaged;  // the same regions, for repair
 };
 
 // Called for each record found: header, its offset and the whole record
@@ -64,6 +70,11 @@ class Segments {
 
   // Rewrites the record header as deleted (synced), then frees its payload.
   Status MarkDeleted(const index::Location& loc);
+  // Frames a damaged region [offset, end) of a segment as one deleted
+  // record (header synced, the rest freed), so scans pass it without
+  // complaint: the administrator has accepted its loss. InvalidArgument if
+  // the region is too short to hold a record header and trailer.
+  Status MarkDamaged(uint64_t segment, uint64_t offset, uint64_t end, CopyId id);
   // Unlinks a whole segment and syncs the directory.
   Status Remove(uint64_t segment);
   // Bytes the segments occupy on disk (allocated blocks).

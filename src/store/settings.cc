@@ -2,6 +2,7 @@
 // (DATA/settings.json) they are kept in.
 #include "store/settings.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/units.h"
@@ -117,6 +118,44 @@ Result<StoreSettings> DecodeSettings(std::string_view text) {
     s.html_preview = it->get<bool>();
   }
   return s;
+}
+
+Status EnsureReserve(Env& env, const std::string& dir) {
+  const std::string path = JoinPath(dir, kReserveFile);
+  auto size = env.FileSize(path);
+  if (size.ok() && *size >= kReserveBytes) return Status::Ok();
+  Status s = [&]() -> Status {
+    MV_ASSIGN_OR_RETURN(auto f, env.OpenAppendable(path));
+    const std::string zeros(64 << 10, '\0');
+    while (f->Size() < kReserveBytes) {
+      MV_RETURN_IF_ERROR(f->Append(std::string_view(zeros).substr(
+          0, std::min<uint64_t>(zeros.size(), kReserveBytes - f->Size()))));
+    }
+    MV_RETURN_IF_ERROR(f->Sync());
+    MV_RETURN_IF_ERROR(f->Close());
+    return env.SyncDir(dir);
+  }();
+  if (!s.ok()) env.Remove(path).IgnoreError();  // a part of a reserve only takes room
+  return s.Annotate("keep a reserve of free space");
+}
+
+Status WriteSettingsFile(Env& env, const std::string& dir, const StoreSettings& settings,
+                         const std::function<void(std::string_view, std::string_view)>& on_event) {
+  const std::string path = JoinPath(dir, "settings.json");
+  const std::string text = EncodeSettings(settings);
+  Status s = env.WriteFileAtomic(path, text);
+  const std::string reserve = JoinPath(dir, kReserveFile);
+  if (s.code() != Code::kNoSpace || !env.Exists(reserve)) return s;
+  MV_RETURN_IF_ERROR(env.Remove(reserve));
+  if (on_event) {
+    on_event(
+        "reserve_released",
+        "the disk is full: released the space reserve to write the settings (" + s.message() + ")");
+  }
+  MV_RETURN_IF_ERROR(env.WriteFileAtomic(path, text));
+  // Most likely still full; the reserve is made again at the next open.
+  EnsureReserve(env, dir).IgnoreError();
+  return Status::Ok();
 }
 
 }  // namespace mailvault

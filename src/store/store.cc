@@ -5,6 +5,7 @@
 
 #include "base/units.h"
 #include "store/codec.h"
+#include "store/losses.h"
 #include "store/settings.h"
 #include "store/store_impl.h"
 
@@ -16,12 +17,47 @@ constexpr char kMarker[] = "store.json";
 constexpr char kSettings[] = "settings.json";
 constexpr char kLock[] = "LOCK";
 constexpr char kIndexFile[] = "index.db";
+constexpr char kRebuildMarker[] = "index.rebuild";
+constexpr const char* kDbSuffixes[] = {"", "-wal", "-shm"};
 constexpr size_t kRecoveryBatch = 1000;
 
 Env& EnvOf(const StoreOptions& o) { return o.env != nullptr ? *o.env : *PosixEnv(); }
 std::string KeysDir(const StoreOptions& o) {
   return o.keys_dir.empty() ? JoinPath(o.dir, "keys") : o.keys_dir;
 }
+
+// "20261207T153354Z", for file names.
+std::string CompactTime(int64_t micros) {
+  std::string out;
+  for (char c : FormatRfc3339(micros).substr(0, 19)) {
+    if (c != '-' && c != ':') out += c;
+  }
+  return out + "Z";
+}
+
+// Stands in for an index that could not be reopened after a swap, so that
+// no call ever meets a null index; the store has stopped (failed_) then.
+class UnavailableIndex final : public index::Index {
+ public:
+  explicit UnavailableIndex(Status why) : why_(std::move(why)) {}
+  Status Insert(const std::vector<index::Entry>&, const index::Watermark&) override { return why_; }
+  Result<index::Watermark> GetWatermark() override { return why_; }
+  Result<SearchPage> Search(const SearchQuery&) override { return why_; }
+  Result<index::Entry> Get(CopyId) override { return why_; }
+  Result<std::vector<index::Entry>> Remove(const std::vector<CopyId>&) override { return why_; }
+  Result<uint64_t> RemoveSegmentsUpTo(uint64_t) override { return why_; }
+  Result<index::IndexStats> Stats() override { return why_; }
+  Status ForEach(const std::function<bool(const index::Entry&)>&) override { return why_; }
+  Status Clear() override { return why_; }
+  Result<std::vector<index::Entry>> EntriesEndingAfter(uint64_t, uint64_t) override { return why_; }
+  Result<std::vector<CopyId>> FindDuplicates(CopyId, const std::string&, const std::string&,
+                                             int64_t, int64_t) override {
+    return why_;
+  }
+
+ private:
+  const Status why_;
+};
 
 }  // namespace
 
@@ -41,6 +77,7 @@ Status Store::Init(const StoreOptions& options) {
   MV_RETURN_IF_ERROR(env.CreateDir(JoinPath(options.dir, "segments")));
   MV_RETURN_IF_ERROR(
       env.WriteFileAtomic(JoinPath(options.dir, kSettings), EncodeSettings(StoreSettings{})));
+  MV_RETURN_IF_ERROR(EnsureReserve(env, options.dir));
   // The marker goes last: a store is a store once everything else is there.
   return env.WriteFileAtomic(
       JoinPath(options.dir, kMarker),
@@ -77,31 +114,178 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
   }
   MV_ASSIGN_OR_RETURN(s->segments_,
                       Segments::Open(env, JoinPath(options.dir, "segments"), !options.read_only));
-  index::IndexOptions io;
-  io.path = JoinPath(options.dir, kIndexFile);
-  io.read_only = options.read_only;
-  io.sync_commits = false;  // segments are synced first; recovery re-indexes (store-format.md)
-  if (!options.read_only) MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env, io.path));
-  auto idx = index::Index::Open(io, s->keys_->index_key());
-  if (!idx.ok() && !options.read_only && idx.status().IsCorruption()) {
-    // The index is derived data: a damaged one is rebuilt from the segments.
-    s->Event("index_rebuilt", "index unreadable (" + idx.status().message() + "); rebuilding");
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      env.Remove(io.path + suffix).IgnoreError();
+  if (options.read_only) {
+    index::IndexOptions io;
+    io.path = JoinPath(options.dir, kIndexFile);
+    io.read_only = true;
+    auto idx = index::Index::Open(io, s->keys_->index_key());
+    if (!idx.ok()) {
+      Status st = idx.status().Annotate("open index");
+      if (!st.IsCorruption()) return st;
+      return Status::Corruption(st.message() +
+                                "; the index is damaged: the daemon rebuilds it when it starts, "
+                                "or run `mailvault rebuild-index` with the daemon stopped");
     }
-    MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env, io.path));
-    idx = index::Index::Open(io, s->keys_->index_key());
+    s->index_ = std::move(idx).value();
+    return std::unique_ptr<Store>(std::move(s));
   }
-  if (!idx.ok()) return idx.status().Annotate("open index");
-  s->index_ = std::move(idx).value();
-  if (!options.read_only) {
-    MV_RETURN_IF_ERROR(s->Recover());
-    s->indexer_ = std::thread([p = s.get()] { p->IndexerLoop(); });
+  if (Status r = EnsureReserve(env, options.dir); !r.ok()) {
+    s->Event("low_free_space", "no room for the space reserve: " + r.message());
   }
+  MV_RETURN_IF_ERROR(s->OpenIndexAndRecover());
+  s->indexer_ = std::thread([p = s.get()] { p->IndexerLoop(); });
+  if (options.check_index && !s->rebuilt_)
+    s->checker_ = std::thread([p = s.get()] { p->CheckIndexInBackground(); });
   return std::unique_ptr<Store>(std::move(s));
 }
 
+Status StoreImpl::OpenIndex() {
+  index::IndexOptions io;
+  io.path = JoinPath(options_.dir, kIndexFile);
+  io.sync_commits = false;  // segments are synced first; recovery re-indexes (store-format.md)
+  MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env_, io.path));
+  MV_ASSIGN_OR_RETURN(index_, index::Index::Open(io, keys_->index_key()));
+  return Status::Ok();
+}
+
+Status StoreImpl::OpenIndexAndRecover() {
+  const std::string path = JoinPath(options_.dir, kIndexFile);
+  const bool marked = env_.Exists(JoinPath(options_.dir, kRebuildMarker));
+  std::string why;
+  bool damaged = marked;
+  if (options_.rebuild_index) {
+    why = "rebuild-index requested";
+  } else if (marked) {
+    why = "the index was found damaged earlier";
+  } else {
+    Status st = Checked(OpenIndex());
+    if (st.ok()) st = Recover();
+    if (st.ok()) return st;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!index_damaged_) return st.Annotate("open store");
+    }
+    why = st.message();
+    damaged = true;
+  }
+  index_.reset();
+  if (options_.rebuild_index && !damaged && env_.Exists(path)) {
+    // Asked to rebuild an index that opens: keep it aside only if it is
+    // damaged somewhere (the check reads every page, as the rebuild will).
+    Status c = index::CheckIndexFile(path, keys_->index_key());
+    if (c.IsCorruption()) {
+      damaged = true;
+      why += " (" + c.message() + ")";
+    }
+  }
+  MV_RETURN_IF_ERROR(BuildFreshIndex());
+  MV_RETURN_IF_ERROR(SwapInFreshIndex(damaged, why));
+  rebuilt_ = true;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    index_damaged_ = false;
+    failed_ = Status::Ok();
+  }
+  return Recover();
+}
+
+Status StoreImpl::BuildFreshIndex() {
+  index::IndexOptions io;
+  io.path = JoinPath(options_.dir, std::string(kIndexFile) + ".new");
+  io.sync_commits = false;  // synced as a whole below, before the swap
+  for (const char* suffix : kDbSuffixes) {
+    if (env_.Exists(io.path + suffix)) MV_RETURN_IF_ERROR(env_.Remove(io.path + suffix));
+  }
+  MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env_, io.path));
+  MV_ASSIGN_OR_RETURN(auto fresh, index::Index::Open(io, keys_->index_key()));
+  std::vector<uint64_t> segs = segments_->List();
+  index::Watermark from{segs.empty() ? 1 : segs.front(), 0};
+  Status s = IndexSegmentsFrom(*fresh, from, /*cut_torn_tail=*/false);
+  fresh.reset();  // the last connection checkpoints the WAL into the file and removes it
+  if (!s.ok()) return s.Annotate("build a new index");
+  // The checkpoint wrote without fsync (sync_commits=false): make the file
+  // durable before it replaces anything.
+  MV_ASSIGN_OR_RETURN(auto f, env_.OpenAppendable(io.path));
+  MV_RETURN_IF_ERROR(f->Sync());
+  return f->Close();
+}
+
+Status StoreImpl::SwapInFreshIndex(bool set_aside, const std::string& why) {
+  const std::string path = JoinPath(options_.dir, kIndexFile);
+  const std::string fresh = path + ".new";
+  std::string aside;
+  if (set_aside) {
+    aside = path + ".damaged-" + CompactTime(env_.NowMicros());
+    for (const char* suffix : kDbSuffixes) {
+      if (env_.Exists(path + suffix))
+        MV_RETURN_IF_ERROR(env_.Rename(path + suffix, aside + suffix));
+    }
+  } else {
+    for (const char* suffix : kDbSuffixes) {
+      if (env_.Exists(path + suffix)) MV_RETURN_IF_ERROR(env_.Remove(path + suffix));
+    }
+  }
+  for (const char* suffix : kDbSuffixes) {
+    if (env_.Exists(fresh + suffix)) MV_RETURN_IF_ERROR(env_.Rename(fresh + suffix, path + suffix));
+  }
+  const std::string marker = JoinPath(options_.dir, kRebuildMarker);
+  if (env_.Exists(marker)) MV_RETURN_IF_ERROR(env_.Remove(marker));
+  MV_RETURN_IF_ERROR(env_.SyncDir(options_.dir));
+  MV_RETURN_IF_ERROR(OpenIndex());
+  Event("index_rebuilt",
+        "index rebuilt from the segments (" + why + ")" +
+            (aside.empty() ? "" : "; the damaged index was set aside as " + aside));
+  return Status::Ok();
+}
+
+void StoreImpl::CheckIndexInBackground() {
+  Status s =
+      index::CheckIndexFile(JoinPath(options_.dir, kIndexFile), keys_->index_key(), &stop_check_);
+  if (s.ok()) {
+    Event("index_checked", "every page of the index passed its check");
+  } else if (s.IsCorruption()) {
+    OnIndexDamaged(s);
+  } else if (!s.ok() && !stop_check_.load()) {
+    Event("error", "the background check of the index could not run: " + s.ToString());
+  }
+}
+
+StoreImpl::IndexRef StoreImpl::Idx() { return IndexRef(index_mu_, index_.get()); }
+
+Status StoreImpl::Checked(Status s) {
+  if (!s.IsCorruption()) return s;
+  OnIndexDamaged(s);
+  if (options_.read_only) {
+    return Status::Corruption(s.message() +
+                              "; the index is damaged: the daemon rebuilds it when it meets the "
+                              "damage, or run `mailvault rebuild-index` with the daemon stopped");
+  }
+  return s;
+}
+
+void StoreImpl::OnIndexDamaged(const Status& why) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (index_damaged_) return;
+    index_damaged_ = true;
+    if (options_.read_only) return;
+    if (failed_.ok()) {
+      failed_ = Status::Unavailable("the index is damaged (" + why.message() +
+                                    "); it is rebuilt from the segments when the store reopens");
+    }
+  }
+  indexed_cv_.notify_all();
+  Event("index_damaged",
+        "the index is damaged (" + why.message() + "); it will be rebuilt from the segments");
+  // The marker makes the rebuild happen at the next writer open, even after
+  // a crash before it.
+  Status m = env_.WriteFileAtomic(JoinPath(options_.dir, kRebuildMarker), why.message() + "\n");
+  if (!m.ok()) Event("error", "cannot write the index rebuild marker: " + m.ToString());
+}
+
 StoreImpl::~StoreImpl() {
+  stop_check_.store(true);
+  if (checker_.joinable()) checker_.join();
   {
     std::lock_guard<std::mutex> l(mu_);
     stopping_ = true;
@@ -119,19 +303,20 @@ void StoreImpl::Event(std::string_view kind, const std::string& message) {
 Status StoreImpl::Recover() {
   MV_RETURN_IF_ERROR(segments_->OpenActive(env_.NowMicros()));
   std::vector<uint64_t> segs = segments_->List();
-  MV_ASSIGN_OR_RETURN(index::Watermark mark, index_->GetWatermark());
+  MV_ASSIGN_OR_RETURN(index::Watermark mark, Checked(index_->GetWatermark()));
   if (!segs.empty() && segs.front() > 1) {
-    MV_ASSIGN_OR_RETURN(uint64_t gone, index_->RemoveSegmentsUpTo(segs.front() - 1));
+    MV_ASSIGN_OR_RETURN(uint64_t gone, Checked(index_->RemoveSegmentsUpTo(segs.front() - 1)));
     if (gone > 0) {
       Event("recovery", "forgot " + std::to_string(gone) + " copies of evicted segments");
     }
   }
   if (mark.segment == 0) mark.segment = segs.empty() ? 1 : segs.front();
-  MV_RETURN_IF_ERROR(IndexSegmentsFrom(mark, /*cut_torn_tail=*/true));
+  MV_RETURN_IF_ERROR(CutBelowWatermark(&mark));
+  MV_RETURN_IF_ERROR(Checked(IndexSegmentsFrom(*index_, mark, /*cut_torn_tail=*/true)));
   // Ids of deleted records still count, so scan the headers of the newest
   // segments: the active one, and the one before it in case the active one
   // was started just before a crash and holds nothing yet.
-  MV_ASSIGN_OR_RETURN(index::IndexStats st, index_->Stats());
+  MV_ASSIGN_OR_RETURN(index::IndexStats st, Checked(index_->Stats()));
   CopyId max_id = st.max_id;
   std::vector<uint64_t> newest = segments_->List();
   if (newest.size() > 2) newest.erase(newest.begin(), newest.end() - 2);
@@ -148,12 +333,53 @@ Status StoreImpl::Recover() {
   return Status::Ok();
 }
 
-Status StoreImpl::IndexSegmentsFrom(const index::Watermark& from, bool cut_torn_tail) {
+Status StoreImpl::CutBelowWatermark(index::Watermark* mark) {
+  const uint64_t seg = mark->segment;
+  std::vector<uint64_t> segs = segments_->List();
+  if (std::find(segs.begin(), segs.end(), seg) == segs.end()) return Status::Ok();
+  MV_ASSIGN_OR_RETURN(auto file, segments_->File(seg));
+  MV_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  if (size >= mark->offset) return Status::Ok();
+  // Bytes the index says were there are gone: find the last good record.
+  MV_ASSIGN_OR_RETURN(ScanResult r,
+                      segments_->Scan(seg, 0, [](const RecordHeader&, uint64_t, std::string_view) {
+                        return Status::Ok();
+                      }));
+  const uint64_t good = std::max<uint64_t>(r.end, kSegmentHeaderSize);
+  MV_ASSIGN_OR_RETURN(std::vector<index::Entry> gone,
+                      Checked(index_->EntriesEndingAfter(seg, good)));
+  const std::string what = "segment " + std::to_string(seg) + " ends at byte " +
+                           std::to_string(size) + ", inside indexed records (indexed up to " +
+                           std::to_string(mark->offset) + ")";
+  std::vector<Loss> losses;
+  std::vector<CopyId> ids;
+  std::string list;
+  for (const index::Entry& e : gone) {
+    losses.push_back({e.meta.id, env_.NowMicros(), what});
+    ids.push_back(e.meta.id);
+    list += (list.empty() ? "" : ", ") + std::to_string(e.meta.id);
+  }
+  // The loss is written down first: a crash below must not make it silent.
+  MV_RETURN_IF_ERROR(RecordLosses(env_, options_.dir, losses));
+  // The damaged bytes go before anything is appended after them.
+  MV_RETURN_IF_ERROR(segments_->CutTail(seg, good));
+  MV_RETURN_IF_ERROR(Checked(index_->Remove(ids).status()));
+  *mark = {seg, good};
+  MV_RETURN_IF_ERROR(Checked(index_->Insert({}, *mark)));
+  Event("copies_lost", what + ": cut it at byte " + std::to_string(good) + "; " +
+                           (ids.empty() ? std::string("no indexed copy") : "copies " + list) +
+                           " lost; `mailvault verify` lists them until `mailvault repair "
+                           "--accept-loss` acknowledges the loss");
+  return Status::Ok();
+}
+
+Status StoreImpl::IndexSegmentsFrom(index::Index& idx, const index::Watermark& from,
+                                    bool cut_torn_tail) {
   std::vector<index::Entry> pending;
   index::Watermark mark = from;
   auto flush = [&]() -> Status {
     if (pending.empty()) return Status::Ok();
-    MV_RETURN_IF_ERROR(index_->Insert(pending, mark));
+    MV_RETURN_IF_ERROR(idx.Insert(pending, mark));
     pending.clear();
     return Status::Ok();
   };
@@ -172,9 +398,10 @@ Status StoreImpl::IndexSegmentsFrom(const index::Watermark& from, bool cut_torn_
                                     "; not indexed");
             return Status::Ok();
           }
-          auto existing = index_->Get(h.id);
+          auto existing = idx.Get(h.id);
           if (existing.ok()) return Status::Ok();  // indexed already (rebuild over a partial index)
-          pending.push_back({std::move(meta).value(), {seg, off, h.record_len(), h.key_id}});
+          pending.push_back(
+              {std::move(meta).value(), {seg, off, h.record_len(), h.key_id}, std::string()});
           ++recovered;
           if (pending.size() >= kRecoveryBatch) return flush();
           return Status::Ok();
@@ -196,7 +423,7 @@ Status StoreImpl::IndexSegmentsFrom(const index::Watermark& from, bool cut_torn_
     if (r->end > 0) mark = {seg, r->end};
   }
   MV_RETURN_IF_ERROR(flush());
-  if (!(mark == from)) MV_RETURN_IF_ERROR(index_->Insert({}, mark));
+  if (!(mark == from)) MV_RETURN_IF_ERROR(idx.Insert({}, mark));
   if (recovered > 0) {
     Event("recovery", "indexed " + std::to_string(recovered) + " copies found in the segments");
   }
@@ -211,7 +438,7 @@ Status StoreImpl::CheckWritable() {
 
 Result<CopyMeta> StoreImpl::Get(CopyId id) {
   CatchUp();
-  auto e = index_->Get(id);
+  auto e = Checked(Idx()->Get(id));
   if (!e.ok()) {
     if (e.status().IsNotFound()) return Status::NotFound("no copy with id " + std::to_string(id));
     return e.status();
@@ -222,7 +449,7 @@ Result<CopyMeta> StoreImpl::Get(CopyId id) {
 Status StoreImpl::ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) {
   CatchUp();
   std::string what = "copy " + std::to_string(id);
-  auto e = index_->Get(id);
+  auto e = Checked(Idx()->Get(id));
   if (!e.ok()) {
     if (e.status().IsNotFound()) return Status::NotFound("no copy with id " + std::to_string(id));
     return e.status();
@@ -239,6 +466,18 @@ Status StoreImpl::ReadTo(CopyId id, const std::function<Status(std::string_view)
   return Status::Ok();
 }
 
+Result<std::vector<CopyId>> StoreImpl::PossibleDuplicates(CopyId id) {
+  CatchUp();
+  auto idx = Idx();
+  auto e = Checked(idx->Get(id));
+  if (!e.ok()) {
+    if (e.status().IsNotFound()) return Status::NotFound("no copy with id " + std::to_string(id));
+    return e.status();
+  }
+  return Checked(idx->FindDuplicates(id, e->meta.message_id, e->body_digest, e->meta.placed_at,
+                                     kDuplicateWindowMicros));
+}
+
 Result<std::string> StoreImpl::Read(CopyId id) {
   std::string out;
   MV_RETURN_IF_ERROR(ReadTo(id, [&](std::string_view p) {
@@ -250,7 +489,7 @@ Result<std::string> StoreImpl::Read(CopyId id) {
 
 Result<SearchPage> StoreImpl::Search(const SearchQuery& query) {
   CatchUp();
-  return index_->Search(query);
+  return Checked(Idx()->Search(query));
 }
 
 Status StoreImpl::Delete(const std::vector<CopyId>& ids) {
@@ -259,7 +498,7 @@ Status StoreImpl::Delete(const std::vector<CopyId>& ids) {
   std::vector<CopyId> missing;
   std::vector<CopyId> found;
   for (CopyId id : ids) {
-    auto e = index_->Get(id);
+    auto e = Checked(Idx()->Get(id));
     if (!e.ok()) {
       if (!e.status().IsNotFound()) return e.status();
       missing.push_back(id);
@@ -271,7 +510,7 @@ Status StoreImpl::Delete(const std::vector<CopyId>& ids) {
     if (!s.ok() && !s.IsNotFound()) return s.Annotate("delete copy " + std::to_string(id));
     found.push_back(id);
   }
-  MV_RETURN_IF_ERROR(index_->Remove(found).status());
+  MV_RETURN_IF_ERROR(Checked(Idx()->Remove(found).status()));
   if (!missing.empty()) {
     std::string list;
     for (CopyId id : missing) list += (list.empty() ? "" : ", ") + std::to_string(id);
@@ -282,7 +521,7 @@ Status StoreImpl::Delete(const std::vector<CopyId>& ids) {
 
 Result<StoreStats> StoreImpl::Stats() {
   CatchUp();
-  MV_ASSIGN_OR_RETURN(index::IndexStats is, index_->Stats());
+  MV_ASSIGN_OR_RETURN(index::IndexStats is, Checked(Idx()->Stats()));
   StoreStats s;
   s.count = is.count;
   s.message_bytes = is.bytes;
@@ -300,7 +539,7 @@ Result<VerifyReport> StoreImpl::Verify() {
   CatchUp();
   VerifyReport report;
   std::set<CopyId> indexed;
-  MV_RETURN_IF_ERROR(index_->ForEach([&](const index::Entry& e) {
+  MV_RETURN_IF_ERROR(Checked(Idx()->ForEach([&](const index::Entry& e) {
     ++report.checked;
     indexed.insert(e.meta.id);
     std::string what = "copy " + std::to_string(e.meta.id) + ": ";
@@ -327,9 +566,20 @@ Result<VerifyReport> StoreImpl::Verify() {
       report.problems.push_back(what + "size differs from the index");
     }
     return true;
-  }));
+  })));
+  // Copies lost to damage found at open, until the loss is acknowledged.
+  auto losses = ReadLosses(env_, options_.dir);
+  if (!losses.ok()) {
+    report.problems.push_back("the record of lost copies: " + losses.status().ToString());
+  } else {
+    for (const Loss& l : *losses) {
+      report.problems.push_back("copy " + std::to_string(l.id) + " was lost to damage (" + l.what +
+                                ", found " + FormatRfc3339(l.found_at) +
+                                "); acknowledge with `mailvault repair --accept-loss`");
+    }
+  }
   // Records the index does not know about (outside a writer's recovery).
-  MV_ASSIGN_OR_RETURN(index::Watermark mark, index_->GetWatermark());
+  MV_ASSIGN_OR_RETURN(index::Watermark mark, Checked(Idx()->GetWatermark()));
   for (uint64_t seg : segments_->List()) {
     auto r = segments_->Scan(seg, 0, [&](const RecordHeader& h, uint64_t off, std::string_view) {
       bool after_mark = seg > mark.segment || (seg == mark.segment && off >= mark.offset);
@@ -357,15 +607,106 @@ Result<VerifyReport> StoreImpl::Verify() {
 
 Status StoreImpl::RebuildIndex() {
   MV_RETURN_IF_ERROR(CheckWritable());
-  std::unique_lock<std::mutex> l(mu_);
-  // Wait until no write is in flight, and keep new ones out meanwhile.
-  cv_.wait(l, [&] { return writers_.empty() && to_index_.empty(); });
-  MV_RETURN_IF_ERROR(index_->Clear());
-  std::vector<uint64_t> segs = segments_->List();
-  index::Watermark from{segs.empty() ? 1 : segs.front(), 0};
-  Status s = IndexSegmentsFrom(from, /*cut_torn_tail=*/false);
-  if (!s.ok()) failed_ = s.Annotate("rebuild-index failed; reopen the store");
+  // The new index is built from the segments as they are now.
+  MV_RETURN_IF_ERROR(HoldWrites());
+  Status s = BuildFreshIndex();  // reads go on meanwhile, from the old index
+  if (s.ok()) {
+    std::unique_lock<std::shared_mutex> x(index_mu_);
+    index_.reset();
+    s = SwapInFreshIndex(/*set_aside=*/false, "rebuild-index requested");
+    if (index_ == nullptr) {
+      Status reopened = OpenIndex();
+      if (!reopened.ok()) index_ = std::make_unique<UnavailableIndex>(reopened);
+    }
+  }
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> l(mu_);
+    failed_ = Status::Unavailable("rebuild-index failed (" + s.message() + "); reopen the store");
+  }
+  ReleaseWrites();
   return s;
+}
+
+Status StoreImpl::HoldWrites() {
+  std::unique_lock<std::mutex> l(mu_);
+  if (rebuilding_) return Status::Unavailable("a rebuild or repair of the store is running");
+  rebuilding_ = true;
+  cv_.wait(l, [&] { return !appending_ && to_index_.empty(); });
+  return Status::Ok();
+}
+
+void StoreImpl::ReleaseWrites() {
+  std::lock_guard<std::mutex> l(mu_);
+  rebuilding_ = false;
+  cv_.notify_all();
+}
+
+Result<LossReport> StoreImpl::AcceptLoss() {
+  MV_RETURN_IF_ERROR(CheckWritable());
+  MV_RETURN_IF_ERROR(HoldWrites());
+  LossReport report;
+  Status s = [&]() -> Status {
+    std::set<CopyId> lost;
+    MV_ASSIGN_OR_RETURN(std::vector<Loss> recorded, ReadLosses(env_, options_.dir));
+    for (const Loss& l : recorded) lost.insert(l.id);
+    // Copies the index lists whose records fail their checks.
+    std::vector<index::Entry> bad;
+    MV_RETURN_IF_ERROR(Checked(Idx()->ForEach([&](const index::Entry& e) {
+      auto rec = segments_->ReadRecord(e.loc);
+      bool ok = rec.ok() && CheckRecord(*rec).ok();
+      if (ok) {
+        auto meta = OpenMeta(*rec, *meta_cipher_);
+        auto body = OpenBody(*rec, *keys_);
+        ok = meta.ok() && *meta == e.meta && body.ok() && body->size() == e.meta.size;
+      }
+      if (!ok) bad.push_back(e);
+      return true;
+    })));
+    std::vector<CopyId> bad_ids;
+    for (const index::Entry& e : bad) {
+      bad_ids.push_back(e.meta.id);
+      lost.insert(e.meta.id);
+      // A record whose header still reads is marked deleted in place; one
+      // whose header is gone is framed below with the damaged region.
+      if (segments_->MarkDeleted(e.loc).ok()) {
+        report.actions.push_back("copy " + std::to_string(e.meta.id) +
+                                 ": damaged record in segment " + std::to_string(e.loc.segment) +
+                                 " at " + std::to_string(e.loc.offset) + " marked deleted");
+      }
+    }
+    MV_RETURN_IF_ERROR(Checked(Idx()->Remove(bad_ids).status()));
+    // Damaged regions and tails of every segment.
+    for (uint64_t seg : segments_->List()) {
+      MV_ASSIGN_OR_RETURN(
+          ScanResult r,
+          segments_->Scan(seg, 0, [](const RecordHeader&, uint64_t, std::string_view) {
+            return Status::Ok();
+          }));
+      for (const ScanResult::Region& d : r.damaged) {
+        if (d.id != 0) lost.insert(d.id);
+        Status m = segments_->MarkDamaged(seg, d.offset, d.end, d.id);
+        report.actions.push_back("segment " + std::to_string(seg) + ": bytes " +
+                                 std::to_string(d.offset) + ".." + std::to_string(d.end) +
+                                 (m.ok() ? " framed as a deleted record" : ": " + m.message()));
+      }
+      if (r.end < r.file_size) {
+        MV_RETURN_IF_ERROR(segments_->CutTail(seg, std::max<uint64_t>(r.end, kSegmentHeaderSize)));
+        report.actions.push_back("segment " + std::to_string(seg) + ": cut " +
+                                 std::to_string(r.file_size - r.end) + " damaged bytes at the end");
+      }
+    }
+    MV_RETURN_IF_ERROR(ClearLosses(env_, options_.dir));
+    report.lost.assign(lost.begin(), lost.end());
+    return Status::Ok();
+  }();
+  ReleaseWrites();
+  if (!s.ok()) return s.Annotate("accept loss");
+  std::string list;
+  for (CopyId id : report.lost) list += (list.empty() ? "" : ", ") + std::to_string(id);
+  Event("loss_accepted", "the administrator accepted the loss of " +
+                             (list.empty() ? std::string("no copy") : "copies " + list) +
+                             " to damage");
+  return report;
 }
 
 StoreSettings StoreImpl::settings() {
@@ -374,9 +715,11 @@ StoreSettings StoreImpl::settings() {
 }
 
 Status StoreImpl::UpdateSettings(const StoreSettings& settings) {
-  MV_RETURN_IF_ERROR(CheckWritable());
-  MV_RETURN_IF_ERROR(
-      env_.WriteFileAtomic(JoinPath(options_.dir, kSettings), EncodeSettings(settings)));
+  // Settings do not depend on the segments or the index: they can be
+  // changed while the store refuses copies (that is when unavailable_action
+  // matters most), but not in a read-only store.
+  if (options_.read_only) return Status::Unavailable("the store is open read-only");
+  MV_RETURN_IF_ERROR(WriteSettingsFile(env_, options_.dir, settings, options_.on_event));
   {
     std::lock_guard<std::mutex> l(mu_);
     settings_ = settings;

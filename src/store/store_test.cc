@@ -11,6 +11,7 @@
 
 #include "env/env.h"
 #include "store/record.h"
+#include "store/reopening_store.h"
 #include "testutil/fault_env.h"
 #include "testutil/temp_dir.h"
 
@@ -396,6 +397,327 @@ TEST_F(StoreTest, AFlippedByteSpoilsOnlyThatCopy) {
   for (const std::string& p : v->problems) {
     EXPECT_NE(p.find(std::to_string(ids[1])), std::string::npos) << p;
   }
+}
+
+// Overwrites one page in the middle of the closed store's index.db.
+void DamageOneIndexPage(const std::string& dir) {
+  const std::string path = dir + "/index.db";
+  ASSERT_FALSE(fs::exists(path + "-wal"));  // closed: everything is in the file
+  std::string bytes = ReadAll(path);
+  const size_t pages = bytes.size() / 4096;
+  ASSERT_GT(pages, 8u);
+  for (size_t i = 0; i < 4096; ++i) bytes[(pages / 2) * 4096 + i] = static_cast<char>(i * 13);
+  WriteAll(path, bytes);
+}
+
+size_t CountMatching(const std::string& dir, const std::string& prefix) {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    const bool side = name.ends_with("-wal") || name.ends_with("-shm");
+    n += name.rfind(prefix, 0) == 0 && !side;
+  }
+  return n;
+}
+
+std::vector<std::pair<CopyId, std::string>> PutMany(Store& store, int n) {
+  std::vector<std::pair<CopyId, std::string>> acked;
+  for (int i = 0; i < n; ++i) {
+    std::string raw = Message(i);
+    acked.emplace_back(store.Put(Request(raw)).value(), raw);
+  }
+  return acked;
+}
+
+TEST_F(StoreTest, RebuildIndexReplacesAnIndexWithAnOverwrittenPage) {
+  std::vector<std::pair<CopyId, std::string>> acked;
+  {
+    auto store = OpenStore();
+    acked = PutMany(*store, 400);
+  }
+  DamageOneIndexPage(dir_);
+  {
+    StoreOptions ro = opts_;
+    ro.read_only = true;
+    auto damaged = OpenStore(ro);
+    ASSERT_NE(damaged, nullptr);
+    // The damage is real: a walk of the copies or a text search meets it.
+    auto v = damaged->Verify();
+    SearchQuery q;
+    q.subject = "report";
+    q.limit = 1000;
+    auto found = damaged->Search(q);
+    Status met = !v.ok() ? v.status() : found.status();
+    EXPECT_TRUE(met.IsCorruption()) << met.ToString();
+    EXPECT_NE(met.message().find("rebuild-index"), std::string::npos) << met.ToString();
+  }
+  StoreOptions o = opts_;
+  o.rebuild_index = true;
+  std::vector<std::string> events;
+  o.on_event = [&](std::string_view kind, std::string_view msg) {
+    events.push_back(std::string(kind) + ": " + std::string(msg));
+  };
+  auto store = OpenStore(o);
+  ASSERT_NE(store, nullptr);
+  ASSERT_FALSE(events.empty());
+  EXPECT_NE(events.back().find("index_rebuilt"), std::string::npos) << events.back();
+  EXPECT_NE(events.back().find("set aside"), std::string::npos) << events.back();
+  EXPECT_EQ(CountMatching(dir_, "index.db.damaged-"), 1u);
+  EXPECT_FALSE(fs::exists(dir_ + "/index.db.new"));
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->checked, acked.size());
+  EXPECT_TRUE(v->problems.empty()) << v->problems.front();
+  SearchQuery q;
+  q.subject = "Quarterly report";
+  q.limit = 1000;
+  EXPECT_EQ(store->Search(q)->items.size(), acked.size());
+  for (const auto& [id, raw] : acked) EXPECT_EQ(store->Read(id).value(), raw);
+  EXPECT_GT(store->Put(Request(Message(1000))).value(), acked.back().first);
+  // A rebuild of a sound index removes the old one instead of keeping it.
+  store.reset();
+  o.on_event = nullptr;
+  store = OpenStore(o);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(CountMatching(dir_, "index.db.damaged-"), 1u);
+  EXPECT_EQ(store->Stats()->count, acked.size() + 1);
+}
+
+// The daemon's case: a store (behind ReopeningStore) meets the damage at a
+// read, says so, stops writes and rebuilds the index when it reopens.
+TEST_F(StoreTest, AStoreThatMeetsADamagedIndexRebuildsItWhenItReopens) {
+  std::vector<std::pair<CopyId, std::string>> acked;
+  {
+    auto store = OpenStore();
+    acked = PutMany(*store, 400);
+  }
+  DamageOneIndexPage(dir_);
+  StoreOptions o = opts_;
+  std::mutex mu;
+  std::vector<std::string> kinds;
+  o.on_event = [&](std::string_view kind, std::string_view) {
+    std::lock_guard<std::mutex> l(mu);
+    kinds.emplace_back(kind);
+  };
+  auto store = store::ReopeningStore::Open(o, /*retry_micros=*/3'600'000'000);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  SearchQuery q;
+  q.subject = "Quarterly report";
+  q.limit = 1000;
+  auto first = (*store)->Search(q);
+  ASSERT_FALSE(first.ok());
+  EXPECT_TRUE(first.status().IsCorruption()) << first.status().ToString();
+  EXPECT_FALSE((*store)->Writable().ok());
+  EXPECT_TRUE(fs::exists(dir_ + "/index.rebuild"));
+  ASSERT_TRUE((*store)->RecoverIfStopped().ok());
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), "index_damaged"), kinds.end());
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), "index_rebuilt"), kinds.end());
+  }
+  EXPECT_FALSE(fs::exists(dir_ + "/index.rebuild"));
+  EXPECT_EQ((*store)->Search(q)->items.size(), acked.size());
+  auto v = (*store)->Verify();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->problems.empty());
+  EXPECT_TRUE((*store)->Put(Request(Message(1000))).ok());
+}
+
+// With check_index (the daemon), damage no read has met yet is found by the
+// background check after open.
+TEST_F(StoreTest, TheBackgroundCheckFindsDamageNoReadMet) {
+  {
+    auto store = OpenStore();
+    PutMany(*store, 400);
+  }
+  DamageOneIndexPage(dir_);
+  StoreOptions o = opts_;
+  o.check_index = true;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool damaged = false;
+  o.on_event = [&](std::string_view kind, std::string_view) {
+    std::lock_guard<std::mutex> l(mu);
+    if (kind == "index_damaged") damaged = true;
+    cv.notify_all();
+  };
+  auto store = OpenStore(o);
+  ASSERT_NE(store, nullptr);
+  std::unique_lock<std::mutex> l(mu);
+  ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(60), [&] { return damaged; }));
+  l.unlock();
+  EXPECT_FALSE(store->Writable().ok());
+  store.reset();
+  o.check_index = false;
+  o.on_event = nullptr;
+  store = OpenStore(o);  // the marker makes this open rebuild
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(store->Verify()->problems.empty());
+  EXPECT_EQ(store->Stats()->count, 400u);
+}
+
+// The administrator must be able to switch unavailable_action exactly when
+// the disk is full: the reserve is released for it, and a write that still
+// fails leaves no temp file behind.
+TEST_F(StoreTest, SettingsCanBeChangedOnAFullDiskAndLeaveNoTempFile) {
+  FaultEnv fault(PosixEnv());
+  StoreOptions o = opts_;
+  o.env = &fault;
+  std::vector<std::string> kinds;
+  o.on_event = [&](std::string_view kind, std::string_view) { kinds.emplace_back(kind); };
+  auto store = OpenStore(o);
+  ASSERT_TRUE(fs::exists(dir_ + "/reserve"));
+  ASSERT_TRUE(store->Put(Request(Message(1))).ok());
+  fault.SetWriteBudget(0);
+  EXPECT_EQ(store->Put(Request(Message(2))).status().code(), Code::kNoSpace);
+  StoreSettings s = store->settings();
+  s.unavailable_action = UnavailableAction::kReject;
+  Status changed = store->UpdateSettings(s);
+  ASSERT_TRUE(changed.ok()) << changed.ToString();
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "reserve_released"), kinds.end());
+  EXPECT_FALSE(fs::exists(dir_ + "/settings.json.tmp"));
+  // No reserve left and still full: refused, and nothing left behind.
+  fault.SetWriteBudget(0);
+  s.html_preview = false;
+  EXPECT_EQ(store->UpdateSettings(s).code(), Code::kNoSpace);
+  EXPECT_FALSE(fs::exists(dir_ + "/settings.json.tmp"));
+  EXPECT_TRUE(store->settings().html_preview);
+  fault.SetWriteBudget(UINT64_MAX);
+  store.reset();
+  store = OpenStore();
+  EXPECT_EQ(store->settings().unavailable_action, UnavailableAction::kReject);
+  EXPECT_TRUE(fs::exists(dir_ + "/reserve"));  // made again once there is room
+}
+
+// Since when copies are refused: set by the first refusal, kept by later
+// ones, cleared by the next copy taken.
+TEST_F(StoreTest, AvailabilityTracksSinceWhenCopiesAreRefused) {
+  FaultEnv fault(PosixEnv());
+  StoreOptions o = opts_;
+  o.env = &fault;
+  auto store = OpenStore(o);
+  EXPECT_EQ(store->availability().unavailable_since, 0);
+  fault.SetClock(1'800'000'000'000'000);
+  fault.FailAt(FaultEnv::Op::kWrite, 1, /*sticky=*/true);
+  EXPECT_FALSE(store->Put(Request(Message(1))).ok());
+  fault.AdvanceClock(5'000'000);
+  EXPECT_FALSE(store->Put(Request(Message(2))).ok());
+  EXPECT_EQ(store->Put(PutRequest{}).status().code(), Code::kInvalidArgument);  // not the store's
+  Availability a = store->availability();
+  EXPECT_EQ(a.unavailable_since, 1'800'000'000'000'000);
+  EXPECT_EQ(a.refused, 2u);
+  EXPECT_FALSE(a.reason.empty());
+  fault.FailAt(FaultEnv::Op::kWrite, 0);
+  ASSERT_TRUE(store->Put(Request(Message(3))).ok());
+  EXPECT_EQ(store->availability().unavailable_since, 0);
+}
+
+// A segment cut inside its last indexed record (a lost write-back below the
+// watermark): reported and cut at open, so the next copy is not appended
+// after damaged bytes; the lost id stays in verify until the administrator
+// accepts the loss.
+TEST_F(StoreTest, ASegmentCutInsideIndexedRecordsIsReportedCutAndAcceptable) {
+  std::vector<CopyId> ids;
+  {
+    auto store = OpenStore();
+    for (int i = 0; i < 3; ++i) ids.push_back(store->Put(Request(Message(i))).value());
+  }
+  const std::string seg = dir_ + "/segments/0000000000000001.seg";
+  fs::resize_file(seg, fs::file_size(seg) - 100);  // inside the third record
+  StoreOptions o = opts_;
+  std::vector<std::string> events;
+  o.on_event = [&](std::string_view kind, std::string_view msg) {
+    events.push_back(std::string(kind) + ": " + std::string(msg));
+  };
+  auto store = OpenStore(o);
+  ASSERT_NE(store, nullptr);
+  auto lost_event = std::find_if(events.begin(), events.end(), [](const std::string& e) {
+    return e.rfind("copies_lost", 0) == 0;
+  });
+  ASSERT_NE(lost_event, events.end());
+  EXPECT_NE(lost_event->find("copies " + std::to_string(ids[2]) + " lost"), std::string::npos)
+      << *lost_event;
+  EXPECT_TRUE(store->Get(ids[2]).status().IsNotFound());
+  CopyId next = store->Put(Request(Message(3))).value();
+  EXPECT_EQ(store->Read(next).value(), Message(3));
+  EXPECT_EQ(store->Read(ids[1]).value(), Message(1));
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  ASSERT_EQ(v->problems.size(), 1u);  // only the recorded loss: no damaged bytes are left
+  EXPECT_NE(v->problems[0].find("copy " + std::to_string(ids[2]) + " was lost"), std::string::npos)
+      << v->problems[0];
+  store.reset();
+  store = OpenStore(o);  // still listed after a restart
+  EXPECT_EQ(store->Verify()->problems.size(), 1u);
+  auto accepted = store->AcceptLoss();
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  EXPECT_EQ(accepted->lost, std::vector<CopyId>{ids[2]});
+  EXPECT_TRUE(store->Verify()->problems.empty());
+  EXPECT_EQ(events.back().rfind("loss_accepted", 0), 0u) << events.back();
+}
+
+// Damage inside a sealed segment (a record's bytes altered, another's header
+// destroyed): verify fails until the loss is accepted; then it is clean,
+// the other copies are intact and the lost ids are named.
+TEST_F(StoreTest, AcceptLossMakesVerifyCleanAfterDamageInTheMiddle) {
+  std::vector<CopyId> ids;
+  {
+    auto store = OpenStore();
+    for (int i = 0; i < 5; ++i) ids.push_back(store->Put(Request(Message(i))).value());
+  }
+  const std::string seg = dir_ + "/segments/0000000000000001.seg";
+  std::string bytes = ReadAll(seg);
+  size_t second = bytes.find("MVR1", bytes.find("MVR1") + 1);
+  size_t fourth = bytes.find("MVR1", bytes.find("MVR1", second + 1) + 1);
+  ASSERT_NE(fourth, std::string::npos);
+  bytes[second + 300] ^= 0x40;  // payload of copy 2
+  bytes[fourth + 9] ^= 0x40;    // header of copy 4
+  WriteAll(seg, bytes);
+  auto store = OpenStore();
+  EXPECT_FALSE(store->Verify()->problems.empty());
+  auto accepted = store->AcceptLoss();
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  EXPECT_EQ(accepted->lost, (std::vector<CopyId>{ids[1], ids[3]}));
+  auto v = store->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->problems.empty()) << v->problems.front();
+  for (size_t i : {0, 2, 4}) EXPECT_EQ(store->Read(ids[i]).value(), Message(static_cast<int>(i)));
+  store.reset();
+  store = OpenStore();  // and it stays clean
+  EXPECT_TRUE(store->Verify()->problems.empty());
+  EXPECT_GT(store->Put(Request(Message(9))).value(), ids.back());
+}
+
+// A sender's retry after a lost end-of-message reply is a second copy of the
+// same message (Postfix adds a new Received line): the two are linked by
+// Message-ID and body digest within an hour, nothing else is.
+TEST_F(StoreTest, PossibleDuplicatesLinkTheSameMessageKeptTwice) {
+  FaultEnv fault(PosixEnv());
+  fault.SetClock(1'800'000'000'000'000);
+  StoreOptions o = opts_;
+  o.env = &fault;
+  auto store = OpenStore(o);
+  const std::string body = "\r\nThe same body, sent twice.\r\n";
+  auto msg = [&](const std::string& received, const std::string& mid, const std::string& b) {
+    return "Received: " + received + "\r\nMessage-ID: <" + mid + ">\r\nSubject: s\r\n" + b;
+  };
+  std::string first_raw = msg("from a by mx id AAA", "dup@x", body);
+  std::string retry_raw = msg("from a by mx id BBBB", "dup@x", body);
+  std::string other_body = msg("from a by mx id CCC", "dup@x", "\r\nAnother body.\r\n");
+  std::string other_mid = msg("from a by mx id DDD", "other@x", body);
+  CopyId first = store->Put(Request(first_raw)).value();
+  fault.AdvanceClock(60'000'000);
+  CopyId retry = store->Put(Request(retry_raw)).value();
+  CopyId diff_body = store->Put(Request(other_body)).value();
+  CopyId diff_mid = store->Put(Request(other_mid)).value();
+  fault.AdvanceClock(2 * kDuplicateWindowMicros);
+  CopyId late = store->Put(Request(msg("from a by mx id EEE", "dup@x", body))).value();
+  EXPECT_EQ(store->PossibleDuplicates(first).value(), std::vector<CopyId>{retry});
+  EXPECT_EQ(store->PossibleDuplicates(retry).value(), std::vector<CopyId>{first});
+  EXPECT_TRUE(store->PossibleDuplicates(diff_body)->empty());
+  EXPECT_TRUE(store->PossibleDuplicates(diff_mid)->empty());
+  EXPECT_TRUE(store->PossibleDuplicates(late)->empty());  // more than an hour later
+  EXPECT_TRUE(store->PossibleDuplicates(9999).status().IsNotFound());
 }
 
 TEST_F(StoreTest, SizeCapEvictsOldestSegments) {

@@ -178,11 +178,17 @@ Result<std::unique_ptr<TempFile>> FaultEnv::NewTempFile(const std::string& dir) 
 Status FaultEnv::WriteFileAtomic(const std::string& path, std::string_view contents) {
   const std::string tmp = path + ".tmp";
   if (base_->Exists(tmp)) MV_RETURN_IF_ERROR(Truncate(tmp, 0));
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, OpenAppendable(tmp));
-  MV_RETURN_IF_ERROR(f->Append(contents));
-  MV_RETURN_IF_ERROR(f->Sync());
-  MV_RETURN_IF_ERROR(f->Close());
-  MV_RETURN_IF_ERROR(Rename(tmp, path));
+  Status s = [&]() -> Status {
+    MV_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, OpenAppendable(tmp));
+    MV_RETURN_IF_ERROR(f->Append(contents));
+    MV_RETURN_IF_ERROR(f->Sync());
+    MV_RETURN_IF_ERROR(f->Close());
+    return Rename(tmp, path);
+  }();
+  if (!s.ok()) {
+    if (base_->Exists(tmp)) Remove(tmp).IgnoreError();  // as PosixEnv: no temp file left behind
+    return s;
+  }
   return SyncDir(ParentOf(path));
 }
 
@@ -242,9 +248,12 @@ Status FaultEnv::Rename(const std::string& from, const std::string& to) {
 }
 
 Status FaultEnv::Remove(const std::string& path) {
+  auto size = base_->FileSize(path);
   MV_RETURN_IF_ERROR(base_->Remove(path));
   std::lock_guard<std::mutex> lock(mu_);
   files_.erase(path);
+  // On a full disk, removing a file gives its room back.
+  if (write_budget_ != UINT64_MAX && size.ok()) write_budget_ += *size;
   return Status::Ok();
 }
 

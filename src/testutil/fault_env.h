@@ -36,6 +36,7 @@ class FaultEnv final : public Env {
   // Number of operations of kind `op` seen since construction.
   uint64_t Count(Op op) const;
   // Appends beyond `bytes` more bytes return NoSpace; UINT64_MAX disarms.
+  // While armed, Remove gives the removed file's size back to the budget.
   void SetWriteBudget(uint64_t bytes);
   // Truncates every tracked file to its last synced size; removes files
   // created since the last sync of their directory.

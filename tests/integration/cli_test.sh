@@ -265,6 +265,46 @@ check "nothing written for the damaged copy" test ! -e "$T/t2.eml" -a ! -e "$T/t
 "$mv" save --data "$TD" "$t1" -o "$T/t1.eml" >/dev/null; "$mv" save --data "$TD" "$t3" -o "$T/t3.eml" >/dev/null
 check "the other copies stay readable" bash -c "cmp -s '$T/m1.eml' '$T/t1.eml' && cmp -s '$T/m3.eml' '$T/t3.eml'"
 
+# Accepting the loss (issue 14, item 8): verify is green again, the lost id
+# is named and audited, the other copies are untouched.
+expect_fail "repair without --accept-loss changes nothing" "$mv" repair --data "$TD"
+check "repair --accept-loss names the lost copy" \
+  bash -c "'$mv' repair --data '$TD' --accept-loss 2>'$T/repair.err' | grep -qx 'accepted the loss of 1 copy: $t2'"
+check "the loss is reported as an event" grep -q "event loss_accepted:.*copies $t2 to damage" "$T/repair.err"
+check "verify passes after the loss was accepted" bash -c "'$mv' verify --data '$TD' | grep -qx '2 copies verified'"
+check "the audit log records the repair and the lost id" \
+  bash -c "'$mv' audit --data '$TD' --json | python3 -c 'import json,sys; r=[e for e in json.load(sys.stdin)[\"items\"] if e[\"action\"]==\"repair\"]; sys.exit(0 if r and r[0][\"copy_ids\"]==[$t2] else 1)'"
+"$mv" save --data "$TD" "$t3" -o "$T/t3b.eml" >/dev/null
+check "the other copies stay readable after the repair" cmp -s "$T/m3.eml" "$T/t3b.eml"
+# A segment cut inside its last indexed record: reported and cut at the next
+# open, so the next copy is not appended after damaged bytes; verify lists
+# the lost id until the loss is accepted.
+t4=$("$mv" put --data "$TD" "$T/m2.eml")
+seg="$TD/segments/0000000000000001.seg"
+truncate -s $(( $(stat -c %s "$seg") - 100 )) "$seg"
+t5=$("$mv" put --data "$TD" "$T/m1.eml" 2>"$T/cut.err")
+check "the cut segment is reported with the lost id" grep -q "event copies_lost:.*copies $t4 lost" "$T/cut.err"
+"$mv" save --data "$TD" "$t5" -o "$T/t5.eml" >/dev/null
+check "the next copy is written after the cut, intact" cmp -s "$T/m1.eml" "$T/t5.eml"
+check "verify keeps naming the lost copy" \
+  bash -c "! '$mv' verify --data '$TD' >'$T/verify2.out' 2>&1 && grep -q 'copy $t4 was lost to damage' '$T/verify2.out'"
+check "repair --accept-loss names it" \
+  bash -c "'$mv' repair --data '$TD' --accept-loss 2>/dev/null | grep -qx 'accepted the loss of 1 copy: $t4'"
+check "verify passes again" bash -c "'$mv' verify --data '$TD' >/dev/null"
+
+# Reading a copy out while the audit log cannot be written (issue 14, item
+# 8): the CLI still serves the administrator, says so on stderr, keeps the
+# record aside and adds it to the log at the next command that can.
+mv "$TD/audit.db" "$TD/audit.db.aside"; mkdir "$TD/audit.db"
+check "save works while the audit log cannot be written" \
+  bash -c "'$mv' save --data '$TD' '$t1' -o '$T/t1c.eml' >/dev/null 2>'$T/defer.err' && cmp -s '$T/m1.eml' '$T/t1c.eml'"
+check "save says the access is kept aside" grep -q "audit log cannot be written.*kept in $TD/audit-pending.jsonl" "$T/defer.err"
+rmdir "$TD/audit.db"; mv "$TD/audit.db.aside" "$TD/audit.db"
+"$mv" show --data "$TD" "$t1" >/dev/null
+check "the deferred save entered the audit log" \
+  bash -c "'$mv' audit --data '$TD' --json | python3 -c 'import json,sys; r=[e for e in json.load(sys.stdin)[\"items\"] if e[\"action\"]==\"save\" and e[\"copy_ids\"]==[$t1] and \"recorded late\" in e[\"detail\"]]; sys.exit(0 if r else 1)'"
+check "and the pending file is gone" test ! -e "$TD/audit-pending.jsonl"
+
 # A 50 MB message, 8-bit headers, no headers at all, a broken MIME structure:
 # all stored faithfully and given back byte for byte.
 { printf 'From: big@example.com\r\nSubject: fifty megabytes\r\n\r\n'; head -c 38000000 /dev/urandom | base64 -w 76; } >"$T/big.eml"

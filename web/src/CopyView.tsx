@@ -22,6 +22,7 @@ import { ErrorState, Link, Loading, StatusChip, useAsync, type Notify } from './
 const KNOWN = new Set([
   'id', 'placed_at', 'received_at', 'sent_at', 'mail_from', 'rcpt', 'from', 'to', 'cc', 'bcc', 'subject',
   'message_id', 'queue_id', 'size', 'rule_id', 'statuses', 'reason', 'attachments',
+  'possible_duplicates',
 ]);
 const ENGINE_LABEL = new Map<string, string>(ENGINES.map((e) => [e.id, e.label]));
 
@@ -190,6 +191,17 @@ export function CopyView(props: { id: number; actions: ListActions; notify: Noti
           <Row label="MTA queue ID" mono value={c.queue_id} />
           <Row label="Size" mono>{`${formatBytes(c.size)} (${c.size.toLocaleString('en-US')} bytes)`}</Row>
           <Row label="Copy ID" mono>{String(c.id)}</Row>
+          {(c.possible_duplicates ?? []).length > 0 && (
+            <Row label="Possible duplicate">
+              <span data-testid="possible-duplicates">
+                {(c.possible_duplicates ?? []).map((d, i) => (
+                  <span key={d}>
+                    {i > 0 ? ', ' : ''}Possible duplicate of <Link href={`/copies/${d}`}>#{d}</Link>
+                  </span>
+                ))}
+              </span>
+            </Row>
+          )}
           {extraFields(c).map(([k, v]) => (
             <Row label={displayText(k)} key={k} value={v} />
           ))}

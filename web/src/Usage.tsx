@@ -18,12 +18,19 @@ export function UsageWidget(props: { refreshKey: string }) {
   if (!u.data) return <span class="usage-widget" data-testid="usage" />;
   const d = u.data;
   return (
+    <>
+    {d.unavailable_since && (
+      <span class="usage-widget usage-bad" data-testid="backup-unavailable" role="alert">
+        Backup unavailable since {formatTimeFull(d.unavailable_since)}: copies are refused
+      </span>
+    )}
     <Link href="/usage" class={`usage-widget usage-${usageLevel(d)}`} data-testid="usage" title={`${formatCount(d.copies)} copies`}>
       <meter min={0} max={d.max_bytes || 1} value={d.bytes} high={(d.max_bytes || 1) * 0.8} optimum={0} />
       <span data-testid="usage-text">
         {formatBytes(d.bytes)} / {formatBytes(d.max_bytes)}
       </span>
     </Link>
+    </>
   );
 }
 

@@ -52,6 +52,8 @@ export interface Copy {
   statuses: Record<string, string>;
   reason: string | null;
   attachments: Attachment[];
+  // Copies that are probably the same message kept twice (docs/intake.md).
+  possible_duplicates?: number[];
   [extra: string]: unknown;
 }
 
@@ -136,6 +138,8 @@ export interface Usage {
   segments: number;
   oldest: string | null;
   newest: string | null;
+  // Since when the Backup refuses copies (full disk, I/O error); null while it takes them.
+  unavailable_since?: string | null;
 }
 
 export interface AuditEntry {
