@@ -46,6 +46,10 @@ struct CopyMeta {
   std::map<std::string, std::string> statuses;  // engine -> label
   std::string reason;                           // why the copy was kept
   std::vector<Attachment> attachments;
+  // Hex SHA-256 of the message body (after the header) in canonical form
+  // (crypto::BodyDigest), computed at Put: links a sender's retry of a copy
+  // whose end-of-message reply was lost. "" for copies stored before it.
+  std::string body_digest;
   bool operator==(const CopyMeta&) const = default;
 };
 

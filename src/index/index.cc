@@ -151,7 +151,7 @@ Status ReadEntry(sqlite3_stmt* s, Entry* e, std::string* rcpt_json = nullptr) {
   m.message_id = ColText(s, kMessageId);
   m.queue_id = ColText(s, kQueueId);
   m.reason = ColText(s, kReason);
-  e->body_digest = ColText(s, kBodyDigest);
+  m.body_digest = ColText(s, kBodyDigest);
   std::string_view rcpt = ColText(s, kRcpt);
   if (rcpt_json != nullptr) *rcpt_json = rcpt;
   Status st = DecodeRcpt(rcpt, &m.rcpt);
@@ -323,7 +323,7 @@ Status SqliteIndex::Insert(const std::vector<Entry>& entries, const Watermark& m
       BindText(ins, 21, statuses);
       BindText(ins, 22, m.reason);
       BindText(ins, 23, attachments);
-      BindText(ins, 24, e.body_digest);
+      BindText(ins, 24, m.body_digest);
       MV_RETURN_IF_ERROR(Step(ins, "index copy " + std::to_string(m.id)).status());
     }
     {

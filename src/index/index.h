@@ -46,11 +46,6 @@ struct Watermark {
 struct Entry {
   CopyMeta meta;
   Location loc;
-  // Hex SHA-256 of the message body in canonical form (crypto::BodyDigest),
-  // computed at Put; links a sender's retry of a copy whose end-of-message
-  // reply was lost. Kept in the index only until the record codec carries
-  // it, so a rebuilt index has it empty for older copies.
-  std::string body_digest;
 };
 
 struct IndexStats {

@@ -108,7 +108,7 @@ Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
   m.reason = req.reason;
   m.queue_id = req.queue_id;
   m.size = size;
-  w.body_digest = DigestOfBody(body, req.raw);
+  m.body_digest = DigestOfBody(body, req.raw);
 
   {
     // Ids and placement times grow together, so the index can turn a time
@@ -161,7 +161,7 @@ Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
     std::vector<index::Entry> entries;
     entries.reserve(batch.size());
     for (Writer* x : batch) {
-      if (x->unreadable.ok()) entries.push_back({x->meta, x->loc, x->body_digest});
+      if (x->unreadable.ok()) entries.push_back({x->meta, x->loc});
     }
     if (!entries.empty()) {  // empty when no message of the batch could be read
       to_index_.push_back(std::move(entries));

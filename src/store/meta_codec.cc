@@ -113,6 +113,7 @@ Result<CopyMeta> DecodeV2(std::string_view data) {
     a.size = r.Varint("attachment size");
     m.attachments.push_back(std::move(a));
   }
+  m.body_digest = r.Bytes("body_digest");
   if (!r.status().ok()) return r.status();
   if (!r.done()) return Status::Corruption("copy metadata: bytes after the last field");
   return m;
@@ -149,6 +150,7 @@ std::string EncodeMeta(const CopyMeta& m) {
     PutBytes(a.type, &out);
     PutVarint(a.size, &out);
   }
+  PutBytes(m.body_digest, &out);
   return out;
 }
 

@@ -13,6 +13,7 @@
 //   | varint size | bytes rule_id
 //   | varint n, n x (bytes engine, bytes label) | bytes reason
 //   | varint n, n x (bytes name, bytes type, varint size)
+//   | bytes body_digest
 // where varint is LEB128 (at most 10 bytes) and bytes is varint length |
 // raw bytes. A later version appends fields and bumps the first byte.
 // Version 1 (stores written before 2026-12) is the JSON of CopyToJson; its

@@ -45,6 +45,7 @@ TEST(MetaCodec, GoldenBytes) {
   m.size = 300;
   m.statuses = {{"e", "l"}};
   m.attachments = {{"n", "t", 1}};
+  m.body_digest = "d";
   const std::string golden(
       "\x02"          // version
       "\x01"          // id
@@ -62,8 +63,10 @@ TEST(MetaCodec, GoldenBytes) {
       "\x00"  // reason
       "\x01\x01"
       "n\x01"
-      "t\x01",  // attachments
-      32);
+      "t\x01"  // attachments
+      "\x01"
+      "d",  // body_digest
+      34);
   EXPECT_EQ(EncodeMeta(m), golden);
   auto back = DecodeMeta(golden);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -73,7 +76,7 @@ TEST(MetaCodec, GoldenBytes) {
 TEST(MetaCodec, EveryStringKeepsEveryByte) {
   CopyMeta m = Sample();
   for (std::string* s : {&m.mail_from, &m.from, &m.to, &m.cc, &m.bcc, &m.subject, &m.message_id,
-                         &m.queue_id, &m.rule_id, &m.reason}) {
+                         &m.queue_id, &m.rule_id, &m.reason, &m.body_digest}) {
     *s = kHostile;
   }
   m.rcpt = {kHostile, "", kHostile + "2"};

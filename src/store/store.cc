@@ -401,7 +401,7 @@ Status StoreImpl::IndexSegmentsFrom(index::Index& idx, const index::Watermark& f
           auto existing = idx.Get(h.id);
           if (existing.ok()) return Status::Ok();  // indexed already (rebuild over a partial index)
           pending.push_back(
-              {std::move(meta).value(), {seg, off, h.record_len(), h.key_id}, std::string()});
+              {std::move(meta).value(), {seg, off, h.record_len(), h.key_id}});
           ++recovered;
           if (pending.size() >= kRecoveryBatch) return flush();
           return Status::Ok();
@@ -474,7 +474,7 @@ Result<std::vector<CopyId>> StoreImpl::PossibleDuplicates(CopyId id) {
     if (e.status().IsNotFound()) return Status::NotFound("no copy with id " + std::to_string(id));
     return e.status();
   }
-  return Checked(idx->FindDuplicates(id, e->meta.message_id, e->body_digest, e->meta.placed_at,
+  return Checked(idx->FindDuplicates(id, e->meta.message_id, e->meta.body_digest, e->meta.placed_at,
                                      kDuplicateWindowMicros));
 }
 

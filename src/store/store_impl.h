@@ -86,7 +86,6 @@ class StoreImpl final : public Store {
     std::string record;                // built by the caller, or empty when streamed
     const ByteSource* body = nullptr;  // a streamed (large) message: read by the leader
     index::Location loc;
-    std::string body_digest;  // see index::Entry
     Status unreadable;        // set by the leader when `body` failed: this put alone fails
     Status status;
     bool done = false;
