@@ -80,13 +80,13 @@ TEST(ConfigTest, ShippedDefaultsParse) {
   ASSERT_EQ(o->rules.size(), 1u);
   EXPECT_TRUE(o->rules[0] == rules::DefaultRule());
   EXPECT_TRUE(defaults.rules.size() == 1 && defaults.rules[0] == rules::DefaultRule());
-  // Except the banned lists, which the built-in defaults leave empty.
+  // Except the banned names, which the built-in defaults leave empty.
   EXPECT_NE(std::find(o->engines.content.banned_names.begin(),
                       o->engines.content.banned_names.end(), "*.exe"),
             o->engines.content.banned_names.end());
-  EXPECT_NE(std::find(o->engines.content.banned_formats.begin(),
-                      o->engines.content.banned_formats.end(), "application/x-dosexec"),
-            o->engines.content.banned_formats.end());
+  // The shipped format list is the built-in default, spelled out.
+  EXPECT_EQ(o->engines.content.banned_formats, scan::DefaultBannedFormats());
+  EXPECT_EQ(defaults.engines.content.banned_formats, scan::DefaultBannedFormats());
 }
 
 TEST(ConfigTest, MilterEnginesAndRules) {
