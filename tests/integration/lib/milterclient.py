@@ -206,7 +206,7 @@ def main(argv) -> int:
         c.helo(b"mx.example.org")
         replies = c.message(b"<" + sender + b">", [b"<" + rcpt + b">"], open(path, "rb").read())
         for cmd, data in replies:
-            print(cmd.decode("latin-1"), data.decode("latin-1").rstrip("\0"))
+            print(cmd.decode("latin-1"), data.rstrip(b"\0").replace(b"\0", b" ").decode("latin-1"))
         c.quit()
         return 0 if replies and replies[-1][0] in FINAL_REPLIES else 1
     if argv[2] == "raw":
