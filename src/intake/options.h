@@ -13,7 +13,7 @@ struct MilterOptions {
   // "unix:/run/mailvault/milter.sock". The config also accepts
   // "inet:127.0.0.1:10025" and rewrites it to libmilter's form.
   std::string socket = "inet:10025@127.0.0.1";
-  std::string spool_dir;                 // "": DATA/spool
+  std::string spool_dir;  // "": DATA/spool
   // libmilter's timeout: a packet that stalls half-way is dropped after it,
   // and libmilter's sweep (every 10 minutes) closes sessions idle longer.
   int64_t timeout_micros = 300'000'000;

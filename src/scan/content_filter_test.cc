@@ -263,7 +263,10 @@ TEST(ContentFilter, ShippedDefaultsStopRealProgramsUnderInnocentNames) {
 // documented headers: what `file --mime-type` says of each is the comment.
 std::string ElfHeader(uint16_t type) {  // 64-bit little-endian x86-64
   std::string b(512, '\0');
-  std::memcpy(&b[0], "\x7f" "ELF\x02\x01\x01", 7);
+  std::memcpy(&b[0],
+              "\x7f"
+              "ELF\x02\x01\x01",
+              7);
   b[16] = static_cast<char>(type);
   b[18] = 0x3e;  // EM_X86_64
   b[20] = 1;     // EV_CURRENT

@@ -85,7 +85,7 @@ struct ContentOptions {
   // File formats by content (libmagic MIME type, "application/x-dosexec";
   // globs allowed), never by the declared type or the extension.
   std::vector<std::string> banned_formats = DefaultBannedFormats();
-  uint64_t max_message_size = 0;  // 0: no limit; larger -> size-exceeded
+  uint64_t max_message_size = 0;           // 0: no limit; larger -> size-exceeded
   uint64_t max_archive_size = 50'000'000;  // archives larger are not opened
 };
 
