@@ -305,6 +305,29 @@ TEST(ContentFilter, ShippedDefaultsStopBuiltSamplesOfOtherFormats) {
   EXPECT_EQ(v.label, "") << v.detail;
 }
 
+// Every handle of the pool reads one in-memory copy of the compiled magic
+// database: none maps the database file, so the resident size does not grow
+// by the database's size with each handle the pool adds under load.
+TEST(MagicPool, HandlesShareOneCopyOfTheDatabase) {
+  auto pool = MagicPool::Open(true);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 20; ++j) {
+        Result<std::string> t = (*pool)->MimeType(PeExe());
+        if (t.ok() && *t == "application/vnd.microsoft.portable-executable") ++ok;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 80);
+  std::string maps = ReadFileOrEmpty("/proc/self/maps");
+  if (maps.empty()) GTEST_SKIP() << "no /proc/self/maps here";
+  EXPECT_EQ(maps.find(".mgc"), std::string::npos) << "a handle maps the database file";
+}
+
 TEST(ContentFilter, BannedNames) {
   auto e = Engine();
   Verdict v = ScanMail(*e, Mail({{"ok.txt", "text/plain", "x"}, {"Setup.EXE", "text/plain", "x"}}));
