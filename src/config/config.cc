@@ -278,7 +278,8 @@ Status ParseLog(std::string_view source, const toml::table& t, DaemonOptions* o)
 Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions* o) {
   const char* kTable = "milter";
   MV_RETURN_IF_ERROR(CheckKeys(source, t, kTable,
-                               {"enabled", "socket", "spool_dir", "timeout", "release_max_age"}));
+                               {"enabled", "socket", "spool_dir", "timeout", "release_max_age",
+                                "max_connections"}));
   intake::MilterOptions& m = o->milter;
   MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &m.enabled));
   std::string socket;
@@ -300,6 +301,14 @@ Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions*
       (m.release_max_age_micros < 1'000'000 || m.release_max_age_micros > 3'600'000'000)) {
     return Bad(source, *t.get("release_max_age"), kTable, "release_max_age",
                "must be between 1s and 1h");
+  }
+  if (const toml::node* n = t.get("max_connections")) {
+    auto v = n->value<int64_t>();
+    if (!n->is_integer() || !v || *v < 1 || *v > 1'000'000) {
+      return Bad(source, *n, kTable, "max_connections",
+                 "must be a whole number from 1 to 1000000");
+    }
+    m.max_connections = static_cast<int>(*v);
   }
   return Status::Ok();
 }

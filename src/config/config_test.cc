@@ -55,6 +55,7 @@ TEST(ConfigTest, ShippedDefaultsParse) {
   EXPECT_EQ(o->milter.socket, defaults.milter.socket);
   EXPECT_EQ(o->milter.enabled, defaults.milter.enabled);
   EXPECT_EQ(o->milter.timeout_micros, defaults.milter.timeout_micros);
+  EXPECT_EQ(o->milter.max_connections, defaults.milter.max_connections);
   EXPECT_EQ(o->milter.release_max_age_micros, defaults.milter.release_max_age_micros);
   EXPECT_EQ(o->engines.clamd.address, defaults.engines.clamd.address);
   EXPECT_EQ(o->engines.clamd.timeout_micros, defaults.engines.clamd.timeout_micros);
@@ -80,13 +81,13 @@ TEST(ConfigTest, ShippedDefaultsParse) {
   ASSERT_EQ(o->rules.size(), 1u);
   EXPECT_TRUE(o->rules[0] == rules::DefaultRule());
   EXPECT_TRUE(defaults.rules.size() == 1 && defaults.rules[0] == rules::DefaultRule());
-  // Except the banned lists, which the built-in defaults leave empty.
+  // Except the banned names, which the built-in defaults leave empty.
   EXPECT_NE(std::find(o->engines.content.banned_names.begin(),
                       o->engines.content.banned_names.end(), "*.exe"),
             o->engines.content.banned_names.end());
-  EXPECT_NE(std::find(o->engines.content.banned_formats.begin(),
-                      o->engines.content.banned_formats.end(), "application/x-dosexec"),
-            o->engines.content.banned_formats.end());
+  // The shipped format list is the built-in default, spelled out.
+  EXPECT_EQ(o->engines.content.banned_formats, scan::DefaultBannedFormats());
+  EXPECT_EQ(defaults.engines.content.banned_formats, scan::DefaultBannedFormats());
 }
 
 TEST(ConfigTest, MilterEnginesAndRules) {
@@ -97,6 +98,7 @@ socket = "inet6:[::1]:10026"
 spool_dir = "/var/spool/mv"
 timeout = "2m"
 release_max_age = "30m"
+max_connections = 50
 
 [engines.clamd]
 enabled = false
@@ -148,6 +150,7 @@ id = "rest"
   EXPECT_EQ(o->milter.socket, "inet6:10026@[::1]");
   EXPECT_EQ(o->milter.spool_dir, "/var/spool/mv");
   EXPECT_EQ(o->milter.timeout_micros, 120'000'000);
+  EXPECT_EQ(o->milter.max_connections, 50);
   EXPECT_EQ(o->milter.release_max_age_micros, 1'800'000'000);
 
   const scan::EngineOptions& e = o->engines;
@@ -248,6 +251,8 @@ TEST(ConfigTest, BadValuesNameTheKey) {
 TEST(ConfigTest, BadEngineAndMilterValuesNameKeyAndLine) {
   ExpectError("[milter]\nenabled = \"yes\"\n", "t.toml:2: milter.enabled must be true or false");
   ExpectError("[milter]\nsocket = \"10025\"\n", "t.toml:2: milter.socket");
+  ExpectError("[milter]\nmax_connections = 0\n",
+              "t.toml:2: milter.max_connections must be a whole number from 1 to 1000000");
   ExpectError("[milter]\nsocket = \"inet:h:0\"\n", "bad port");
   ExpectError("[milter]\nspool_dir = 1\n", "t.toml:2: milter.spool_dir must be a string");
   ExpectError("[milter]\ntimeout = \"soon\"\n", "t.toml:2: milter.timeout");

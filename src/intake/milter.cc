@@ -21,6 +21,12 @@ namespace {
 
 Milter* g_milter = nullptr;  // libmilter has no user pointer in smfiDesc
 std::mutex g_milter_mu;
+// Sessions with a Connection (from option negotiation to close), for
+// max_connections.
+std::atomic<int> g_sessions{0};
+// The private pointer of a session refused for max_connections: not a
+// Connection, only tells OnClose that the refusal is already logged.
+char g_refused_marker;
 
 struct Connection {
   explicit Connection(Env& env, const std::string& spool_dir) : spool(env, spool_dir) {}
@@ -51,7 +57,21 @@ struct Connection {
   }
 };
 
-Connection* Conn(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+Connection* Conn(SMFICTX* ctx) {
+  void* p = smfi_getpriv(ctx);
+  return p == &g_refused_marker ? nullptr : static_cast<Connection*>(p);
+}
+
+// The session's Connection, made on its first callback and counted.
+Connection* Attach(SMFICTX* ctx) {
+  Connection* c = Conn(ctx);
+  if (c == nullptr) {
+    c = new Connection(g_milter->env(), g_milter->options().spool_dir);
+    g_sessions.fetch_add(1);
+    smfi_setpriv(ctx, c);
+  }
+  return c;
+}
 
 // Everything before end-of-message only collects: where the MTA agreed,
 // those stages get no reply at all, which saves Postfix a round trip per
@@ -90,22 +110,25 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
   *pf1 = f1 & (SMFIP_HDR_LEADSPC | kNoReply | SMFIP_NOUNKNOWN | SMFIP_NODATA);
   *pf2 = 0;
   *pf3 = 0;
-  Connection* c = Conn(ctx);
-  if (c == nullptr) {
-    c = new Connection(g_milter->env(), g_milter->options().spool_dir);
-    smfi_setpriv(ctx, c);
+  // libmilter accepts connections without limit; this is the first
+  // callback of a session, so the cap is applied here. Anything but
+  // CONTINUE makes libmilter close the session.
+  const int limit = g_milter->options().max_connections;
+  if (Conn(ctx) == nullptr && g_sessions.load() >= limit) {
+    spdlog::warn("event milter-session-refused: {} milter sessions open ([milter] max_connections)",
+                 g_sessions.load());
+    smfi_setpriv(ctx, &g_refused_marker);
+    return SMFIS_REJECT;
   }
+  Connection* c = Attach(ctx);
   c->leading_space = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
   c->no_reply = *pf1 & kNoReply;
   return SMFIS_CONTINUE;
 }
 
 sfsistat OnConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) {
-  Connection* c = Conn(ctx);
-  if (c == nullptr) {
-    c = new Connection(g_milter->env(), g_milter->options().spool_dir);
-    smfi_setpriv(ctx, c);
-  }
+  if (smfi_getpriv(ctx) == &g_refused_marker) return SMFIS_TEMPFAIL;
+  Connection* c = Attach(ctx);
   c->client_hostname = hostname ? hostname : "";
   char buf[INET6_ADDRSTRLEN] = "";
   if (addr != nullptr && addr->sa_family == AF_INET) {
@@ -274,7 +297,20 @@ sfsistat OnAbort(SMFICTX* ctx) {
 }
 
 sfsistat OnClose(SMFICTX* ctx) {
-  delete Conn(ctx);
+  void* p = smfi_getpriv(ctx);
+  if (p == nullptr) {
+    // libmilter ends a session before negotiation on a protocol error it
+    // detects (an option-negotiation packet too short or of a protocol
+    // version below 2, a packet with no valid command, a packet larger than
+    // its limit) and on a bare connect and close; its own reason goes to
+    // syslog only.
+    spdlog::warn(
+        "event milter-protocol-error: session closed before option negotiation (protocol "
+        "error, unsupported protocol version, or a connect without a word)");
+  } else if (Connection* c = Conn(ctx)) {
+    delete c;
+    g_sessions.fetch_sub(1);
+  }
   smfi_setpriv(ctx, nullptr);
   return SMFIS_CONTINUE;
 }

@@ -13,8 +13,14 @@ struct MilterOptions {
   // "unix:/run/mailvault/milter.sock". The config also accepts
   // "inet:127.0.0.1:10025" and rewrites it to libmilter's form.
   std::string socket = "inet:10025@127.0.0.1";
-  std::string spool_dir;                 // "": DATA/spool
-  int64_t timeout_micros = 300'000'000;  // libmilter I/O timeout per read/write
+  std::string spool_dir;  // "": DATA/spool
+  // libmilter's timeout: a packet that stalls half-way is dropped after it,
+  // and libmilter's sweep (every 10 minutes) closes sessions idle longer.
+  int64_t timeout_micros = 300'000'000;
+  // Sessions open at once; one more is closed right after option
+  // negotiation, with a log line (Postfix then applies its
+  // milter_default_action to that SMTP session).
+  int max_connections = 4096;
   // Release header check (delivery's loop-safe release): max age of the
   // signature, 1 s to 1 h. Each delivery attempt signs a fresh header, so
   // this only has to cover the hop to the gateway's own Postfix.

@@ -183,53 +183,6 @@ bool ValidDomain(std::string_view domain) {
   }
 }
 
-// Where the angle brackets of a mailbox are (ignoring those quoted or in
-// comments): `open` and `close` of the first pair, `pairs` in all.
-struct AngleBrackets {
-  size_t open = 0;
-  size_t close = 0;
-  int pairs = 0;
-};
-
-// Checks that quotes, comments and angle brackets are closed and do not
-// nest where they cannot; the reason if not. Besides better messages, this
-// keeps junk from GMime's address parser, which leaks on some of it
-// (3.2.13: "a@[1] (" with the unclosed comment).
-const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets) {
-  bool quoted = false, escaped = false, in_angle = false;
-  int comment = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (escaped) {
-      escaped = false;
-    } else if ((quoted || comment > 0) && c == '\\') {
-      escaped = true;
-    } else if (quoted) {
-      quoted = c != '"';
-    } else if (c == '(') {
-      ++comment;
-    } else if (c == ')') {
-      if (--comment < 0) return "unbalanced '(' ')'";
-    } else if (comment > 0) {
-      // inside a comment
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == '<') {
-      if (in_angle) return "unbalanced '<' '>'";
-      in_angle = true;
-      if (brackets->pairs == 0) brackets->open = i;
-    } else if (c == '>') {
-      if (!in_angle) return "unbalanced '<' '>'";
-      in_angle = false;
-      if (brackets->pairs++ == 0) brackets->close = i;
-    }
-  }
-  if (quoted || escaped) return "unterminated quoted string";
-  if (comment > 0) return "unbalanced '(' ')'";
-  if (in_angle) return "unbalanced '<' '>'";
-  return nullptr;
-}
-
 // True if `token` occurs in `text` with nothing glued to either side.
 bool ContainsToken(std::string_view text, std::string_view token) {
   auto before_ok = [](char c) { return IsWsp(c) || c == ')'; };

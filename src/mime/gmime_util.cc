@@ -1,5 +1,6 @@
 #include "mime/gmime_util.h"
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 
@@ -98,6 +99,155 @@ uint64_t BudgetLimit(const ByteSource& raw, Status* read_error) {
   *read_error = open ? s : Status::Ok();
   budget.Finish();
   return budget.limit();
+}
+
+// Checks that quotes, comments and angle brackets are closed and do not
+// nest where they cannot; the reason if not. Besides better messages, this
+// keeps junk from GMime's address parser, which leaks on some of it
+// (3.2.13: "a@[1] (" with the unclosed comment).
+const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets) {
+  bool quoted = false, escaped = false, in_angle = false;
+  int comment = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (escaped) {
+      escaped = false;
+    } else if ((quoted || comment > 0) && c == '\\') {
+      escaped = true;
+    } else if (quoted) {
+      quoted = c != '"';
+    } else if (c == '(') {
+      ++comment;
+    } else if (c == ')') {
+      if (--comment < 0) return "unbalanced '(' ')'";
+    } else if (comment > 0) {
+      // inside a comment
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '<') {
+      if (in_angle) return "unbalanced '<' '>'";
+      in_angle = true;
+      if (brackets->pairs == 0) brackets->open = i;
+    } else if (c == '>') {
+      if (!in_angle) return "unbalanced '<' '>'";
+      in_angle = false;
+      if (brackets->pairs++ == 0) brackets->close = i;
+    }
+  }
+  if (quoted || escaped) return "unterminated quoted string";
+  if (comment > 0) return "unbalanced '(' ')'";
+  if (in_angle) return "unbalanced '<' '>'";
+  return nullptr;
+}
+
+namespace {
+
+bool IsAddressHeader(std::string_view lower_name) {
+  static constexpr std::string_view kNames[] = {"from", "to", "cc", "bcc", "sender", "reply-to"};
+  if (lower_name.starts_with("resent-")) lower_name.remove_prefix(7);
+  for (std::string_view n : kNames) {
+    if (lower_name == n) return true;
+  }
+  return false;
+}
+
+// A field longer than this is not buffered whole: its delimiters are blanked
+// unchecked (no real address header is that long).
+constexpr size_t kMaxField = 64 * 1024;
+
+}  // namespace
+
+AddressHeaderGuard::AddressHeaderGuard(const ByteSource& raw, uint64_t limit) : raw_(raw) {
+  // Line by line: at each line start, a header name of the list followed by
+  // ':' opens a field; continuation lines (starting with SP or HT) extend it;
+  // any other line closes it and, if its value is unbalanced, its delimiter
+  // positions become patches.
+  bool line_start = true;
+  std::string name;           // the line's first characters while they may be a name
+  bool naming = true;         // still reading a possible header name
+  bool in_field = false;      // inside the value of an address header field
+  bool continuation = false;  // the field may go on at the next line start
+  std::string value;
+  bool too_long = false;
+  std::vector<uint64_t> delimiters;
+  auto close_field = [&] {
+    AngleBrackets brackets;
+    if (in_field && (too_long || ScanDelimiters(value, &brackets) != nullptr)) {
+      patches_.insert(patches_.end(), delimiters.begin(), delimiters.end());
+    }
+    in_field = false;
+    value.clear();
+    delimiters.clear();
+    too_long = false;
+  };
+  const uint64_t end = std::min(limit, raw.size());
+  uint64_t offset = 0;
+  std::string chunk;
+  while (offset < end) {
+    chunk.clear();
+    if (!raw.ReadAt(offset, static_cast<size_t>(std::min<uint64_t>(end - offset, 65536)), &chunk)
+             .ok() ||
+        chunk.empty()) {
+      break;
+    }
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      const char ch = chunk[i];
+      const uint64_t at = offset + i;
+      if (line_start) {
+        line_start = false;
+        if (in_field && continuation && (ch == ' ' || ch == '\t')) {
+          // the field goes on
+        } else {
+          close_field();
+          naming = true;
+          name.clear();
+        }
+      }
+      if (ch == '\n') {
+        line_start = true;
+        continuation = in_field;
+        naming = false;
+        if (in_field && !too_long) value += ch;
+        continue;
+      }
+      if (in_field) {
+        if (ch == '(' || ch == ')' || ch == '<' || ch == '>' || ch == '"' || ch == '\\') {
+          delimiters.push_back(at);
+        }
+        if (!too_long) {
+          value += ch;
+          if (value.size() > kMaxField) too_long = true;
+        }
+        continue;
+      }
+      if (!naming) continue;
+      if (ch == ':') {
+        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+        naming = false;
+        if (IsAddressHeader(name)) {
+          in_field = true;
+        }
+      } else if (name.size() < 32 && static_cast<unsigned char>(ch) > ' ' && ch != 0x7f) {
+        name += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+      } else if (ch != ' ' && ch != '\t') {
+        naming = false;
+      }
+    }
+    offset += chunk.size();
+  }
+  close_field();
+  std::sort(patches_.begin(), patches_.end());
+}
+
+Status AddressHeaderGuard::ReadAt(uint64_t offset, size_t n, std::string* out) const {
+  const size_t before = out->size();
+  MV_RETURN_IF_ERROR(raw_.ReadAt(offset, n, out));
+  const uint64_t got_end = offset + (out->size() - before);
+  for (auto it = std::lower_bound(patches_.begin(), patches_.end(), offset);
+       it != patches_.end() && *it < got_end; ++it) {
+    (*out)[before + (*it - offset)] = ' ';
+  }
+  return Status::Ok();
 }
 
 }  // namespace mailvault::mime

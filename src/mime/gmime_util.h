@@ -52,6 +52,41 @@ uint64_t DecodedSize(GMimePart* part);
 void CollectAddresses(InternetAddressList* list, size_t max_addresses,
                       std::vector<std::string>* out, std::unordered_set<std::string>* seen);
 
+// Where the angle brackets of a mailbox are (ignoring those quoted or in
+// comments): `open` and `close` of the first pair, `pairs` in all.
+struct AngleBrackets {
+  size_t open = 0;
+  size_t close = 0;
+  int pairs = 0;
+};
+
+// Checks that the quotes, comments and angle brackets of an address header
+// value are closed and do not nest where they cannot; nullptr if so, else
+// the reason. GMime's address parser leaks on some unbalanced input (3.2.13:
+// 128 bytes for "r@[192.0.2.1] (", an unclosed comment after a domain
+// literal), so no text it parses as addresses may skip this check:
+// ParseMailbox refuses such text, and metadata extraction reads the message
+// through AddressHeaderGuard.
+const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets);
+
+// A ByteSource that shows GMime `raw` with the delimiters ( ) < > " \ of
+// every unbalanced address header field (From, To, Cc, Bcc, Sender,
+// Reply-To and their Resent- forms; at the top and in attached messages,
+// so at any line start) replaced by spaces. Same length and offsets as
+// `raw`, so part sizes do not change. Scan reads [0, limit) once, in 64 KiB
+// pieces; a read error ends the scan (GMime then stops there too).
+class AddressHeaderGuard final : public ByteSource {
+ public:
+  AddressHeaderGuard(const ByteSource& raw, uint64_t limit);
+  uint64_t size() const override { return raw_.size(); }
+  Status ReadAt(uint64_t offset, size_t n, std::string* out) const override;
+  size_t patched() const { return patches_.size(); }  // delimiters blanked
+
+ private:
+  const ByteSource& raw_;
+  std::vector<uint64_t> patches_;  // sorted offsets
+};
+
 // The parse-budget limit (parse_budget.h) of the whole source, read once in
 // 64 KiB pieces. A read error ends the scan: the limit then covers what was
 // read, and *read_error says why.

@@ -129,8 +129,14 @@ MessageHeaders Extract(const ByteSource& raw, uint64_t limit) {
   MessageHeaders h;
   GMimeParserOptions* options = ParserOptions();
 
+  // GMime parses every address header as it builds the message (nested
+  // messages too) and leaks on some unbalanced ones: it reads through a
+  // guard that blanks their delimiters (gmime_util.h). Declared before the
+  // stream, which reads from it.
+  const AddressHeaderGuard guarded(raw, limit);
+  const ByteSource& source = guarded.patched() > 0 ? static_cast<const ByteSource&>(guarded) : raw;
   // Declared before msg: part contents are substreams of it.
-  GRef<GMimeStream> stream(NewSourceStream(raw, limit));
+  GRef<GMimeStream> stream(NewSourceStream(source, limit));
   GRef<GMimeMessage> msg;
   {
     GRef<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "mime/gmime_util.h"
 #include "mime/text.h"
 
 namespace mailvault::mime {
@@ -628,6 +629,49 @@ TEST(CleanText, Utf8AndLatin1) {
   EXPECT_EQ(CleanText("\xE2\x82\xAC\xE2\x82\xAC", 4), "\xE2\x82\xAC");  // cut at a boundary
   EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));                        // above U+10FFFF
   EXPECT_TRUE(IsValidUtf8(std::string_view("a\0b", 3)));
+}
+
+// GMime 3.2.13 leaks 128 bytes per parse of an unclosed comment after a
+// domain literal. Under the ASan build (leak detection on), this test fails
+// at exit without the guard; everywhere it checks what the guard shows.
+TEST(ExtractMetadata, UnbalancedAddressHeadersDoNotReachGMimeUnguarded) {
+  for (const char* from : {"r@[192.0.2.1] (", "r@[192.0.2.1] (a (b)", "\"Bob <b@[10.0.0.1]> (x"}) {
+    std::string raw = std::string("From: ") + from +
+                      "\r\nTo: bob@example.com, c@[192.0.2.2] (\r\nCc: d@[192.0.2.3]\r\n (e\r\n"
+                      "Subject: guarded\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                      "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+                      "From: inner@[192.0.2.4] (\r\nSubject: inner\r\n\r\nhi\r\n--b--\r\n";
+    MessageHeaders h = ExtractMetadata(raw);
+    EXPECT_EQ(h.subject, "guarded") << from;
+    EXPECT_EQ(h.from.find('('), std::string::npos) << h.from;
+    EXPECT_NE(std::find(h.to_addresses.begin(), h.to_addresses.end(), "bob@example.com"),
+              h.to_addresses.end())
+        << from;
+  }
+  // Balanced headers are untouched: the comment stays where GMime keeps it.
+  MessageHeaders h = ExtractMetadata(
+      "From: r@[192.0.2.1] (Rob)\r\nTo: Bob <bob@example.com>\r\nSubject: s\r\n\r\nx\r\n");
+  EXPECT_NE(h.from.find("192.0.2.1"), std::string::npos) << h.from;
+  EXPECT_EQ(h.to_addresses, std::vector<std::string>{"bob@example.com"});
+}
+
+TEST(AddressHeaderGuard, BlanksTheDelimitersOfUnbalancedAddressFieldsOnly) {
+  const std::string raw =
+      "From: r@[192.0.2.1] (\r\nSubject: (kept\r\nCC:\r\n  <c@example.com\r\n"
+      "To: <ok@example.com> (fine)\r\n\r\nReply-To: x (\r\nbody (kept\r\n";
+  StringSource source(raw);
+  AddressHeaderGuard guard(source, raw.size());
+  std::string seen;
+  ASSERT_TRUE(guard.ReadAt(0, raw.size(), &seen).ok());
+  ASSERT_EQ(seen.size(), raw.size());
+  std::string want = raw;
+  for (size_t at : {want.find("1] (") + 3, want.find("<c@"), want.find("x (") + 2}) want[at] = ' ';
+  EXPECT_EQ(seen, want);
+  EXPECT_EQ(guard.patched(), 3u);
+  // A read at an offset patches the same bytes.
+  std::string tail;
+  ASSERT_TRUE(guard.ReadAt(10, 20, &tail).ok());
+  EXPECT_EQ(tail, want.substr(10, 20));
 }
 
 }  // namespace

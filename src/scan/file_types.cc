@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "mime/text.h"
 
@@ -29,10 +30,74 @@ constexpr size_t kMaxEntryName = 1024;
 
 }  // namespace
 
-Result<magic_set*> MagicPool::NewHandle(int flags) {
+namespace {
+
+// libmagic's default database as one compiled buffer, if that is all it
+// would load: each entry of its path list ("/etc/magic:/usr/share/misc/magic")
+// is a compiled NAME.mgc or NAME itself, or a text file with nothing but
+// comments (Debian's /etc/magic). Null otherwise (local rules in text form
+// need libmagic's own loader), and the caller loads by path.
+std::shared_ptr<const std::string> CompiledDefaultDatabase() {
+  const char* paths = magic_getpath(nullptr, 0);
+  if (paths == nullptr) return nullptr;
+  auto read = [](const std::string& path, std::string* out) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return false;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->append(buf, n);
+    bool ok = std::ferror(f) == 0;
+    std::fclose(f);
+    return ok;
+  };
+  auto compiled = [](const std::string& b) {  // libmagic's MAGICNO, either byte order
+    return b.size() >= 8 && (b.compare(0, 4, "\x1c\x04\x1e\xf1", 4) == 0 ||
+                             b.compare(0, 4, "\xf1\x1e\x04\x1c", 4) == 0);
+  };
+  std::shared_ptr<std::string> database;
+  std::string_view rest = paths;
+  while (!rest.empty()) {
+    size_t colon = rest.find(':');
+    std::string path(rest.substr(0, colon));
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+    if (path.empty()) continue;
+    std::string bytes;
+    if (!read(path + ".mgc", &bytes)) {
+      bytes.clear();
+      if (!read(path, &bytes)) continue;  // absent: libmagic skips it too
+    }
+    if (compiled(bytes)) {
+      if (database != nullptr) return nullptr;  // two compiled files: let libmagic load them
+      database = std::make_shared<std::string>(std::move(bytes));
+      continue;
+    }
+    std::string_view text = bytes;  // text magic: only comments and blank lines?
+    while (!text.empty()) {
+      size_t nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+      size_t b = line.find_first_not_of(" \t\r");
+      if (b != std::string_view::npos && line[b] != '#') return nullptr;
+    }
+  }
+  return database;
+}
+
+}  // namespace
+
+Result<magic_set*> MagicPool::NewHandle(int flags, const std::string* database) {
   magic_t m = magic_open(flags);
   if (m == nullptr) return Status::Unavailable("libmagic: cannot open a handle");
-  if (magic_load(m, nullptr) != 0) {
+  int rc;
+  if (database != nullptr) {
+    // libmagic reads the buffer in place and never writes it.
+    void* buffers[] = {const_cast<char*>(database->data())};
+    size_t sizes[] = {database->size()};
+    rc = magic_load_buffers(m, buffers, sizes, 1);
+  } else {
+    rc = magic_load(m, nullptr);
+  }
+  if (rc != 0) {
     std::string why = magic_error(m) != nullptr ? magic_error(m) : "unknown error";
     magic_close(m);
     return Status::Unavailable("libmagic: cannot load the default database: " + why);
@@ -46,11 +111,15 @@ Result<std::unique_ptr<MagicPool>> MagicPool::Open(bool text_checks) {
     flags |=
         MAGIC_NO_CHECK_TEXT | MAGIC_NO_CHECK_ENCODING | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON;
   }
-  MV_ASSIGN_OR_RETURN(magic_set * first, NewHandle(flags));
-  return std::unique_ptr<MagicPool>(new MagicPool(first, flags));
+  std::shared_ptr<const std::string> database = CompiledDefaultDatabase();
+  MV_ASSIGN_OR_RETURN(magic_set * first, NewHandle(flags, database.get()));
+  return std::unique_ptr<MagicPool>(new MagicPool(first, flags, std::move(database)));
 }
 
-MagicPool::MagicPool(magic_set* first, int flags) : flags_(flags) { idle_.push_back(first); }
+MagicPool::MagicPool(magic_set* first, int flags, std::shared_ptr<const std::string> database)
+    : flags_(flags), database_(std::move(database)) {
+  idle_.push_back(first);
+}
 
 MagicPool::~MagicPool() {
   for (magic_set* m : idle_) magic_close(m);
@@ -66,7 +135,7 @@ Result<std::string> MagicPool::MimeType(std::string_view head) {
     }
   }
   if (m == nullptr) {
-    MV_ASSIGN_OR_RETURN(m, NewHandle(flags_));
+    MV_ASSIGN_OR_RETURN(m, NewHandle(flags_, database_.get()));
   }
   const char* type = magic_buffer(m, head.data(), head.size());
   Result<std::string> out = type != nullptr

@@ -5,7 +5,11 @@
 // database costs milliseconds and megabytes, so a pool keeps loaded handles
 // and lends one per call. It grows to the number of concurrent callers (a
 // milter runs a thread per connection, so per-thread handles would reload the
-// database for every connection) and never shrinks. Thread-safe.
+// database for every connection) and never shrinks. The compiled database
+// (8 MB in file 5.44) is read into memory once and every handle uses that
+// one copy (magic_load_buffers): loaded by path, each handle maps the file
+// again, and the process's resident size grew by 8 MB with each handle the
+// pool added under load. Thread-safe.
 //
 // ListArchive: pure function over bytes in memory, thread-safe. Only
 // libarchive's built-in decompressors are used, never the external programs
@@ -43,10 +47,15 @@ class MagicPool {
   Result<std::string> MimeType(std::string_view head);
 
  private:
-  MagicPool(magic_set* first, int flags);
-  static Result<magic_set*> NewHandle(int flags);
+  MagicPool(magic_set* first, int flags, std::shared_ptr<const std::string> database);
+  // A handle over `database` (compiled magic), or over libmagic's default
+  // files if it is null.
+  static Result<magic_set*> NewHandle(int flags, const std::string* database);
 
   const int flags_;
+  // The compiled database every handle reads; null: each handle loaded the
+  // default files itself (a local, uncompiled /etc/magic is in use).
+  const std::shared_ptr<const std::string> database_;
   std::mutex mu_;
   std::vector<magic_set*> idle_;  // guarded by mu_; owned
 };

@@ -30,15 +30,62 @@ struct RspamdOptions {
   std::vector<std::string> malicious_hosts;
 };
 
+// The file formats (libmagic MIME types, as `file --mime-type` names them)
+// a gateway stops by content whatever the attachment is called: programs of
+// every platform in every name libmagic gives them, installers, shortcuts,
+// and the script and container formats the shipped banned_names stop by
+// name. conf/mailvault.toml spells out the same list (config_test checks
+// that they agree); content_filter_test runs real files through it.
+inline std::vector<std::string> DefaultBannedFormats() {
+  return {
+      // Windows and DOS programs and libraries (EXE, DLL, SCR, CPL, SYS):
+      // libmagic 5.44 says portable-executable for PE, older versions and
+      // plain MZ files x-dosexec; some databases x-msdownload; 16-bit NE and
+      // LX (OS/2, VxD) have names of their own.
+      "application/vnd.microsoft.portable-executable",
+      "application/x-dosexec",
+      "application/x-msdownload",
+      "application/x-ms-ne-executable",
+      "application/x-lx-executable",
+      // ELF: static programs, position-independent programs (/bin/ls),
+      // shared objects (.so) and relocatable objects (.o, kernel modules).
+      // A core dump (application/x-coredump) runs nothing and is not here.
+      "application/x-executable",
+      "application/x-pie-executable",
+      "application/x-sharedlib",
+      "application/x-object",
+      // Mach-O (thin and universal).
+      "application/x-mach-binary",
+      // Windows Installer packages and patches (OLE compound files that
+      // libmagic recognises as installers, by CLSID or creating application).
+      "application/x-msi",
+      "application/vnd.ms-msi",
+      // Windows shortcuts (.lnk), which run any command line.
+      "application/x-ms-shortcut",
+      // What banned_names stops by name, by content: batch files (.bat,
+      // .cmd), registry files (.reg), JavaScript (.js, recognised by its
+      // shebang), compiled HTML help (.chm), Java archives (.jar) and ISO
+      // images (.iso, .img). VBScript, PowerShell, HTA and WSF read as
+      // plain text, HTML or XML to libmagic: only their names stop them.
+      "text/x-msdos-batch",
+      "text/x-ms-regedit",
+      "application/javascript",
+      "text/javascript",
+      "application/vnd.ms-htmlhelp",
+      "application/java-archive",
+      "application/x-iso9660-image",
+  };
+}
+
 struct ContentOptions {
   bool enabled = true;
   // Globs over attachment file names, case-insensitive ("*.exe"); also
   // applied to the names inside zip (and other) archives.
   std::vector<std::string> banned_names;
-  // File formats by content (libmagic MIME type, "application/x-dosexec"),
-  // never by the declared type or the extension.
-  std::vector<std::string> banned_formats;
-  uint64_t max_message_size = 0;  // 0: no limit; larger -> size-exceeded
+  // File formats by content (libmagic MIME type, "application/x-dosexec";
+  // globs allowed), never by the declared type or the extension.
+  std::vector<std::string> banned_formats = DefaultBannedFormats();
+  uint64_t max_message_size = 0;           // 0: no limit; larger -> size-exceeded
   uint64_t max_archive_size = 50'000'000;  // archives larger are not opened
 };
 

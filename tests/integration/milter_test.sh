@@ -77,7 +77,7 @@ timeout = "3s"
 malicious_hosts = ["malware-host.example"]
 [engines.content]
 banned_names = ["*.exe", "*.scr"]
-banned_formats = ["application/x-dosexec"]
+# banned_formats left out: the built-in default, which is the shipped list.
 max_message_size = "300KB"
 [engines.lists]
 blacklist = ["spammer@bad.example"]
@@ -249,6 +249,13 @@ printf 'PE\x00\x00' >>"$T/fake.bin"
 attach_mail "$T/banned-format.eml" readme.txt "$T/fake.bin"
 send banned-format alice@example.org v7@header.test "$T/banned-format.eml" || true
 expect_copy "banned file format (an executable named .txt)" v7@header.test content-filtering banned-file-format header
+# A real program of this machine under an innocent name (issue 14: /bin/ls,
+# a PIE executable, passed the shipped list).
+attach_mail "$T/banned-elf.eml" tool.txt /bin/ls
+send banned-elf alice@example.org v7b@header.test "$T/banned-elf.eml" || true
+expect_copy "banned file format (/bin/ls named tool.txt)" v7b@header.test content-filtering banned-file-format header
+check "the copy names the ELF format" \
+  bash -c "'$mv' search --data '$D' --to v7b@header.test --json | grep -q 'application/x-\\(sharedlib\\|pie-executable\\) (tool.txt)'"
 
 head -c 400000 /dev/zero | tr '\0' 'a' | fold -w 76 | sed 's/$/\r/' >"$T/big.txt"
 { printf 'From: alice@example.org\r\nTo: v8@reject.test\r\nSubject: big\r\n\r\n'; cat "$T/big.txt"; } >"$T/big.eml"
