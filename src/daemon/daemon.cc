@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "base/display_text.h"
 #include "console/server.h"
 #include "crypto/keyring.h"
 #include "crypto/release.h"
@@ -30,7 +31,7 @@ namespace {
 constexpr int64_t kReopenRetryMicros = 5'000'000;
 
 void LogEvent(std::string_view kind, std::string_view message) {
-  spdlog::warn("event {}: {}", kind, message);
+  spdlog::warn("event {}: {}", kind, DisplayText(message));
 }
 
 // The engines the config enables, in the order their verdicts are listed.
@@ -66,7 +67,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   // start (a full check on the start path would delay the milter).
   store_options.check_index = true;
   store_options.on_event = [](std::string_view kind, std::string_view message) {
-    spdlog::warn("store event {}: {}", kind, message);
+    spdlog::warn("store event {}: {}", kind, DisplayText(message));
   };
   Status init = Store::Init(store_options);
   if (init.ok()) {

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/display_text.h"
 #include "crypto/release.h"
 #include "intake/spool.h"
 
@@ -97,8 +98,8 @@ void Append(Connection* c, std::string_view data) {
   bool was_on_disk = c->spool.disk_error().ok();
   c->spool.Append(data).IgnoreError();  // falls back to memory by itself
   if (was_on_disk && !c->spool.disk_error().ok()) {
-    spdlog::warn("event spool-unavailable: message from <{}> kept in memory: {}", c->mail_from,
-                 c->spool.disk_error().ToString());
+    spdlog::warn("event spool-unavailable: message from <{}> kept in memory: {}",
+                 DisplayText(c->mail_from), c->spool.disk_error().ToString());
   }
 }
 
@@ -286,8 +287,11 @@ sfsistat OnEom(SMFICTX* ctx) {
   // ms: what mailvault adds at end-of-message (decision, copy, replies).
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  spdlog::info("milter {}: from=<{}> nrcpt={} size={}: {} ms={:.2f}", r.envelope.queue_id,
-               r.envelope.mail_from, nrcpt, size, o.summary, ms);
+  // Envelope bytes are whatever the client sent: escaped, so a log line
+  // stays one line of text (CR/LF, controls, bytes that are not UTF-8).
+  spdlog::info("milter {}: from=<{}> nrcpt={} size={}: {} ms={:.2f}",
+               DisplayText(r.envelope.queue_id), DisplayText(r.envelope.mail_from), nrcpt, size,
+               DisplayText(o.summary), ms);
   return rc;
 }
 

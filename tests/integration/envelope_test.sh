@@ -8,7 +8,9 @@
 #   - through a private Postfix with mailvaultd as smtpd and non-smtpd
 #     milter (as conf/postfix-main.cf.snippet sets it): `sendmail -f` with
 #     0xFC, 0xFF and a CESU surrogate in the sender and a recipient is kept,
-#     the daemon stays up and mail after it flows.
+#     the daemon stays up and mail after it flows;
+#   - the same bytes from a raw milter client (lib/milterclient.py), and the
+#     daemon's log line shows them as tokens on one line.
 #
 # Usage: envelope_test.sh BIN_DIR.  Needs root (Postfix).
 set -euo pipefail
@@ -124,6 +126,18 @@ assert m["statuses"].get("blacklist") == "blacklisted", m["statuses"]
 assert any(r.endswith("ber@keep.test") and r != "ber@keep.test" for r in m["rcpt"]), m["rcpt"]' "$T/kept.json"
 fi
 check "the pickup message left the queue (accepted, not retried)" wait_queue_empty "$T" 30
+
+# A raw milter client (what Postfix with smtputf8_enable = no, or any other
+# MTA, may pass): the same bytes straight in the milter protocol.
+printf 'From: y@bad.example\r\nTo: carol@keep.test\r\nSubject: raw milter\r\nMessage-ID: <env-3@bad.example>\r\n\r\nraw\r\n' >"$T/raw.eml"
+out=$(py "$here/lib/milterclient.py" "127.0.0.1:$MILTER_PORT" message \
+  'r\xfc\xff\xed\xa0\x80\x0d\x0aX@bad.example' '\xfccarol@keep.test' "$T/raw.eml" 2>&1 || true)
+check "raw milter MAIL FROM with 0xFC/0xFF/surrogate/CRLF: answered (final reply: $(tail -1 <<<"$out"))" \
+  bash -c "tail -1 <<<'$out' | grep -q '^c'"
+check "raw milter: a copy is kept" test -n "$(copy_for env-3@bad.example || true)"
+check "mailvaultd is still running after the raw client" pid_alive
+check "its log line shows the bytes as tokens, on one line" \
+  grep -aq 'from=<r⟨0xFC⟩⟨0xFF⟩⟨0xED⟩⟨0xA0⟩⟨0x80⟩⟨U+000D⟩⟨U+000A⟩X@bad.example>' "$T/daemon.log"
 
 # Mail after it flows, over SMTP too.
 swaks --server "127.0.0.1:$PF_PORT" --from alice@example.org --to carol@example.com \
