@@ -218,6 +218,23 @@ std::string ReadFileOrEmpty(const std::string& path) {
   return out;
 }
 
+TEST(ContentFilter, TheMessageTextIsNotIdentifiedAnAttachmentIs) {
+  // A batch file is a text format: identifying it needs libmagic's text
+  // tests, which would otherwise run over every message's own text. The
+  // body is shown as text and never run; the same bytes with a file name are.
+  ContentOptions o = Options();
+  o.banned_formats = {"text/x-msdos-batch"};
+  auto e = Engine(o);
+  const std::string batch = "@echo off\r\ndel /q C:\\*\r\n";
+  const std::string inline_text =
+      "From: a@example.com\r\nTo: b@example.org\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain\r\n\r\n" + batch;
+  EXPECT_TRUE(ScanMail(*e, inline_text).clean());
+  Verdict v = ScanMail(*e, Mail({{"readme.txt", "text/plain", batch}}));
+  EXPECT_EQ(v.label, "banned-file-format");
+  EXPECT_EQ(v.parts, std::vector<int>{2});
+}
+
 TEST(ContentFilter, ShippedDefaultsStopRealProgramsUnderInnocentNames) {
   ContentOptions o;  // built-in defaults
   ASSERT_EQ(o.banned_formats, DefaultBannedFormats());
