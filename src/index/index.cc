@@ -182,6 +182,23 @@ Status EnsureSchema(SqliteDb& db, bool create) {
     return Status::Corruption(db.path() + ": not a mailvault index (" + version.status().message() +
                               ")");
   }
+  if (*version == 2 && create) {
+    // 2 -> 3: the body digest (possible duplicates). A column and a partial
+    // index, in place: rebuilding a large index at an upgrade would hold
+    // intake off for minutes. Copies indexed before have no digest.
+    Transaction txn(db);
+    MV_RETURN_IF_ERROR(txn.Begin(true));
+    MV_RETURN_IF_ERROR(db.Exec(
+        "ALTER TABLE copies ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';"
+        "CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';"
+        "UPDATE meta SET value = 3 WHERE key = 'schema';"));
+    return txn.Commit();
+  }
+  if (*version == 2) {
+    return Status::Corruption(db.path() +
+                              ": index schema version 2 is upgraded in place by the first "
+                              "writer: start mailvaultd once (or run `mailvault rebuild-index`)");
+  }
   if (*version != kSchemaVersion) {
     return Status::Corruption(db.path() + ": index schema version " + std::to_string(*version) +
                               " is not supported (expected " + std::to_string(kSchemaVersion) +

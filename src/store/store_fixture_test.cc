@@ -44,6 +44,10 @@ TEST(StoreFixture, VersionOneStoreOpensReadsVerifiesAndGrows) {
   o.dir = dir.string();
   auto store = Store::Open(o);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
+  // Its index (schema 2) was upgraded in place, not set aside and rebuilt.
+  for (const auto& e : fs::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().find("damaged"), std::string::npos) << e.path();
+  }
 
   auto first = (*store)->Get(1);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
