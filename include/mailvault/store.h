@@ -3,10 +3,13 @@
 // SQLite index that can be rebuilt from the segments.
 //
 // Writing: Put() may be called from many threads at once. Concurrent puts
-// are group-committed: one append run, one fsync, one index transaction,
-// then every waiting caller is answered. Put returns OK only when the copy
-// is durable and indexed. Only one process may open a store for writing
-// (the LOCK file); a second gets Unavailable naming the holder.
+// are group-committed: one append run, one fsync, then every waiting caller
+// is answered; the index transaction follows on a thread of its own. Put
+// returns OK only when the copy is durable (synced in its segment, the
+// source of truth); every read first waits until each acknowledged copy is
+// indexed, so a caller always finds what it put. Only one process may open
+// a store for writing (the LOCK file); a second gets Unavailable naming the
+// holder.
 //
 // Reading (Get, Read, Search, Stats, Verify) is thread-safe and also works in
 // a read-only Store opened while another process writes.
