@@ -7,10 +7,10 @@
 #include <functional>
 #include <memory>
 
+#include "base/mbox.h"
 #include "cli/cli_audit.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "base/mbox.h"
 #include "env/env.h"
 #include "journal/audit_log.h"
 
@@ -65,7 +65,7 @@ int RunSave(const SaveArgs& a) {
     if (audited) return Status::Ok();
     audited = true;
     return AuditCliOrDefer(a.data, journal::kActionSave, a.ids, outcome,
-                    a.out == "-" ? "to stdout" : "to " + a.out);
+                           a.out == "-" ? "to stdout" : "to " + a.out);
   };
   auto fail = [&](const Status& s) {
     audit(s).IgnoreError();  // the save's own error is the one to report

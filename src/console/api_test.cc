@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/units.h"
 #include "console/server.h"
 #include "console/server_impl.h"
 #include "delivery/open_queue.h"
-#include "base/units.h"
 #include "env/env.h"
 #include "index/queue_db.h"
 #include "testutil/fault_env.h"

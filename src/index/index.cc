@@ -188,10 +188,10 @@ Status EnsureSchema(SqliteDb& db, bool create) {
     // intake off for minutes. Copies indexed before have no digest.
     Transaction txn(db);
     MV_RETURN_IF_ERROR(txn.Begin(true));
-    MV_RETURN_IF_ERROR(db.Exec(
-        "ALTER TABLE copies ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';"
-        "CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';"
-        "UPDATE meta SET value = 3 WHERE key = 'schema';"));
+    MV_RETURN_IF_ERROR(
+        db.Exec("ALTER TABLE copies ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';"
+                "CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';"
+                "UPDATE meta SET value = 3 WHERE key = 'schema';"));
     return txn.Commit();
   }
   if (*version == 2) {

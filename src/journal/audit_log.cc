@@ -256,8 +256,6 @@ json AuditPageToJson(const AuditPage& page) {
   return json{{"items", std::move(items)}, {"next", page.next ? json(*page.next) : json(nullptr)}};
 }
 
-std::string AuditEventToJsonLine(const AuditEvent& e) {
-  return JsonText(AuditEventToJson(e));
-}
+std::string AuditEventToJsonLine(const AuditEvent& e) { return JsonText(AuditEventToJson(e)); }
 
 }  // namespace mailvault::journal

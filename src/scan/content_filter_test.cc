@@ -228,7 +228,8 @@ TEST(ContentFilter, TheMessageTextIsNotIdentifiedAnAttachmentIs) {
   const std::string batch = "@echo off\r\ndel /q C:\\*\r\n";
   const std::string inline_text =
       "From: a@example.com\r\nTo: b@example.org\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: text/plain\r\n\r\n" + batch;
+      "Content-Type: text/plain\r\n\r\n" +
+      batch;
   EXPECT_TRUE(ScanMail(*e, inline_text).clean());
   Verdict v = ScanMail(*e, Mail({{"readme.txt", "text/plain", batch}}));
   EXPECT_EQ(v.label, "banned-file-format");

@@ -400,8 +400,7 @@ Status StoreImpl::IndexSegmentsFrom(index::Index& idx, const index::Watermark& f
           }
           auto existing = idx.Get(h.id);
           if (existing.ok()) return Status::Ok();  // indexed already (rebuild over a partial index)
-          pending.push_back(
-              {std::move(meta).value(), {seg, off, h.record_len(), h.key_id}});
+          pending.push_back({std::move(meta).value(), {seg, off, h.record_len(), h.key_id}});
           ++recovered;
           if (pending.size() >= kRecoveryBatch) return flush();
           return Status::Ok();

@@ -86,7 +86,7 @@ class StoreImpl final : public Store {
     std::string record;                // built by the caller, or empty when streamed
     const ByteSource* body = nullptr;  // a streamed (large) message: read by the leader
     index::Location loc;
-    Status unreadable;        // set by the leader when `body` failed: this put alone fails
+    Status unreadable;  // set by the leader when `body` failed: this put alone fails
     Status status;
     bool done = false;
   };
