@@ -106,6 +106,9 @@ uint64_t BudgetLimit(const ByteSource& raw, Status* read_error) {
 // keeps junk from GMime's address parser, which leaks on some of it
 // (3.2.13: "a@[1] (" with the unclosed comment).
 const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets) {
+  // GMime keeps header values as C strings: a NUL ends the text it parses,
+  // so "a@[1] (x\0)" is an unclosed comment to it (and leaks the same way).
+  text = text.substr(0, text.find('\0'));
   bool quoted = false, escaped = false, in_angle = false;
   int comment = 0;
   for (size_t i = 0; i < text.size(); ++i) {

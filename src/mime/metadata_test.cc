@@ -648,6 +648,11 @@ TEST(ExtractMetadata, UnbalancedAddressHeadersDoNotReachGMimeUnguarded) {
               h.to_addresses.end())
         << from;
   }
+  // A NUL ends the value GMime parses: a comment closed only after it is
+  // unclosed to GMime (found by metadata_fuzz).
+  MessageHeaders nul = ExtractMetadata(std::string(
+      "From: r@[192.0.6.1] (x\0y)\r\nTo: bob@example.com\r\nSubject: nul\r\n\r\nhi\r\n", 68));
+  EXPECT_EQ(nul.subject, "nul");
   // Balanced headers are untouched: the comment stays where GMime keeps it.
   MessageHeaders h = ExtractMetadata(
       "From: r@[192.0.2.1] (Rob)\r\nTo: Bob <bob@example.com>\r\nSubject: s\r\n\r\nx\r\n");
