@@ -83,8 +83,11 @@ class ConsoleApiTest : public ::testing::Test {
     StartServer({});
   }
 
-  void StartServer(ConsoleOptions o) {
+  // Tests that check one audit record per refusal lift the flood limit;
+  // RefusalsOfUnauthenticatedRequestsAreBoundedAndSummarised tests it.
+  void StartServer(ConsoleOptions o, bool real_refusal_limits = false) {
     server_.reset();
+    if (!real_refusal_limits) o.refusals.per_address = o.refusals.total = 1 << 30;
     o.token = kToken;
     o.max_message_size = 1 << 20;
     ConsoleServices s;
@@ -554,6 +557,59 @@ TEST_F(ConsoleApiTest, AForeignHostIs421AndRecorded) {
   auto named = client_->Get("/api/v1/health", {{"Host", "console.example.org:8443"}});
   ASSERT_TRUE(named);
   EXPECT_EQ(named->status, 200);
+}
+
+TEST_F(ConsoleApiTest, RefusalsOfUnauthenticatedRequestsAreBoundedAndSummarised) {
+  ConsoleOptions o;
+  o.refusals.per_address = 3;
+  o.refusals.total = 100;
+  StartServer(o, true);
+  env_.SetClock(1'800'000'000'000'000LL);
+  auto count = [this](std::string_view action) {
+    int n = 0;
+    for (const auto& e : AllAudit()) n += e.action == action;
+    return n;
+  };
+  const int before = static_cast<int>(AllAudit().size());
+  for (int i = 0; i < 10; ++i) {
+    auto r = client_->Get("/api/v1/copies");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401);  // every one is refused; only the records are bounded
+  }
+  EXPECT_EQ(static_cast<int>(AllAudit().size()) - before, 3);
+  // Refusals of an account's request name someone: always recorded.
+  Login audrey = SignIn("audrey");
+  for (int i = 0; i < 5; ++i) {
+    auto r = client_->Post("/api/v1/copies/delete",
+                           {{"Cookie", audrey.cookie}, {"X-CSRF-Token", audrey.csrf}},
+                           json{{"ids", {plain_id_}}}.dump(), "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403);
+  }
+  EXPECT_EQ(count("delete"), 5);
+  EXPECT_EQ(count("refusals"), 0);
+  // The minute ends; the next audited request records the summary.
+  env_.SetClock(1'800'000'000'000'000LL + 61'000'000);
+  auto r = client_->Get("/api/v1/copies", {{"Cookie", audrey.cookie}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  std::vector<journal::AuditEvent> summaries;
+  for (const auto& e : AllAudit()) {
+    if (e.action == "refusals") summaries.push_back(e);
+  }
+  ASSERT_EQ(summaries.size(), 1u);
+  EXPECT_EQ(summaries[0].result, "denied");
+  EXPECT_EQ(summaries[0].client, "127.0.0.1");
+  EXPECT_NE(summaries[0].detail.find("7 further refusals of unauthenticated requests from "
+                                     "127.0.0.1 not recorded one by one (search: 7)"),
+            std::string::npos)
+      << summaries[0].detail;
+  // A new minute records again; what is counted at shutdown is recorded then.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client_->Get("/api/v1/copies"));
+  EXPECT_EQ(count("refusals"), 1);
+  server_.reset();
+  EXPECT_EQ(count("refusals"), 2);
+  env_.SetClock(0);
 }
 
 TEST_F(ConsoleApiTest, RefusedDeliveriesRecordTheCopiesAndWhy) {

@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <limits>
 
+#include "base/display_text.h"
 #include "base/json_text.h"
+#include "base/units.h"
 #include "console/meta.h"
 #include "console/query_params.h"
 #include "console/server_impl.h"
@@ -236,6 +239,7 @@ ConsoleServer::Impl::Impl(const ConsoleServices& s, ConsoleOptions o)
       store(*s.store),
       sessions(*s.env, options.sessions),
       throttle(*s.env, options.throttle),
+      refusals(options.refusals),
       login_slots(std::clamp(options.login_concurrency, 1, 64)) {}
 
 std::string ConsoleServer::Impl::SessionCookie(const httplib::Request& req) const {
@@ -321,14 +325,46 @@ bool ConsoleServer::Impl::OriginAllowed(const httplib::Request& req) const {
   return !host.empty() && origin == std::string(tls ? "https://" : "http://") + host;
 }
 
+void ConsoleServer::Impl::RecordRefusalSummaries(int64_t now) {
+  for (const RefusalLimiter::Summary& s : refusals.TakeEnded(now)) {
+    journal::AuditEvent e;
+    e.at = s.last_micros;
+    e.client = s.address.empty() ? "many" : s.address;
+    e.action = "refusals";
+    e.result = "denied";
+    e.detail = s.Describe() + " between " + FormatRfc3339(s.first_micros) + " and " +
+               FormatRfc3339(s.last_micros);
+    if (Status st = services.audit->Record(e); !st.ok()) {
+      spdlog::error("audit log: cannot record {}: {}", e.detail, st.ToString());
+    }
+  }
+}
+
 Status ConsoleServer::Impl::Audit(Call& c, const char* action, const std::string& result) {
+  const int64_t now = env.NowMicros();
+  RecordRefusalSummaries(now);
+  const std::string outcome = result.empty() ? ResultFor(c.res.status) : result;
+  if (outcome != "ok" && c.who.permissions == 0) {
+    // No valid credentials: a flood of these must not flood the log.
+    bool first_cut = false;
+    if (!refusals.Admit(c.req.remote_addr, action, now, &first_cut)) {
+      if (first_cut) {
+        spdlog::warn(
+            "console: many refused unauthenticated requests from {}: further ones this minute "
+            "are counted and recorded as one summary",
+            DisplayText(c.req.remote_addr));
+      }
+      c.audited = true;
+      return Status::Ok();
+    }
+  }
   journal::AuditEvent e;
   e.account = c.who.account;
   e.role = c.who.role;
   e.client = c.req.remote_addr;
   e.action = action;
   e.copy_ids = c.copy_ids;
-  e.result = result.empty() ? ResultFor(c.res.status) : result;
+  e.result = outcome;
   e.detail = c.detail;
   Status s = services.audit->Record(e);
   if (!s.ok()) {
@@ -562,6 +598,8 @@ void ConsoleServer::Stop() {
   if (impl_->thread.joinable()) {
     impl_->server->stop();
     impl_->thread.join();
+    // What was counted and not yet summarised is recorded now.
+    impl_->RecordRefusalSummaries(std::numeric_limits<int64_t>::max());
   }
 }
 

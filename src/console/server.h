@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "console/login_throttle.h"
+#include "console/refusal_limiter.h"
 #include "console/sessions.h"
 #include "delivery/service.h"
 #include "directory/accounts.h"
@@ -56,6 +57,7 @@ struct ConsoleOptions {
   std::string tls_cert, tls_key;
   SessionOptions sessions;
   ThrottleOptions throttle;
+  RefusalLimitOptions refusals;
   // Password checks (argon2id, 64 MiB each) allowed at once; further logins
   // wait, so a flood of logins cannot exhaust memory.
   int login_concurrency = 2;

@@ -15,6 +15,7 @@
 
 #include "console/access.h"
 #include "console/login_throttle.h"
+#include "console/refusal_limiter.h"
 #include "console/server.h"
 #include "console/sessions.h"
 
@@ -71,6 +72,7 @@ struct ConsoleServer::Impl {
   int port = 0;
   SessionTable sessions;
   LoginThrottle throttle;
+  RefusalLimiter refusals;  // bounds the records of unauthenticated refusals
   std::counting_semaphore<64> login_slots;
 
   // Pipeline (server.cc).
@@ -89,8 +91,12 @@ struct ConsoleServer::Impl {
   bool OriginAllowed(const httplib::Request& req) const;
   std::string CookieName() const { return tls ? "__Host-mv_session" : "mv_session"; }
   std::string SessionCookie(const httplib::Request& req) const;
-  // Records an event for `c`; `result` "" = from the response status.
+  // Records an event for `c`; `result` "" = from the response status. A
+  // refusal of an unauthenticated request beyond RefusalLimiter's allowance
+  // is counted instead, and summarised when its window ends.
   Status Audit(Call& c, const char* action, const std::string& result = "");
+  // Records the summaries of refusal windows that have ended by `now`.
+  void RecordRefusalSummaries(int64_t now);
   // For routes that stream: records now; on failure answers 503 and
   // returns false.
   bool AuditBeforeSending(Call& c, const char* action);
