@@ -8,10 +8,13 @@
 # half (after warm-up), in MB per minute.
 #
 # Usage: bench/soak.sh BIN_DIR [--minutes=M] [--sessions=S] [--per-connection=N]
-#          [--env=VAR=VALUE]
+#          [--index-cache=SIZE] [--env=VAR=VALUE]
 # (--per-connection: messages per milter connection, default 50; Postfix opens
 # one per SMTP session, so 1 is a gateway whose clients send one message
-# each. --env passes an environment variable to mailvaultd, e.g. MALLOC_ARENA_MAX=2).
+# each. --index-cache sets [store] index_cache, the index's page cache, the
+# part of the daemon's memory that fills as the index grows: with a small one
+# the curve is flat after the first minutes, so anything else that grows
+# shows. --env passes an environment variable to mailvaultd, e.g. MALLOC_ARENA_MAX=2).
 # Prints the command, the machine's load and every sample.
 set -euo pipefail
 
@@ -20,13 +23,14 @@ cmdline="$0 $*"
 bin=$(cd "$1" && pwd); shift
 here=$(cd "$(dirname "$0")" && pwd)
 lib="$here/../tests/integration/lib"
-MINUTES=10; SESSIONS=4; PER_CONN=50; DENV=()
+MINUTES=10; SESSIONS=4; PER_CONN=50; DENV=(); INDEX_CACHE=""
 for a in "$@"; do
   case $a in
     --minutes=*) MINUTES=${a#*=} ;;
     --sessions=*) SESSIONS=${a#*=} ;;
     --per-connection=*) PER_CONN=${a#*=} ;;
     --env=*) DENV+=("${a#*=}") ;;
+    --index-cache=*) INDEX_CACHE=${a#*=} ;;
     *) echo "unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -47,10 +51,13 @@ trap cleanup EXIT
 stub_pid=$!
 wait_for 10 test -S "$T/clamd.sock" -a -s "$T/stub.port"
 PORT=$(free_port)
+index_cache_line=""
+[ -z "$INDEX_CACHE" ] || index_cache_line="index_cache = \"$INDEX_CACHE\""
 "$bin/mailvault" init --data "$T/data" >/dev/null
 cat >"$T/mv.toml" <<EOF
 [store]
 dir = "$T/data"
+$index_cache_line
 [api]
 listen = "127.0.0.1:0"
 [milter]

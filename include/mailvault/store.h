@@ -78,6 +78,10 @@ struct StoreOptions {
   // index if it is damaged (the daemon sets this). Without it, damage is
   // found at the first failed page read.
   bool check_index = false;
+  // The index's SQLite page cache, its writer and its reader together
+  // (`[store] index_cache`). It fills as the index is used and then stays
+  // at this size: the largest part of the daemon's memory that grows.
+  uint64_t index_cache_bytes = 64 << 20;
   // Called (from the committing thread) for events an operator should see:
   // eviction, low free space, recovery actions. May be empty.
   std::function<void(std::string_view kind, std::string_view message)> on_event;

@@ -154,10 +154,14 @@ Status CheckEndpoint(std::string_view text) {
 }
 
 Status ParseStore(std::string_view source, const toml::table& t, DaemonOptions* o) {
-  MV_RETURN_IF_ERROR(CheckKeys(source, t, "store", {"dir"}));
+  MV_RETURN_IF_ERROR(CheckKeys(source, t, "store", {"dir", "index_cache"}));
   MV_RETURN_IF_ERROR(GetString(source, t, "store", "dir", &o->data_dir));
   if (o->data_dir.empty())
     return Status::InvalidArgument(std::string(source) + ": store.dir is empty");
+  MV_RETURN_IF_ERROR(GetSizeKey(source, t, "store", "index_cache", false, &o->index_cache));
+  if (o->index_cache < (1 << 20)) {
+    return Bad(source, *t.get("index_cache"), "store", "index_cache", "must be at least 1MB");
+  }
   return Status::Ok();
 }
 

@@ -26,6 +26,7 @@ TEST(ConfigTest, FullFile) {
   auto o = ParseConfig(R"(
 [store]
 dir = "/srv/mv"
+index_cache = "8MiB"
 [api]
 listen = "[::1]:0"
 token_file = "/etc/mv/token"
@@ -37,6 +38,7 @@ level = "debug"
                        "t.toml");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->data_dir, "/srv/mv");
+  EXPECT_EQ(o->index_cache, 8u << 20);
   EXPECT_EQ(o->listen_host, "::1");
   EXPECT_EQ(o->listen_port, 0);
   EXPECT_EQ(TokenFilePath(*o), "/etc/mv/token");
@@ -52,6 +54,7 @@ TEST(ConfigTest, ShippedDefaultsParse) {
   EXPECT_EQ(o->listen_port, 8025);
   // The shipped file states the built-in defaults ...
   const DaemonOptions defaults;
+  EXPECT_EQ(o->index_cache, defaults.index_cache);
   EXPECT_EQ(o->milter.socket, defaults.milter.socket);
   EXPECT_EQ(o->milter.enabled, defaults.milter.enabled);
   EXPECT_EQ(o->milter.timeout_micros, defaults.milter.timeout_micros);
@@ -242,6 +245,8 @@ TEST(ConfigTest, BadValuesNameTheKey) {
   ExpectError("[api]\ntoken = \"short\"\n", "16 characters");
   ExpectError("[api]\nlistn = \"x:1\"\n", "unknown key api.listn");
   ExpectError("[stroe]\ndir = \"x\"\n", "unknown key stroe");
+  ExpectError("[store]\nindex_cache = \"512KB\"\n", "store.index_cache");
+  ExpectError("[store]\nindex_cache = \"lots\"\n", "store.index_cache");
   ExpectError("[log]\nlevel = \"loud\"\n", "log.level");
   ExpectError("store = 3\n", "must be a table");
   ExpectError("[api\n", "t.toml:1");

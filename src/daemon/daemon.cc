@@ -66,6 +66,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   // Index damage no read has met yet is found in the background after
   // start (a full check on the start path would delay the milter).
   store_options.check_index = true;
+  store_options.index_cache_bytes = options.index_cache;
   store_options.on_event = [](std::string_view kind, std::string_view message) {
     spdlog::warn("store event {}: {}", kind, DisplayText(message));
   };

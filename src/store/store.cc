@@ -118,6 +118,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
     index::IndexOptions io;
     io.path = JoinPath(options.dir, kIndexFile);
     io.read_only = true;
+    io.cache_bytes = options.index_cache_bytes;
     auto idx = index::Index::Open(io, s->keys_->index_key());
     if (!idx.ok()) {
       Status st = idx.status().Annotate("open index");
@@ -142,6 +143,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
 Status StoreImpl::OpenIndex() {
   index::IndexOptions io;
   io.path = JoinPath(options_.dir, kIndexFile);
+  io.cache_bytes = options_.index_cache_bytes;
   io.sync_commits = false;  // segments are synced first; recovery re-indexes (store-format.md)
   MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env_, io.path));
   MV_ASSIGN_OR_RETURN(index_, index::Index::Open(io, keys_->index_key()));
