@@ -1,10 +1,6 @@
 #include "delivery/sender.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +14,7 @@
 #include "delivery/service.h"
 #include "delivery/test_fixture.h"
 #include "mime/compose.h"
+#include "testutil/scripted_relay.h"
 
 namespace mailvault::delivery {
 namespace {
@@ -257,55 +254,12 @@ TEST_F(SenderTest, EntriesInterruptedByACrashAreSentAtStart) {
 
 // A relay that accepts connections and then never says anything (not even
 // the greeting), as a hung relay does.
-class SilentRelay {
- public:
-  SilentRelay() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listen_fd_, 16) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on 127.0.0.1";
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-    accepter_ = std::thread([this] {
-      while (!stop_) {
-        pollfd p{listen_fd_, POLLIN, 0};
-        if (::poll(&p, 1, 20) <= 0) continue;
-        int fd = ::accept(listen_fd_, nullptr, nullptr);
-        if (fd < 0) continue;
-        std::lock_guard l(mu_);
-        accepted_.push_back(fd);  // held open, never written to
-      }
-    });
-  }
-  ~SilentRelay() {
-    stop_ = true;
-    if (accepter_.joinable()) accepter_.join();
-    for (int fd : accepted_) ::close(fd);
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-  }
-  int port() const { return port_; }
-  size_t connections() {
-    std::lock_guard l(mu_);
-    return accepted_.size();
-  }
-
- private:
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread accepter_;
-  std::mutex mu_;
-  std::vector<int> accepted_;  // guarded by mu_
-};
 
 TEST_F(SenderTest, StopDoesNotWaitForAHungRelayAndRequeuesTheEntry) {
-  SilentRelay relay;
+  testutil::Script silent;
+  silent.silent = true;  // accepts, reads, never answers
+  testutil::ScriptedRelay relay(silent);
+  ASSERT_NE(relay.port(), 0);
   CopyId id = Put({"bob@example.com"});
   options_.workers = 1;
   options_.relay.host = "127.0.0.1";
@@ -329,7 +283,7 @@ TEST_F(SenderTest, StopDoesNotWaitForAHungRelayAndRequeuesTheEntry) {
     if (relay.connections() > 0 && Entry(entry).state == DeliveryState::kSending) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ASSERT_GT(relay.connections(), 0u);
+  ASSERT_GT(relay.connections(), 0);
   ASSERT_EQ(Entry(entry).state, DeliveryState::kSending);
 
   auto stopped = std::async(std::launch::async, [this] { sender_->Stop(); });
