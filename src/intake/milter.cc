@@ -167,8 +167,7 @@ struct Milter::Impl {
     Clock::time_point deadline;
   };
 
-  Impl(const MilterOptions& options, Env& env, Processor& processor,
-       std::function<void()> on_exit)
+  Impl(const MilterOptions& options, Env& env, Processor& processor, std::function<void()> on_exit)
       : options(options),
         env(env),
         processor(processor),
@@ -204,7 +203,7 @@ struct Milter::Impl {
   std::condition_variable all_closed;
   std::map<uint64_t, std::shared_ptr<Conn>> conns;  // guarded by mu
   uint64_t next_id = 2;                             // guarded by mu
-  TaskPool pool;  // last: its destructor joins the workers first
+  TaskPool pool;                                    // last: its destructor joins the workers first
 };
 
 Clock::duration Milter::Impl::WaitFor(const Conn& c) const {
@@ -260,8 +259,8 @@ void Milter::Impl::Accept() {
   while (true) {
     sockaddr_storage ss{};
     socklen_t len = sizeof(ss);
-    int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
-                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -317,7 +316,7 @@ void Milter::Impl::ExpireIdle() {
     if (c->busy || now < c->deadline) continue;
     const auto secs = std::chrono::duration_cast<std::chrono::seconds>(WaitFor(*c)).count();
     const char* what = c->session.state() == MilterSession::State::kInit ? "no option negotiation"
-                       : c->decoder.partial()                         ? "a packet stalled half-way"
+                       : c->decoder.partial()      ? "a packet stalled half-way"
                        : c->session.message_open() ? "no command while a message is open"
                                                    : "idle";
     spdlog::warn("event milter-timeout: session from {} closed: {} for {}s ([milter] timeout)",
@@ -393,8 +392,7 @@ void Milter::Impl::Serve(const std::shared_ptr<Conn>& c) {
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
   ev.data.u64 = c->id;
   if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
-    spdlog::warn("event milter-session-closed: session from {}: {}", c->peer,
-                 Errno("epoll_ctl"));
+    spdlog::warn("event milter-session-closed: session from {}: {}", c->peer, Errno("epoll_ctl"));
     CloseLocked(c);
   }
 }
@@ -431,7 +429,9 @@ Result<std::unique_ptr<Milter>> Milter::Start(const MilterOptions& options, Env&
   if (options.spool_dir.empty()) return Status::InvalidArgument("milter spool dir not set");
   MV_RETURN_IF_ERROR(env.CreateDir(options.spool_dir));
   auto impl = std::make_unique<Impl>(options, env, processor, std::move(on_exit));
-  auto fail = [&](const Status& s) { return Status::Unavailable("milter " + spec + ": " + s.message()); };
+  auto fail = [&](const Status& s) {
+    return Status::Unavailable("milter " + spec + ": " + s.message());
+  };
   auto fd = Listen(spec, &impl->unix_path);
   if (!fd.ok()) return fail(fd.status());
   impl->listen_fd = *fd;

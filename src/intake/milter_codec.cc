@@ -18,8 +18,8 @@ void PutU32(std::string* out, uint32_t v) {
 }
 
 Status Bad(char cmd, std::string_view what) {
-  return Status::InvalidArgument("milter command '" + std::string(1, cmd) + "': " +
-                                 std::string(what));
+  return Status::InvalidArgument("milter command '" + std::string(1, cmd) +
+                                 "': " + std::string(what));
 }
 
 // Reads NUL-terminated strings off the front of a payload.

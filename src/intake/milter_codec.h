@@ -38,17 +38,15 @@ inline constexpr uint32_t kVersion = 6;
 // Actions the milter may take (SMFIF_*), negotiated in OPTNEG.
 inline constexpr uint32_t SMFIF_ADDHDRS = 0x01, SMFIF_CHGBODY = 0x02, SMFIF_ADDRCPT = 0x04,
                           SMFIF_DELRCPT = 0x08, SMFIF_CHGHDRS = 0x10, SMFIF_QUARANTINE = 0x20,
-                          SMFIF_CHGFROM = 0x40, SMFIF_ADDRCPT_PAR = 0x80,
-                          SMFIF_SETSYMLIST = 0x100;
+                          SMFIF_CHGFROM = 0x40, SMFIF_ADDRCPT_PAR = 0x80, SMFIF_SETSYMLIST = 0x100;
 // Protocol flags (SMFIP_*): stages not sent, stages not answered (NR),
 // header values with their leading space.
 inline constexpr uint32_t SMFIP_NOCONNECT = 0x1, SMFIP_NOHELO = 0x2, SMFIP_NOMAIL = 0x4,
                           SMFIP_NORCPT = 0x8, SMFIP_NOBODY = 0x10, SMFIP_NOHDRS = 0x20,
                           SMFIP_NOEOH = 0x40, SMFIP_NR_HDR = 0x80, SMFIP_NOUNKNOWN = 0x100,
                           SMFIP_NODATA = 0x200, SMFIP_SKIP = 0x400, SMFIP_RCPT_REJ = 0x800,
-                          SMFIP_NR_CONN = 0x1000, SMFIP_NR_HELO = 0x2000,
-                          SMFIP_NR_MAIL = 0x4000, SMFIP_NR_RCPT = 0x8000,
-                          SMFIP_NR_DATA = 0x10000, SMFIP_NR_UNKN = 0x20000,
+                          SMFIP_NR_CONN = 0x1000, SMFIP_NR_HELO = 0x2000, SMFIP_NR_MAIL = 0x4000,
+                          SMFIP_NR_RCPT = 0x8000, SMFIP_NR_DATA = 0x10000, SMFIP_NR_UNKN = 0x20000,
                           SMFIP_NR_EOH = 0x40000, SMFIP_NR_BODY = 0x80000,
                           SMFIP_HDR_LEADSPC = 0x100000;
 

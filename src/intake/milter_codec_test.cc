@@ -27,8 +27,8 @@ Result<Command> Decode(char cmd, std::string payload) {
 }
 
 TEST(FrameDecoder, FramesInAnyChunking) {
-  const std::string stream = EncodeFrame('O', U32(6) + U32(0x1ff) + U32(0)) +
-                             EncodeFrame('N', "") + EncodeFrame('B', Bytes("a\0b\r\n"));
+  const std::string stream = EncodeFrame('O', U32(6) + U32(0x1ff) + U32(0)) + EncodeFrame('N', "") +
+                             EncodeFrame('B', Bytes("a\0b\r\n"));
   for (size_t step : {1, 2, 3, 5, 7, 1000}) {
     FrameDecoder d;
     std::vector<Frame> got;
@@ -111,7 +111,9 @@ TEST(DecodeCommand, Macro) {
 }
 
 TEST(DecodeCommand, Connect) {
-  auto c = Decode('C', Bytes("mx.example.org\0" "4\x01\x19" "203.0.113.5\0"));
+  auto c = Decode('C', Bytes("mx.example.org\0"
+                             "4\x01\x19"
+                             "203.0.113.5\0"));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->hostname, "mx.example.org");
   EXPECT_EQ(c->family, '4');
@@ -121,10 +123,18 @@ TEST(DecodeCommand, Connect) {
   ASSERT_TRUE(unknown.ok());
   EXPECT_EQ(unknown->family, 'U');
   EXPECT_EQ(unknown->address, "");
-  EXPECT_FALSE(Decode('C', Bytes("host\0")).ok());              // no family
-  EXPECT_FALSE(Decode('C', Bytes("host\0" "4\x01")).ok());      // short port
-  EXPECT_FALSE(Decode('C', Bytes("host\0" "4\x01\x19" "1.2.3.4")).ok());  // no NUL
-  EXPECT_FALSE(Decode('C', Bytes("host\0" "X\x01\x19" "1.2.3.4\0")).ok());
+  EXPECT_FALSE(Decode('C', Bytes("host\0")).ok());  // no family
+  EXPECT_FALSE(Decode('C', Bytes("host\0"
+                                 "4\x01"))
+                   .ok());  // short port
+  EXPECT_FALSE(Decode('C', Bytes("host\0"
+                                 "4\x01\x19"
+                                 "1.2.3.4"))
+                   .ok());  // no NUL
+  EXPECT_FALSE(Decode('C', Bytes("host\0"
+                                 "X\x01\x19"
+                                 "1.2.3.4\0"))
+                   .ok());
   EXPECT_FALSE(Decode('C', "host").ok());
 }
 

@@ -19,8 +19,8 @@ using State = MilterSession::State;
 // those stages get no reply at all, which saves Postfix a round trip per
 // header line and body chunk.
 constexpr uint32_t kNoReply = milter::SMFIP_NR_CONN | milter::SMFIP_NR_HELO |
-                              milter::SMFIP_NR_MAIL | milter::SMFIP_NR_RCPT |
-                              milter::SMFIP_NR_HDR | milter::SMFIP_NR_EOH | milter::SMFIP_NR_BODY;
+                              milter::SMFIP_NR_MAIL | milter::SMFIP_NR_RCPT | milter::SMFIP_NR_HDR |
+                              milter::SMFIP_NR_EOH | milter::SMFIP_NR_BODY;
 constexpr uint32_t kWantActions =
     milter::SMFIF_ADDHDRS | milter::SMFIF_CHGHDRS | milter::SMFIF_CHGBODY | milter::SMFIF_DELRCPT;
 constexpr uint32_t kWantProtocol =
@@ -28,38 +28,64 @@ constexpr uint32_t kWantProtocol =
 
 const char* StateName(State s) {
   switch (s) {
-    case State::kInit: return "before option negotiation";
-    case State::kNegotiated: return "before connect";
-    case State::kConnected: return "after connect";
-    case State::kHelo: return "after HELO";
-    case State::kMail: return "after MAIL";
-    case State::kRcpt: return "after RCPT";
-    case State::kData: return "after DATA";
-    case State::kHeaders: return "in the headers";
-    case State::kEoh: return "after the headers";
-    case State::kBody: return "in the body";
-    case State::kClosed: return "after the session ended";
+    case State::kInit:
+      return "before option negotiation";
+    case State::kNegotiated:
+      return "before connect";
+    case State::kConnected:
+      return "after connect";
+    case State::kHelo:
+      return "after HELO";
+    case State::kMail:
+      return "after MAIL";
+    case State::kRcpt:
+      return "after RCPT";
+    case State::kData:
+      return "after DATA";
+    case State::kHeaders:
+      return "in the headers";
+    case State::kEoh:
+      return "after the headers";
+    case State::kBody:
+      return "in the body";
+    case State::kClosed:
+      return "after the session ended";
   }
   return "?";
 }
 
 const char* CmdName(Cmd c) {
   switch (c) {
-    case Cmd::kAbort: return "abort";
-    case Cmd::kBody: return "body";
-    case Cmd::kConnect: return "connect";
-    case Cmd::kMacro: return "macro";
-    case Cmd::kBodyEob: return "end-of-message";
-    case Cmd::kHelo: return "HELO";
-    case Cmd::kQuitNc: return "quit (new connection)";
-    case Cmd::kHeader: return "header";
-    case Cmd::kMail: return "MAIL";
-    case Cmd::kEoh: return "end-of-headers";
-    case Cmd::kOptneg: return "option negotiation";
-    case Cmd::kQuit: return "quit";
-    case Cmd::kRcpt: return "RCPT";
-    case Cmd::kData: return "DATA";
-    case Cmd::kUnknown: return "unknown SMTP command";
+    case Cmd::kAbort:
+      return "abort";
+    case Cmd::kBody:
+      return "body";
+    case Cmd::kConnect:
+      return "connect";
+    case Cmd::kMacro:
+      return "macro";
+    case Cmd::kBodyEob:
+      return "end-of-message";
+    case Cmd::kHelo:
+      return "HELO";
+    case Cmd::kQuitNc:
+      return "quit (new connection)";
+    case Cmd::kHeader:
+      return "header";
+    case Cmd::kMail:
+      return "MAIL";
+    case Cmd::kEoh:
+      return "end-of-headers";
+    case Cmd::kOptneg:
+      return "option negotiation";
+    case Cmd::kQuit:
+      return "quit";
+    case Cmd::kRcpt:
+      return "RCPT";
+    case Cmd::kData:
+      return "DATA";
+    case Cmd::kUnknown:
+      return "unknown SMTP command";
   }
   return "?";
 }
@@ -158,9 +184,7 @@ MilterSession::Step MilterSession::Handle(const Command& c) {
     return Error(std::string(CmdName(c.cmd)) + " before option negotiation");
   }
   const bool open = message_open();
-  auto out_of_order = [&] {
-    return Error(std::string(CmdName(c.cmd)) + " " + StateName(state_));
-  };
+  auto out_of_order = [&] { return Error(std::string(CmdName(c.cmd)) + " " + StateName(state_)); };
   switch (c.cmd) {
     case Cmd::kOptneg:
       if (state_ != State::kInit) return out_of_order();
@@ -182,8 +206,8 @@ MilterSession::Step MilterSession::Handle(const Command& c) {
       return Reply(Continue(milter::SMFIP_NR_HELO));
     case Cmd::kMail:
       if (state_ < State::kConnected) return out_of_order();
-      // A MAIL while a message is open starts over. Macros sent for this MAIL came before it and belong to the new
-      // message; keep them across the reset.
+      // A MAIL while a message is open starts over. Macros sent for this MAIL came before it and
+      // belong to the new message; keep them across the reset.
       {
         auto mail_macros = macros_.find('M');
         std::vector<std::pair<std::string, std::string>> keep;
@@ -267,8 +291,8 @@ MilterSession::Step MilterSession::OnOptneg(const Command& c) {
   actions_ = c.actions & kWantActions;
   protocol_ = c.protocol & kWantProtocol;
   state_ = State::kNegotiated;
-  return Reply(milter::EncodeOptnegReply(std::min(c.version, milter::kVersion), actions_,
-                                         protocol_));
+  return Reply(
+      milter::EncodeOptnegReply(std::min(c.version, milter::kVersion), actions_, protocol_));
 }
 
 MilterSession::Step MilterSession::OnConnect(const Command& c) {

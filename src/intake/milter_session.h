@@ -53,8 +53,19 @@ using DecideFn = std::function<Outcome(const Received&)>;
 
 class MilterSession {
  public:
-  enum class State { kInit, kNegotiated, kConnected, kHelo, kMail, kRcpt, kData, kHeaders,
-                     kEoh, kBody, kClosed };
+  enum class State {
+    kInit,
+    kNegotiated,
+    kConnected,
+    kHelo,
+    kMail,
+    kRcpt,
+    kData,
+    kHeaders,
+    kEoh,
+    kBody,
+    kClosed
+  };
 
   // What one command produced: bytes to send (possibly none), and whether
   // the connection must now be closed; `error` says why when that is a

@@ -26,10 +26,9 @@ std::string U32(uint32_t v) {
 }
 
 constexpr uint32_t kAllActions = 0x1ff;
-constexpr uint32_t kAllNoReply = milter::SMFIP_NR_CONN | milter::SMFIP_NR_HELO |
-                                 milter::SMFIP_NR_MAIL | milter::SMFIP_NR_RCPT |
-                                 milter::SMFIP_NR_HDR | milter::SMFIP_NR_EOH |
-                                 milter::SMFIP_NR_BODY;
+constexpr uint32_t kAllNoReply =
+    milter::SMFIP_NR_CONN | milter::SMFIP_NR_HELO | milter::SMFIP_NR_MAIL | milter::SMFIP_NR_RCPT |
+    milter::SMFIP_NR_HDR | milter::SMFIP_NR_EOH | milter::SMFIP_NR_BODY;
 
 // What the fake decision saw.
 struct Seen {
@@ -68,7 +67,10 @@ class SessionTest : public ::testing::Test {
   }
   void UpToRcpt(uint32_t protocol = 0) {
     ASSERT_FALSE(Negotiate(protocol).close);
-    ASSERT_FALSE(Send('C', Bytes("mx.example.org\0" "4\0\x19" "203.0.113.5\0")).close);
+    ASSERT_FALSE(Send('C', Bytes("mx.example.org\0"
+                                 "4\0\x19"
+                                 "203.0.113.5\0"))
+                     .close);
     ASSERT_FALSE(Send('H', Bytes("helo.example.org\0")).close);
     ASSERT_FALSE(Send('M', Bytes("<a@example.org>\0SIZE=5\0")).close);
     ASSERT_FALSE(Send('R', Bytes("<b@example.com>\0")).close);
@@ -91,12 +93,11 @@ TEST_F(SessionTest, NegotiatesWhatLibmilterNegotiated) {
   ASSERT_TRUE(frames.ok());
   ASSERT_EQ(frames->size(), 1u);
   EXPECT_EQ((*frames)[0].cmd, 'O');
-  EXPECT_EQ((*frames)[0].payload,
-            U32(6) +
-                U32(milter::SMFIF_ADDHDRS | milter::SMFIF_CHGHDRS | milter::SMFIF_CHGBODY |
-                    milter::SMFIF_DELRCPT) +
-                U32(milter::SMFIP_HDR_LEADSPC | kAllNoReply | milter::SMFIP_NOUNKNOWN |
-                    milter::SMFIP_NODATA));
+  EXPECT_EQ((*frames)[0].payload, U32(6) +
+                                      U32(milter::SMFIF_ADDHDRS | milter::SMFIF_CHGHDRS |
+                                          milter::SMFIF_CHGBODY | milter::SMFIF_DELRCPT) +
+                                      U32(milter::SMFIP_HDR_LEADSPC | kAllNoReply |
+                                          milter::SMFIP_NOUNKNOWN | milter::SMFIP_NODATA));
   EXPECT_EQ(session_.state(), State::kNegotiated);
 }
 
@@ -142,8 +143,7 @@ TEST_F(SessionTest, WholeMessageEveryStageAnswered) {
   EXPECT_EQ(m.r.envelope.queue_id, "QID1");
   EXPECT_EQ(m.r.subject, "hello");
   EXPECT_GT(m.r.received_at, 0);
-  EXPECT_EQ(m.raw,
-            Bytes("Subject: hello\r\nX-Long: a\r\n\tb\r\n\r\nbody \xff\0 bytes\r\n"));
+  EXPECT_EQ(m.raw, Bytes("Subject: hello\r\nX-Long: a\r\n\tb\r\n\r\nbody \xff\0 bytes\r\n"));
   // Back to the connection state: the next message needs MAIL again.
   EXPECT_EQ(session_.state(), State::kHelo);
   EXPECT_TRUE(Send('B', "x").close);

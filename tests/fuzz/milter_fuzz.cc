@@ -66,18 +66,30 @@ std::string NextChunk(FuzzedDataProvider& in) {
     case 2:
       return milter::EncodeFrame(
           'C', Z(str()) + std::string(1, in.ConsumeBool() ? '4' : '6') + "\x01\x19" + Z(str()));
-    case 3: return milter::EncodeFrame('H', Z(str()));
-    case 4: return milter::EncodeFrame('M', Z("<" + str() + ">") + Z(str()));
-    case 5: return milter::EncodeFrame('R', Z("<" + str() + ">"));
-    case 6: return milter::EncodeFrame('L', Z(in.ConsumeBool() ? "Subject" : str()) + Z(str()));
-    case 7: return milter::EncodeFrame('N', "");
-    case 8: return milter::EncodeFrame('B', in.ConsumeRandomLengthString(256));
-    case 9: return milter::EncodeFrame('E', in.ConsumeBool() ? "" : str());
-    case 10: return milter::EncodeFrame('A', "");
-    case 11: return milter::EncodeFrame('T', "");
-    case 12: return milter::EncodeFrame('K', "");
-    case 13: return milter::EncodeFrame('U', Z(str()));
-    case 14: return milter::EncodeFrame('L', Z("X-Mailvault-Release") + Z(str()));
+    case 3:
+      return milter::EncodeFrame('H', Z(str()));
+    case 4:
+      return milter::EncodeFrame('M', Z("<" + str() + ">") + Z(str()));
+    case 5:
+      return milter::EncodeFrame('R', Z("<" + str() + ">"));
+    case 6:
+      return milter::EncodeFrame('L', Z(in.ConsumeBool() ? "Subject" : str()) + Z(str()));
+    case 7:
+      return milter::EncodeFrame('N', "");
+    case 8:
+      return milter::EncodeFrame('B', in.ConsumeRandomLengthString(256));
+    case 9:
+      return milter::EncodeFrame('E', in.ConsumeBool() ? "" : str());
+    case 10:
+      return milter::EncodeFrame('A', "");
+    case 11:
+      return milter::EncodeFrame('T', "");
+    case 12:
+      return milter::EncodeFrame('K', "");
+    case 13:
+      return milter::EncodeFrame('U', Z(str()));
+    case 14:
+      return milter::EncodeFrame('L', Z("X-Mailvault-Release") + Z(str()));
     case 15:  // any command byte, any payload
       return milter::EncodeFrame(in.ConsumeIntegral<char>(), str());
     case 16:  // any length (zero and oversized included)
@@ -104,9 +116,7 @@ Outcome Decide(FuzzedDataProvider& in) {
   return o;
 }
 
-bool IsReply(char c) {
-  return std::string_view("Ocartdpyhim-b").find(c) != std::string_view::npos;
-}
+bool IsReply(char c) { return std::string_view("Ocartdpyhim-b").find(c) != std::string_view::npos; }
 bool IsFinal(char c) { return std::string_view("cartdy").find(c) != std::string_view::npos; }
 
 }  // namespace
