@@ -20,9 +20,10 @@
 //   [milter] timeout, whether a message is open or the session is idle;
 // - [milter] max_connections: a connection beyond it is closed at accept.
 //
-// Several Milters may run in one process (each owns its socket). Stop() ends every session: idle
-// ones at once, a session whose command is being handled (an end-of-message waiting for its copy)
-// after that command's reply is written.
+// Several Milters may run in one process (each owns its socket). Stop()
+// ends every session: idle ones at once, one whose command is being handled
+// (an end-of-message waiting for its copy) once that command's reply is
+// written.
 #pragma once
 
 #include <functional>
