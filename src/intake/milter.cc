@@ -222,6 +222,7 @@ void Milter::Impl::CloseLocked(const std::shared_ptr<Conn>& c) {
 
 void Milter::Impl::Loop() {
   epoll_event events[256];
+  Clock::time_point next_sweep = Clock::now();
   while (!stopping.load()) {
     const int n = ::epoll_wait(epoll_fd, events, 256, 250);
     if (n < 0 && errno != EINTR) {
@@ -241,7 +242,12 @@ void Milter::Impl::Loop() {
         Dispatch(id);
       }
     }
-    ExpireIdle();
+    // Deadlines are seconds apart: a sweep every 250 ms is enough, however
+    // many events come meanwhile.
+    if (Clock::now() >= next_sweep) {
+      ExpireIdle();
+      next_sweep = Clock::now() + std::chrono::milliseconds(250);
+    }
   }
   // Stopping: no new connections; idle sessions end now, a busy one when
   // its worker is done with it (Serve closes instead of re-arming).
