@@ -181,7 +181,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     intake::MilterOptions mopts = options.milter;
     if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
     auto started = intake::Milter::Start(mopts, *env, *processor, [] {
-      // libmilter took the stop signal meant for the daemon: pass it on.
+      // The milter stopped serving by itself: stop the daemon.
       ::kill(::getpid(), SIGTERM);
     });
     if (!started.ok()) return started.status();

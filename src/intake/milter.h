@@ -1,25 +1,34 @@
-// Milter: the libmilter shell around the Processor (CONVENTIONS §8: the
-// protocol is libmilter's; this file only moves data in and out).
+// Milter: the I/O shell around the milter protocol (CONVENTIONS §8): the
+// codec (milter_codec.h) and the per-connection state machine
+// (milter_session.h) are pure; this file only moves bytes in and out, keeps
+// time and counts sessions.
 //
-// Per connection it keeps the client's address and HELO; per message the
-// envelope, a Spool holding header lines and body chunks as they arrive
-// (never the whole message in memory), and a body digest when a release
-// header is present. At end-of-message it asks the Processor and applies
-// the outcome: reject (5xx), tempfail (4xx), discard, or accept with
-// recipients removed, headers added or changed and the body replaced.
-// Abort, RSET and a dropped connection reset the message state; the spool
-// is anonymous, so nothing is ever left behind.
+// Threads: one loop thread owns the listening socket and an epoll set of
+// every connection. When a connection has bytes, the loop hands it to a
+// worker of a TaskPool (one worker per connection at a time, EPOLLONESHOT),
+// which reads what is there, decodes whole frames, lets the session handle
+// each command (end-of-message runs the Processor: engines, rules, the copy)
+// and writes the replies; so a slow scan holds one worker, never the loop
+// or other sessions. Thousands of idle sessions cost one descriptor each.
 //
-// libmilter keeps process-wide state: at most one Milter runs per process.
-// It polls (poll(), not select(), in Debian's build) with a pool of worker
-// threads, so thousands of connections cost one descriptor each plus one
-// for a message larger than the spool's memory part.
+// Limits, each closing the session with one `event milter-...` log line:
+// - a protocol error (a zero-length or oversized packet, an unknown command,
+//   a malformed payload, an unsupported protocol version, a command out of
+//   order such as end-of-message or body before MAIL): at once;
+// - time: no option negotiation within min([milter] timeout, 10 s) of
+//   connecting; afterwards no command (or the rest of a packet begun) within
+//   [milter] timeout, whether a message is open or the session is idle;
+// - [milter] max_connections: a connection beyond it is closed at accept.
+//
+// Several Milters may run in one process (each owns its socket). Stop()
+// ends every session: idle ones at once, one whose command is being handled
+// (an end-of-message waiting for its copy) once that command's reply is
+// written.
 #pragma once
 
-#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "env/env.h"
 #include "intake/options.h"
@@ -32,37 +41,27 @@ class Milter {
  public:
   // Opens the socket (so a port in use fails here, not later) and starts
   // serving on a thread of its own. `processor` and `env` must outlive the
-  // Milter. `on_exit` is called if libmilter stops by itself (it also
-  // listens for SIGTERM/SIGHUP/SIGINT), so the daemon can shut down.
+  // Milter. `on_exit` is called if serving stops by itself (the listening
+  // socket or the poll set fails), so the daemon can shut down.
   static Result<std::unique_ptr<Milter>> Start(const MilterOptions& options, Env& env,
                                                Processor& processor, std::function<void()> on_exit);
   ~Milter();  // Stop()
   Milter(const Milter&) = delete;
   Milter& operator=(const Milter&) = delete;
 
-  // Stops accepting, lets libmilter end its sessions, joins the thread.
+  // Stops accepting, ends every session (see above), joins the threads.
   void Stop();
 
-  // Used by the libmilter callbacks (milter.cc).
-  Env& env() { return env_; }
-  Processor& processor() { return processor_; }
-  const MilterOptions& options() const { return options_; }
+  struct Impl;  // milter.cc
 
  private:
-  Milter(const MilterOptions& options, Env& env, Processor& processor,
-         std::function<void()> on_exit)
-      : options_(options), env_(env), processor_(processor), on_exit_(std::move(on_exit)) {}
-
-  const MilterOptions options_;
-  Env& env_;
-  Processor& processor_;
-  std::function<void()> on_exit_;
-  std::thread thread_;
-  std::atomic<bool> stopping_{false};
+  explicit Milter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
-// "inet:127.0.0.1:10025" -> "inet:10025@127.0.0.1"; libmilter's own forms
-// ("inet:PORT@HOST", "unix:/path", "local:/path") pass unchanged.
+// Normalises a socket spec: "inet:127.0.0.1:10025" -> "inet:10025@127.0.0.1"
+// (and "inet6:[::1]:10025" -> "inet6:10025@::1"); the forms "inet:PORT@HOST",
+// "inet6:PORT@HOST", "unix:/path", "local:/path" pass unchanged.
 // InvalidArgument for anything else.
 Result<std::string> MilterSocketSpec(std::string_view spec);
 

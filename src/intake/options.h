@@ -9,16 +9,16 @@ namespace mailvault::intake {
 
 struct MilterOptions {
   bool enabled = true;
-  // libmilter socket spec: "inet:10025@127.0.0.1", "inet6:10025@[::1]",
-  // "unix:/run/mailvault/milter.sock". The config also accepts
-  // "inet:127.0.0.1:10025" and rewrites it to libmilter's form.
+  // Socket spec: "inet:10025@127.0.0.1", "inet6:10025@[::1]",
+  // "unix:/run/mailvault/milter.sock"; also "inet:127.0.0.1:10025"
+  // (MilterSocketSpec normalises it).
   std::string socket = "inet:10025@127.0.0.1";
   std::string spool_dir;  // "": DATA/spool
-  // libmilter's timeout: a packet that stalls half-way is dropped after it,
-  // and libmilter's sweep (every 10 minutes) closes sessions idle longer.
+  // The longest wait for the MTA's next command, the rest of a packet or
+  // the MTA reading a reply; option negotiation gets min(timeout, 10 s).
   int64_t timeout_micros = 300'000'000;
-  // Sessions open at once; one more is closed right after option
-  // negotiation, with a log line (Postfix then applies its
+  // Sessions open at once; one more is closed when it connects, with a log
+  // line (Postfix then applies its
   // milter_default_action to that SMTP session).
   int max_connections = 4096;
   // Release header check (delivery's loop-safe release): max age of the
