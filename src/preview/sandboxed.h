@@ -7,9 +7,10 @@
 // itself (env/sandbox.h) to the memory and CPU given here before it reads
 // the request. Hostile HTML that makes gumbo slow, huge or crash costs one
 // helper, killed; the caller gets Unavailable("preview unavailable: ...")
-// with the reason, never a partial or unchecked document. A started helper
-// takes about a millisecond (BENCHMARKS.md, preview_bench), so there is no
-// pool. Thread-safe: concurrent calls run separate helpers.
+// with the reason, never a partial or unchecked document. A helper costs
+// about 4 ms of CPU before it does any work (BENCHMARKS.md, preview_bench);
+// a pool would save only that, since no helper may see two messages, so
+// there is none. Thread-safe: concurrent calls run separate helpers.
 #pragma once
 
 #include <cstddef>
