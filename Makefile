@@ -21,9 +21,9 @@ build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
 # Starts mailvaultd on the embedded default store in ./var (created on first
-# run). Builds only the two programs, not the tests.
+# run). Builds only the programs (and the preview helper beside them), not the tests.
 run: configure
-	cmake --build $(BUILD) -j$(JOBS) --target mailvaultd mailvault
+	cmake --build $(BUILD) -j$(JOBS) --target mailvaultd mailvault mailvault-preview
 	$(BUILD)/bin/mailvaultd --config $(CONFIG) --data $(DATA)
 
 # Every test: unit tests, the same under ASan/UBSan, integration suites, and a

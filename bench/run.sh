@@ -24,7 +24,7 @@ fi
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="$(cd "$1" && pwd)"
 BIN="$BUILD/bench"
-for b in ingest_bench search_bench evict_bench memory_bench console_bench; do
+for b in ingest_bench search_bench evict_bench memory_bench console_bench preview_bench; do
   if [ ! -x "$BIN/$b" ]; then
     echo "bench/run.sh: $BIN/$b is missing; build first (make build, MV_BENCH=ON)" >&2
     exit 1
@@ -57,6 +57,7 @@ CMDS=(
   "$ROOT/bench/delivery_bench.sh $BUILD --copies=5000 --size=20480 --reps=3 --workers=4"
   "$BIN/console_bench --copies=1000000 --queries=200 --dir=$CONSOLE_STORE --keep"
   "node $ROOT/bench/console_render.mjs --bench=$BIN/console_bench --copies=1000000 --dir=$CONSOLE_STORE --keep --reps=30"
+  "$BIN/preview_bench --size=102400 --runs=100 --rounds=3"
 )
 
 {

@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   libgmime-3.0-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev
   libcpp-httplib-dev nlohmann-json3-dev libarchive-dev libtomlplusplus-dev libcli11-dev
-  libspdlog-dev libfmt-dev libmagic-dev libgumbo-dev
+  libspdlog-dev libfmt-dev libmagic-dev libgumbo-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14
   notmuch curl python3 sqlite3 util-linux

@@ -89,6 +89,7 @@ class ConsoleApiTest : public ::testing::Test {
     server_.reset();
     if (!real_refusal_limits) o.refusals.per_address = o.refusals.total = 1 << 30;
     o.token = kToken;
+    if (o.preview.path.empty()) o.preview.path = MV_PREVIEW_HELPER;
     o.max_message_size = 1 << 20;
     ConsoleServices s;
     s.env = &env_;
@@ -395,6 +396,43 @@ TEST_F(ConsoleApiTest, LoginRefusesFormsAndForeignOrigins) {
   auto garbage = client_->Post("/api/v1/session", "{\"name\": 1}", "application/json");
   ASSERT_TRUE(garbage);
   EXPECT_EQ(garbage->status, 400);
+}
+
+// HTML the helper cannot finish in time (100,000 nested <div>, quadratic in
+// gumbo): the frame gets a 503 document saying so, under the preview's
+// policy; the text preview of this HTML-only mail a 503 JSON error.
+TEST_F(ConsoleApiTest, HostileHtmlPreviewIsUnavailableAndSaysWhy) {
+  std::string raw =
+      "From: m@evil.example\r\nTo: carol@example.org\r\nSubject: deep\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n";
+  for (int i = 0; i < 100000; ++i) raw += "<div>";
+  raw += "\r\n";
+  const CopyId deep = Put(raw, "carol@example.org", {{"anti-spam", "spam"}}, "R-spam");
+  ConsoleOptions o;
+  o.preview.timeout_micros = 300'000;
+  o.preview.cpu_seconds = 1;
+  StartServer(o);
+  Login h = SignIn("hank");
+  auto html = client_->Get("/api/v1/copies/" + std::to_string(deep) + "/html", Headers(&h));
+  ASSERT_TRUE(html);
+  EXPECT_EQ(html->status, 503);
+  EXPECT_EQ(html->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(
+      html->get_header_value("Content-Security-Policy").rfind("sandbox; default-src 'none'", 0),
+      0u);
+  EXPECT_NE(html->body.find("Preview unavailable: the HTML took longer than 0.3 s."),
+            std::string::npos)
+      << html->body;
+  EXPECT_EQ(html->body.find("<div"), std::string::npos);
+  auto text = client_->Get("/api/v1/copies/" + std::to_string(deep) + "/text", Headers(&h));
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 503);
+  EXPECT_EQ(json::parse(text->body)["error"],
+            "preview unavailable: the HTML took longer than 0.3 s");
+  // The ordinary HTML mail still previews.
+  auto ok = client_->Get("/api/v1/copies/" + std::to_string(html_id_) + "/html", Headers(&h));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
 }
 
 TEST_F(ConsoleApiTest, ThrottleSlowsAGuesserButNotTheUserElsewhere) {

@@ -2,6 +2,10 @@
 // downloads, delete.
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+#include <string>
+#include <string_view>
+
 #include "base/mbox.h"
 #include "console/query_params.h"
 #include "console/server_impl.h"
@@ -28,6 +32,36 @@ void SendCopyError(httplib::Response& res, CopyId id, const Status& s) {
   if (s.code() == Code::kNotFound) return SendError(res, 404, "no copy " + std::to_string(id));
   spdlog::error("console: copy {}: {}", id, s.ToString());
   SendStatus(res, s);
+}
+
+// The HTML preview's frame when the helper gave no document: `why` is
+// RunHelper's message ("preview unavailable: ..."), escaped all the same.
+std::string PreviewUnavailablePage(std::string_view why) {
+  std::string text;
+  for (char ch : why) {
+    switch (ch) {
+      case '&':
+        text += "&amp;";
+        break;
+      case '<':
+        text += "&lt;";
+        break;
+      case '>':
+        text += "&gt;";
+        break;
+      case '"':
+        text += "&quot;";
+        break;
+      default:
+        text += ch;
+    }
+  }
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
+         "<p style=\"font-family:sans-serif;color:#555\">" +
+         text +
+         ".</p><p style=\"font-family:sans-serif;color:#555\">The text preview and the .eml "
+         "download still work.</p></body></html>";
 }
 
 }  // namespace
@@ -65,7 +99,7 @@ void ConsoleServer::Impl::GetText(Call& c) {
   c.detail = "text";
   auto raw = store.Read(*id);
   if (!raw.ok()) return SendCopyError(c.res, *id, raw.status());
-  auto text = preview::MakeTextPreview(*raw);
+  auto text = preview::MakeTextPreview(*raw, options.preview);
   if (!text.ok()) return SendCopyError(c.res, *id, text.status());
   SendJson(c.res, 200,
            {{"text", text->text},
@@ -84,19 +118,27 @@ void ConsoleServer::Impl::GetHtml(Call& c) {
   }
   auto raw = store.Read(*id);
   if (!raw.ok()) return SendCopyError(c.res, *id, raw.status());
-  auto html = preview::MakeHtmlPreview(*raw);
-  if (!html.ok()) {
-    if (html.status().code() == Code::kNotFound) {
-      return SendError(c.res, 404, html.status().message());
-    }
+  auto html = preview::MakeHtmlPreview(*raw, options.preview);
+  if (!html.ok() && html.status().code() == Code::kNotFound) {
+    return SendError(c.res, 404, html.status().message());
+  }
+  if (!html.ok() && html.status().code() != Code::kUnavailable) {
     return SendCopyError(c.res, *id, html.status());
   }
-  c.res.status = 200;
   // Framed by the console only; everything else in the policy.
   c.res.headers.erase("X-Frame-Options");
   c.res.set_header("X-Frame-Options", "SAMEORIGIN");
   c.res.set_header("Content-Security-Policy", kPreviewPolicy);
   c.res.set_header("Cross-Origin-Resource-Policy", "same-origin");
+  if (!html.ok()) {
+    // The helper gave no document (hostile or huge HTML, or no helper):
+    // the frame says so instead of showing a JSON error or nothing.
+    spdlog::warn("console: copy {}: {}", *id, html.status().message());
+    c.res.status = 503;
+    c.res.set_content(PreviewUnavailablePage(html.status().message()), "text/html; charset=utf-8");
+    return;
+  }
+  c.res.status = 200;
   if (html->remote_images_blocked) c.res.set_header("X-Remote-Images-Blocked", "1");
   c.res.set_content(std::move(html->html), "text/html; charset=utf-8");
 }

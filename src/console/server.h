@@ -14,7 +14,8 @@
 // audit log (journal/audit_log.h) with the copies asked for and why. Reads of message content are
 // recorded before the content is sent: if the audit log cannot take the record, the answer is 503
 // and nothing is shown. Reads without content (queue, usage, settings, session) are not recorded
-// when allowed, so the UI's polling does not drown the log. Errors are JSON {"error": "..."}.
+// when allowed, so the UI's polling does not drown the log. Errors are JSON {"error": "..."},
+// except the HTML preview's 503 (a document for its frame, ConsoleOptions::preview).
 // Handlers never let an exception out.
 #pragma once
 
@@ -33,6 +34,7 @@
 #include "journal/audit_log.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"
+#include "preview/sandboxed.h"
 
 namespace mailvault::console {
 
@@ -61,6 +63,11 @@ struct ConsoleOptions {
   // Password checks (argon2id, 64 MiB each) allowed at once; further logins
   // wait, so a flood of logins cannot exhaust memory.
   int login_concurrency = 2;
+  // The sandboxed helper that parses a mail's HTML for the previews (path,
+  // deadline, memory, CPU; preview/sandboxed.h). When it gives nothing the
+  // HTML preview answers 503 with a short document saying why (shown in the
+  // preview's frame), the text preview of an HTML-only mail 503 JSON.
+  preview::HelperOptions preview;
 };
 
 // What the server works on, borrowed: all must outlive it. `deliveries`

@@ -12,14 +12,51 @@ GumboOptions Options() {
   return options;
 }
 
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'; }
+
+// True if s[i..] starts with `word` (lower case), ignoring ASCII case.
+bool StartsWithNoCase(std::string_view s, size_t i, std::string_view word) {
+  if (i + word.size() > s.size()) return false;
+  for (size_t k = 0; k < word.size(); ++k) {
+    char c = s[i + k];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != word[k]) return false;
+  }
+  return true;
+}
+
+// `html` with every "<svg", "</svg", "<math", ... followed by a character
+// that ends a tag name renamed to "<x-mv-svg" and so on, wherever it is
+// (also in attribute values, comments or raw text, where the renaming is
+// harmless: the sanitizer drops or escapes those).
+std::string NeutralizeHtml(std::string_view html) {
+  static constexpr std::string_view kNames[] = {"svg", "math", "template", "frameset"};
+  std::string out;
+  out.reserve(html.size() + 64);
+  size_t done = 0;
+  for (size_t at = html.find('<'); at != std::string_view::npos; at = html.find('<', at + 1)) {
+    size_t name = at + 1;
+    if (name < html.size() && html[name] == '/') ++name;
+    for (std::string_view n : kNames) {
+      size_t end = name + n.size();
+      if (StartsWithNoCase(html, name, n) &&
+          (end == html.size() || IsSpace(html[end]) || html[end] == '/' || html[end] == '>')) {
+        out.append(html.substr(done, name - done));
+        out.append("x-mv-");
+        done = name;
+        break;
+      }
+    }
+  }
+  out.append(html.substr(done));
+  return out;
+}
+
 }  // namespace
 
-HtmlTree::HtmlTree(std::string_view html, const HtmlLimits& limits) {
-  std::string neutral = NeutralizeHtml(html);
-  HtmlBudget budget = HtmlParseLimit(neutral, limits);
-  truncated_ = budget.cut;
+HtmlTree::HtmlTree(std::string_view html) {
   input_ = "<!DOCTYPE html>";
-  input_.append(neutral, 0, budget.limit);
+  input_ += NeutralizeHtml(html);
   GumboOptions options = Options();
   output_ = gumbo_parse_with_options(&options, input_.data(), input_.size());
 }

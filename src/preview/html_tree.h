@@ -1,14 +1,20 @@
-// HtmlTree: an HTML document parsed by gumbo, within the parse budget.
+// HtmlTree: an HTML document parsed by gumbo.
 //
 // The sanitizer and the HTML-to-text conversion share this parse. The input
-// has its svg, math, template and frameset tags renamed (NeutralizeHtml), is
-// cut where the budget (html_budget.h) says gumbo would get too deep or too
-// big, and is parsed as a standards-mode document (a doctype is put in
+// has the start and end tags of svg, math, template and frameset renamed to
+// x-mv-svg, x-mv-math, x-mv-template and x-mv-frameset (unknown elements the
+// sanitizer drops with their content), so that no foreign-content or
+// template parsing rule, and no namespace confusion, reaches the tree; it
+// is parsed as a standards-mode document (a doctype is put in
 // front: mail HTML rarely has one, and a quirks-mode tree, where a <table>
 // may sit inside a <p>, does not parse back to itself in the standards-mode
 // document the sanitizer writes). The tree is walked without recursion.
-// Internal to src/preview. One HtmlTree per thread; gumbo keeps no global
-// state.
+// gumbo has no limits of its own: hostile HTML can make it slow (100,000
+// nested <div> take seconds) or huge (formatting elements re-created for
+// every text). The parse is bounded by the process it runs in: only the
+// sandboxed helper (helper_main.cc) parses mail HTML, under its CPU, memory
+// and wall-clock limits. Internal to src/preview. One HtmlTree per thread;
+// gumbo keeps no global state.
 #pragma once
 
 #include <gumbo.h>
@@ -17,27 +23,22 @@
 #include <string>
 #include <string_view>
 
-#include "preview/html_budget.h"
-
 namespace mailvault::preview {
 
 class HtmlTree {
  public:
   // Never fails: gumbo makes a tree of any bytes.
-  explicit HtmlTree(std::string_view html, const HtmlLimits& limits = {});
+  explicit HtmlTree(std::string_view html);
   ~HtmlTree();
   HtmlTree(const HtmlTree&) = delete;
   HtmlTree& operator=(const HtmlTree&) = delete;
 
   // The <body> element; null for a frameset document.
   const GumboNode* body() const;
-  // True if the budget cut the input.
-  bool truncated() const { return truncated_; }
 
  private:
   std::string input_;  // gumbo points into it
   GumboOutput* output_;
-  bool truncated_;
 };
 
 // Depth-first walk of `root` and its descendants without recursion.

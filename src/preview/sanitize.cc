@@ -252,7 +252,6 @@ class Sanitizer {
 
   SanitizedHtml Run(std::string_view html) {
     HtmlTree tree(html);
-    result_.truncated = tree.truncated();
     out_ = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body";
     const GumboNode* body = tree.body();
     if (body != nullptr) Attributes(body->v.element, "body", &out_);

@@ -1,7 +1,6 @@
 // The HTML of a mail made safe to show, and the HTML of a mail as text.
 //
-// SanitizeHtml parses the HTML with gumbo (as a browser would, within the
-// parse budget of html_budget.h) and writes a new document from an
+// SanitizeHtml parses the HTML with gumbo (as a browser would) and writes a new document from an
 // allow-list, never copying markup through:
 // - elements: text formatting, headings, paragraphs, lists, tables, links,
 //   images, quotes, pre/code, font/center and the like are kept; script,
@@ -35,8 +34,10 @@
 // tabs, links read "text <url>" (only http, https and mailto URLs), images
 // their alt text, and script, style and head content are left out.
 //
-// Pure functions, thread-safe. Input that is not valid UTF-8 is read the
-// way gumbo reads it (invalid bytes become U+FFFD).
+// Both parse hostile HTML with no bound on time or memory: outside tests
+// they run only in the sandboxed helper process (helper_main.cc,
+// sandboxed.h), which bounds them. Pure functions, thread-safe. Input that is not valid UTF-8 is
+// read the way gumbo reads it (invalid bytes become U+FFFD).
 #pragma once
 
 #include <cstddef>
@@ -58,7 +59,6 @@ struct SanitizedHtml {
   std::string html;
   bool remote_images_blocked = false;  // an image or background from elsewhere was removed
   size_t removed = 0;                  // elements, attributes and CSS declarations removed
-  bool truncated = false;              // the HTML was cut by the parse budget (hostile or huge)
 };
 
 SanitizedHtml SanitizeHtml(std::string_view html, const SanitizeOptions& options = {});

@@ -2,8 +2,8 @@
 // tests/fuzz/CMakeLists.txt; seeds: tests/fuzz/corpus/sanitize/). For any
 // bytes: the output is a whole UTF-8 document with no script, event handler,
 // javascript:, url() or foreign element in it, sanitizing it again is safe
-// too and a fixpoint from the second pass on, HtmlToText gives UTF-8, and the parse budget holds
-// gumbo's tree to the budget's limits (checked with small limits, so they are reached).
+// too and a fixpoint from the second pass on, and HtmlToText gives UTF-8. (Its cost on
+// hostile input is bounded by the helper process it runs in, not here.)
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -13,7 +13,6 @@
 
 #include "mime/body.h"
 #include "mime/text.h"
-#include "preview/html_tree.h"
 #include "preview/sanitize.h"
 
 namespace {
@@ -83,24 +82,6 @@ void CheckSafe(const std::string& html) {
   }
 }
 
-void CheckBudget(std::string_view html) {
-  preview::HtmlLimits limits;
-  limits.max_depth = 24;
-  limits.max_elements = 600;
-  preview::HtmlTree tree(html, limits);
-  size_t depth = 0, max_depth = 0, elements = 0;
-  preview::WalkTree(
-      tree.body(),
-      [&](const GumboNode& node) {
-        if (node.type != GUMBO_NODE_ELEMENT && node.type != GUMBO_NODE_TEMPLATE) return false;
-        ++elements;
-        if (++depth > max_depth) max_depth = depth;
-        return true;
-      },
-      [&](const GumboNode&) { --depth; });
-  Check(max_depth <= limits.max_depth + 2 && elements <= limits.max_elements + 2);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -121,6 +102,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   preview::SanitizedHtml thrice = preview::SanitizeHtml(twice.html, options);
   Check(thrice.html == twice.html);
   Check(mailvault::mime::IsValidUtf8(preview::HtmlToText(html)));
-  CheckBudget(html);
   return 0;
 }
