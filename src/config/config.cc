@@ -277,9 +277,9 @@ Status ParseLog(std::string_view source, const toml::table& t, DaemonOptions* o)
 
 Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions* o) {
   const char* kTable = "milter";
-  MV_RETURN_IF_ERROR(CheckKeys(source, t, kTable,
-                               {"enabled", "socket", "spool_dir", "timeout", "release_max_age",
-                                "max_connections"}));
+  MV_RETURN_IF_ERROR(CheckKeys(
+      source, t, kTable,
+      {"enabled", "socket", "spool_dir", "timeout", "release_max_age", "max_connections"}));
   intake::MilterOptions& m = o->milter;
   MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &m.enabled));
   std::string socket;
@@ -305,8 +305,7 @@ Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions*
   if (const toml::node* n = t.get("max_connections")) {
     auto v = n->value<int64_t>();
     if (!n->is_integer() || !v || *v < 1 || *v > 1'000'000) {
-      return Bad(source, *n, kTable, "max_connections",
-                 "must be a whole number from 1 to 1000000");
+      return Bad(source, *n, kTable, "max_connections", "must be a whole number from 1 to 1000000");
     }
     m.max_connections = static_cast<int>(*v);
   }
