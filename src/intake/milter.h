@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "env/env.h"
+#include "intake/milter_socket.h"  // MilterSocketSpec, which Start uses
 #include "intake/options.h"
 #include "intake/processor.h"
 #include "mailvault/status.h"
@@ -60,10 +61,5 @@ class Milter {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
 };
-
-// "inet:127.0.0.1:10025" -> "inet:10025@127.0.0.1"; libmilter's own forms
-// ("inet:PORT@HOST", "unix:/path", "local:/path") pass unchanged.
-// InvalidArgument for anything else.
-Result<std::string> MilterSocketSpec(std::string_view spec);
 
 }  // namespace mailvault::intake
