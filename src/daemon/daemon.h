@@ -1,7 +1,8 @@
-// The daemon's life: initialise the store if the data dir is not one yet,
-// open it for writing (taking the lock), load or create the API token, serve
-// the API, write DATA/mailvaultd.port, and on a stop request close the server
-// and then the store. Later issues add the milter, delivery and console here.
+// The daemon's life: turn the config into component options and check them
+// (Prepare), initialise the store if the data dir is not one yet, open it
+// for writing (taking the lock), load or create the API token, start
+// delivery, serve the console and API, write DATA/mailvaultd.port, start the
+// milter, and on a stop request close them in reverse and then the store.
 #pragma once
 
 #include <functional>
