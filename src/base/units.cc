@@ -114,7 +114,37 @@ Result<int64_t> ParseDurationMicros(std::string_view text) {
     mult = 7 * 86400e6;
   else
     return Status::InvalidArgument("unknown duration unit \"" + unit + "\"");
-  return static_cast<int64_t>(std::llround(n * mult));
+  double micros = n * mult;
+  // llround of a value outside int64 is undefined; nothing needs more than
+  // a few centuries.
+  if (std::fabs(micros) > 9.2e18) {
+    return Status::InvalidArgument("duration too long: \"" + std::string(text) + "\"");
+  }
+  return static_cast<int64_t>(std::llround(micros));
+}
+
+Status CheckPositiveSize(uint64_t bytes) {
+  if (bytes == 0) return Status::InvalidArgument("must be more than 0");
+  return Status::Ok();
+}
+
+Status CheckPositiveDuration(int64_t micros) {
+  constexpr int64_t kMaxMicros = 100LL * 365 * 86'400'000'000;
+  if (micros <= 0) return Status::InvalidArgument("must be more than 0");
+  if (micros > kMaxMicros) return Status::InvalidArgument("must be at most 100 years");
+  return Status::Ok();
+}
+
+Result<uint64_t> ParsePositiveSize(std::string_view text) {
+  MV_ASSIGN_OR_RETURN(uint64_t bytes, ParseSize(text));
+  MV_RETURN_IF_ERROR(CheckPositiveSize(bytes));
+  return bytes;
+}
+
+Result<int64_t> ParsePositiveDuration(std::string_view text) {
+  MV_ASSIGN_OR_RETURN(int64_t micros, ParseDurationMicros(text));
+  MV_RETURN_IF_ERROR(CheckPositiveDuration(micros));
+  return micros;
 }
 
 Result<int64_t> ParseRfc3339(std::string_view text) {

@@ -21,6 +21,18 @@ std::string FormatSize(uint64_t bytes);
 // "250ms", "30s", "5m", "2h", "1d", "1w"; bare number = seconds.
 Result<int64_t> ParseDurationMicros(std::string_view text);
 
+// The one rule for a size or a duration that must be positive (a limit, a
+// timeout, an interval): every component checks its options with these and
+// the config file's values go through the Parse* forms, so `mailvault config
+// check` and the daemon refuse the same values with the same words. Callers
+// prefix the key ("engines.clamd.timeout: must be more than 0").
+Status CheckPositiveSize(uint64_t bytes);
+// Above 0 and at most 100 years (so deadlines computed from it cannot
+// overflow).
+Status CheckPositiveDuration(int64_t micros);
+Result<uint64_t> ParsePositiveSize(std::string_view text);
+Result<int64_t> ParsePositiveDuration(std::string_view text);
+
 // Microseconds since the Unix epoch <-> RFC 3339 ("2026-11-22T08:17:00Z",
 // offsets and fractions accepted on input; output always UTC, second
 // precision unless the value has a sub-second part).

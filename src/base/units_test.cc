@@ -21,6 +21,24 @@ TEST(Units, ParsesDurations) {
   EXPECT_FALSE(ParseDurationMicros("soon").ok());
 }
 
+TEST(Units, PositiveSizesAndDurations) {
+  EXPECT_EQ(ParsePositiveSize("1KB").value(), 1000ull);
+  EXPECT_EQ(ParsePositiveSize("0").status().message(), "must be more than 0");
+  EXPECT_EQ(ParsePositiveSize("0.0001").status().message(), "must be more than 0");
+  EXPECT_FALSE(ParsePositiveSize("lots").ok());
+  EXPECT_EQ(ParsePositiveDuration("1ms").value(), 1000);
+  EXPECT_EQ(ParsePositiveDuration("0s").status().message(), "must be more than 0");
+  EXPECT_FALSE(ParsePositiveDuration("-1s").ok());
+  EXPECT_EQ(CheckPositiveDuration(-1).message(), "must be more than 0");
+  EXPECT_EQ(ParsePositiveDuration("101y").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(ParsePositiveDuration("6000w").status().message(), "must be at most 100 years");
+  // Beyond int64: refused, not undefined behaviour.
+  EXPECT_FALSE(ParseDurationMicros("1e300s").ok());
+  EXPECT_TRUE(CheckPositiveDuration(1).ok());
+  EXPECT_FALSE(CheckPositiveDuration(0).ok());
+  EXPECT_FALSE(CheckPositiveSize(0).ok());
+}
+
 TEST(Units, RoundTripsRfc3339) {
   auto t = ParseRfc3339("2026-11-22T08:17:00Z");
   ASSERT_TRUE(t.ok());

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "console/server.h"
 #include "delivery/options.h"
 #include "intake/options.h"
 #include "mailvault/status.h"
@@ -42,7 +43,8 @@ struct DaemonOptions {
   uint64_t audit_max_records = 1'000'000;  // oldest records dropped beyond this
   // [log]
   std::string log_level = "info";  // trace, debug, info, warn, error
-  // [milter]; the socket in libmilter's form ("inet:10025@127.0.0.1").
+  // [milter]; the socket in its normalised form ("inet:10025@127.0.0.1", as
+  // intake::MilterSocketSpec gives it).
   intake::MilterOptions milter;
   // [engines.clamd], [engines.rspamd], [engines.content], [engines.lists]
   scan::EngineOptions engines;
@@ -58,13 +60,23 @@ struct DaemonOptions {
 // "127.0.0.1:8025", "[::1]:0", "localhost:8025" -> host and port.
 Status ParseListen(std::string_view text, std::string* host, int* port);
 
-// A milter socket in any accepted form -> libmilter's form: "unix:/path" and
-// "local:/path" as they are; "inet:PORT@HOST", "inet6:PORT@HOST" and
-// "inet:PORT" as they are; "inet:HOST:PORT" -> "inet:PORT@HOST";
-// "inet6:[ADDR]:PORT" -> "inet6:PORT@[ADDR]". Ports 1-65535.
-Result<std::string> ParseMilterSocket(std::string_view text);
+// The console's options as the daemon runs them; the token is left empty
+// (start-up loads or creates it).
+console::ConsoleOptions ConsoleOptionsOf(const DaemonOptions& options);
 
-// Parses TOML text; `source` names it in error messages.
+// The components' own rules over the options, the ones the daemon's
+// start-up applies: console::CheckConsoleOptions, intake::CheckMilterOptions,
+// scan::Check{Clamd,Rspamd,Content,List}Options,
+// delivery::CheckDeliveryOptions, rules::RuleSet::Make. ParseConfig ends
+// with it, so a file `mailvault config check` accepts is one the daemon
+// runs. InvalidArgument whose message starts with the key
+// ("engines.clamd.address: ...").
+Status CheckDaemonOptions(const DaemonOptions& options);
+
+// Parses TOML text; `source` names it in error messages. Value syntax is
+// each component's own parser (intake::MilterSocketSpec,
+// scan::ParseClamdAddress, ParsePositiveSize, ...), then
+// CheckDaemonOptions.
 Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view source);
 // Reads and parses a config file.
 Result<DaemonOptions> LoadConfig(const std::string& path);

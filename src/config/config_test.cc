@@ -150,7 +150,7 @@ id = "rest"
                        "t.toml");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_FALSE(o->milter.enabled);
-  EXPECT_EQ(o->milter.socket, "inet6:10026@[::1]");
+  EXPECT_EQ(o->milter.socket, "inet6:10026@::1");
   EXPECT_EQ(o->milter.spool_dir, "/var/spool/mv");
   EXPECT_EQ(o->milter.timeout_micros, 120'000'000);
   EXPECT_EQ(o->milter.max_connections, 50);
@@ -204,29 +204,6 @@ TEST(ConfigTest, NoRulesMeansNone) {
   EXPECT_TRUE(o->rules.empty());
 }
 
-TEST(ParseMilterSocketTest, Forms) {
-  const std::pair<const char*, const char*> good[] = {
-      {"inet:127.0.0.1:10025", "inet:10025@127.0.0.1"},
-      {"inet:localhost:10025", "inet:10025@localhost"},
-      {"inet:10025@127.0.0.1", "inet:10025@127.0.0.1"},
-      {"inet:10025", "inet:10025"},
-      {"inet6:[::1]:10025", "inet6:10025@[::1]"},
-      {"inet6:10025@[::1]", "inet6:10025@[::1]"},
-      {"unix:/run/mailvault/milter.sock", "unix:/run/mailvault/milter.sock"},
-      {"local:/run/m.sock", "local:/run/m.sock"},
-  };
-  for (const auto& [in, want] : good) {
-    auto got = ParseMilterSocket(in);
-    ASSERT_TRUE(got.ok()) << in << ": " << got.status().ToString();
-    EXPECT_EQ(*got, want);
-  }
-  for (const char* bad : {"", "127.0.0.1:10025", "tcp:127.0.0.1:10025", "unix:", "inet:host",
-                          "inet:host:0", "inet:host:99999", "inet:[::1]:10025", "inet6:::1:10025",
-                          "inet:x@host", "inet:10025@", "inet::10025"}) {
-    EXPECT_FALSE(ParseMilterSocket(bad).ok()) << bad;
-  }
-}
-
 void ExpectError(const char* text, const char* needle) {
   auto o = ParseConfig(text, "t.toml");
   ASSERT_FALSE(o.ok()) << text;
@@ -257,16 +234,16 @@ TEST(ConfigTest, BadEngineAndMilterValuesNameKeyAndLine) {
   ExpectError("[milter]\nenabled = \"yes\"\n", "t.toml:2: milter.enabled must be true or false");
   ExpectError("[milter]\nsocket = \"10025\"\n", "t.toml:2: milter.socket");
   ExpectError("[milter]\nmax_connections = 0\n",
-              "t.toml:2: milter.max_connections must be a whole number from 1 to 1000000");
+              "t.toml:2: milter.max_connections: must be a whole number from 1 to 1000000");
   ExpectError("[milter]\nsocket = \"inet:h:0\"\n", "bad port");
   ExpectError("[milter]\nspool_dir = 1\n", "t.toml:2: milter.spool_dir must be a string");
   ExpectError("[milter]\ntimeout = \"soon\"\n", "t.toml:2: milter.timeout");
-  ExpectError("[milter]\ntimeout = \"0s\"\n", "t.toml:2: milter.timeout must be > 0");
+  ExpectError("[milter]\ntimeout = \"0s\"\n", "t.toml:2: milter.timeout: must be more than 0");
   ExpectError("[milter]\nrelease_max_age = 3600\n", "t.toml:2: milter.release_max_age");
   ExpectError("[milter]\nrelease_max_age = \"2h\"\n",
-              "t.toml:2: milter.release_max_age must be between 1s and 1h");
+              "t.toml:2: milter.release_max_age: must be between 1s and 1h");
   ExpectError("[milter]\nrelease_max_age = \"500ms\"\n",
-              "t.toml:2: milter.release_max_age must be between 1s and 1h");
+              "t.toml:2: milter.release_max_age: must be between 1s and 1h");
   ExpectError("[milter]\nsokcet = \"x\"\n", "t.toml:2: unknown key milter.sokcet");
   ExpectError("engines = 1\n", "must be a table");
   ExpectError("[engines]\nclamd = 1\n", "t.toml:2: engines.clamd must be a table");
@@ -285,14 +262,24 @@ TEST(ConfigTest, BadEngineAndMilterValuesNameKeyAndLine) {
   ExpectError("[engines.rspamd]\nmalicious_hosts = \"evil.test\"\n",
               "t.toml:2: engines.rspamd.malicious_hosts must be an array");
   ExpectError("[engines.rspamd]\nmalicious_hosts = [\"http://evil.test/\"]\n",
-              "engines.rspamd.malicious_hosts \"http://evil.test/\" is not a host name");
+              "t.toml:2: engines.rspamd.malicious_hosts: \"http://evil.test/\" is not a host name");
   ExpectError("[engines.rspamd]\nmalicious_hosts = [\"ok.test\",\n  3]\n",
               "t.toml:3: engines.rspamd.malicious_hosts");
   ExpectError("[engines.content]\nenabled = 0\n", "t.toml:2: engines.content.enabled");
   ExpectError("[engines.content]\nbanned_names = [\"\"]\n",
               "t.toml:2: engines.content.banned_names entries must be non-empty");
+  // Values this file once accepted and the daemon then refused at start
+  // (issue 15 §5); daemon_test holds every key to the same agreement.
+  ExpectError("[milter]\nsocket = \"inet:10025\"\n", "t.toml:2: milter.socket: milter socket");
+  ExpectError("[milter]\nsocket = \"unix:rel.sock\"\n", "must be absolute");
+  ExpectError("[engines.clamd]\naddress = \"127.0.0.1:3310\"\n",
+              "t.toml:2: engines.clamd.address: address \"127.0.0.1:3310\": unknown scheme");
+  ExpectError("[engines.clamd]\naddress = \"unix:rel.sock\"\n", "must be absolute");
+  ExpectError("[api]\nlisten = \"0.0.0.0:8025\"\n",
+              "t.toml:2: api.listen: 0.0.0.0 is not a loopback address");
+  ExpectError("[delivery]\nhelo = \"gw example\"\n", "t.toml:2: delivery.helo: bad EHLO name");
   ExpectError("[engines.content]\nbanned_formats = [\"exe\"]\n",
-              "t.toml:2: engines.content.banned_formats \"exe\" is not a MIME type");
+              "t.toml:2: engines.content.banned_formats: \"exe\" is not a MIME type");
   ExpectError("[engines.content]\nmax_message_size = \"big\"\n",
               "t.toml:2: engines.content.max_message_size");
   ExpectError("[engines.content]\nmax_archive_size = 5\n",
@@ -370,10 +357,12 @@ TEST(ConfigTest, Delivery) {
   ExpectError("[delivery]\nrelay = \"localhost\"\n", "t.toml:2: delivery.relay");
   ExpectError("[delivery]\nrelay = \"localhost:0\"\n", "port 0");
   ExpectError("[delivery]\ntls = \"ssl\"\n", "use none, starttls, try or smtps");
-  ExpectError("[delivery]\nworkers = 0\n", "delivery.workers must be a whole number");
+  ExpectError("[delivery]\nworkers = 0\n",
+              "t.toml:2: delivery.workers: must be a whole number from 1 to 64");
   ExpectError("[delivery]\nsender = \"not an address\"\n", "t.toml:2: delivery.sender");
   ExpectError("[delivery]\nsender = \"Name <a@example.com>\"\n", "must be a plain address");
-  ExpectError("[delivery]\nretry_min = \"2h\"\n", "retry_max is shorter than");
+  ExpectError("[delivery]\nretry_min = \"2h\"\n",
+              "t.toml:1: delivery.retry_max: shorter than delivery.retry_min");
   ExpectError("[delivery]\nrelais = \"h:25\"\n", "unknown key delivery.relais");
 }
 

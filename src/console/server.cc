@@ -609,16 +609,8 @@ Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleService
   if (services.env == nullptr || services.store == nullptr || services.audit == nullptr) {
     return Status::InvalidArgument("the console needs an env, a store and an audit log");
   }
-  if (options.tls_cert.empty() != options.tls_key.empty()) {
-    return Status::InvalidArgument("api.tls_cert and api.tls_key go together: give both");
-  }
+  MV_RETURN_IF_ERROR(CheckConsoleOptions(options));
   const bool tls = !options.tls_cert.empty();
-  if (!tls && !IsLoopbackHost(options.host)) {
-    return Status::InvalidArgument(
-        "api.listen " + options.host +
-        " is not a loopback address: set api.tls_cert and api.tls_key (passwords and session "
-        "cookies must not cross the network in clear)");
-  }
   auto impl = std::make_unique<Impl>(services, options);
   if (tls) {
     auto ssl =

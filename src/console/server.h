@@ -70,6 +70,21 @@ struct ConsoleOptions {
   preview::HelperOptions preview;
 };
 
+// The rules for ConsoleOptions that do not need the network or the files:
+// tls_cert and tls_key both or neither; without them a loopback listen
+// address only; port 0-65535; positive max_message_size and timeouts;
+// server_names host names or IP addresses without a port (IsServerName);
+// session idle time positive and at most the lifetime. The token is not
+// checked (start-up fills it in later). InvalidArgument naming the config
+// key ("api.listen: ..."). ConsoleServer::Start applies it, and so does
+// `mailvault config check`.
+Status CheckConsoleOptions(const ConsoleOptions& options);
+
+// A name for ConsoleOptions::server_names: a DNS name (labels of letters,
+// digits, '-' and '_', at most 253 bytes), an IPv4 address, or an IPv6
+// address with or without brackets. No port.
+bool IsServerName(std::string_view name);
+
 // What the server works on, borrowed: all must outlive it. `deliveries`
 // may be null (the delivery routes answer 503); `accounts` may be null (no
 // one can log in; the token still works).

@@ -59,8 +59,32 @@ Result<std::vector<std::unique_ptr<scan::Engine>>> MakeEngines(const scan::Engin
 
 }  // namespace
 
+Result<Prepared> Prepare(const DaemonOptions& options, Env& env) {
+  Prepared p;
+  // What ConsoleServer::Start checks before it binds.
+  p.api = config::ConsoleOptionsOf(options);
+  MV_RETURN_IF_ERROR(console::CheckConsoleOptions(p.api));
+  p.delivery = options.delivery;
+  if (p.delivery.relay.helo.empty()) p.delivery.relay.helo = env.HostName();
+  if (p.delivery.enabled) {
+    // What Sender::Start checks, and the client each of its workers makes.
+    MV_RETURN_IF_ERROR(delivery::CheckDeliveryOptions(p.delivery));
+    MV_RETURN_IF_ERROR(delivery::MakeCurlSmtpClient(p.delivery.relay).status());
+  }
+  p.milter = options.milter;
+  if (p.milter.spool_dir.empty()) p.milter.spool_dir = JoinPath(options.data_dir, "spool");
+  if (p.milter.enabled) {
+    MV_RETURN_IF_ERROR(
+        intake::CheckMilterOptions(p.milter));  // the socket as Milter::Start reads it
+    MV_ASSIGN_OR_RETURN(p.engines, MakeEngines(options.engines));
+    MV_ASSIGN_OR_RETURN(p.rules, rules::RuleSet::Make(options.rules));
+  }
+  return p;
+}
+
 Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait_for_stop) {
   Env* env = PosixEnv();
+  MV_ASSIGN_OR_RETURN(Prepared prepared, Prepare(options, *env));
   StoreOptions store_options;
   store_options.dir = options.data_dir;
   // Index damage no read has met yet is found in the background after
@@ -88,16 +112,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   }
   spdlog::info("store {} open for writing", options.data_dir);
 
-  console::ConsoleOptions api;
-  api.host = options.listen_host;
-  api.port = options.listen_port;
-  api.max_message_size = options.max_message_size;
-  api.timeout_micros = options.request_timeout_micros;
-  api.tls_cert = options.tls_cert;
-  api.tls_key = options.tls_key;
-  api.server_names = options.server_names;
-  api.sessions.idle_micros = options.session_idle_micros;
-  api.sessions.absolute_micros = options.session_lifetime_micros;
+  console::ConsoleOptions api = prepared.api;
   if (!options.token.empty()) {
     api.token = options.token;
     spdlog::info("API token from the config file");
@@ -120,8 +135,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   // The delivery queue and its sender.
   MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, options.data_dir, keys_dir, false));
   std::unique_ptr<delivery::Sender> sender;
-  delivery::DeliveryOptions dopts = options.delivery;
-  if (dopts.relay.helo.empty()) dopts.relay.helo = env->HostName();
+  const delivery::DeliveryOptions& dopts = prepared.delivery;
   if (dopts.enabled) {
     auto factory = [relay = dopts.relay] { return delivery::MakeCurlSmtpClient(relay); };
     MV_ASSIGN_OR_RETURN(
@@ -167,19 +181,17 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   std::unique_ptr<intake::Processor> processor;
   std::unique_ptr<intake::Milter> milter;
   if (options.milter.enabled) {
-    MV_ASSIGN_OR_RETURN(auto engines, MakeEngines(options.engines));
-    MV_ASSIGN_OR_RETURN(auto rules, rules::RuleSet::Make(options.rules));
     intake::ProcessorOptions popts;
     popts.release_max_age_micros = options.milter.release_max_age_micros;
     processor = std::make_unique<intake::Processor>(
-        *env, **store, std::move(engines), std::move(rules), std::move(intake_signer),
+        *env, **store, std::move(prepared.engines), std::move(prepared.rules),
+        std::move(intake_signer),
         // Single use of releases: the queue keeps the consumed nonces.
         [&queue](std::string_view nonce, int64_t expires_at, int64_t now) {
           return queue->ConsumeRelease(nonce, expires_at, now);
         },
         popts, LogEvent);
-    intake::MilterOptions mopts = options.milter;
-    if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
+    const intake::MilterOptions& mopts = prepared.milter;
     auto started = intake::Milter::Start(mopts, *env, *processor, [] {
       // The milter stopped serving by itself: stop the daemon.
       ::kill(::getpid(), SIGTERM);

@@ -1,18 +1,43 @@
-// The daemon's life: initialise the store if the data dir is not one yet,
-// open it for writing (taking the lock), load or create the API token, serve
-// the API, write DATA/mailvaultd.port, and on a stop request close the server
-// and then the store. Later issues add the milter, delivery and console here.
+// The daemon's life: turn the config into component options and check them
+// (Prepare), initialise the store if the data dir is not one yet, open it
+// for writing (taking the lock), load or create the API token, start
+// delivery, serve the console and API, write DATA/mailvaultd.port, start the
+// milter, and on a stop request close them in reverse and then the store.
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "config/config.h"
+#include "console/server.h"
+#include "delivery/options.h"
+#include "env/env.h"
+#include "intake/options.h"
 #include "mailvault/status.h"
+#include "rules/rules.h"
+#include "scan/engine.h"
 
 namespace mailvault::daemon {
 
 using config::DaemonOptions;
 using config::TokenFilePath;
+
+// The first step of start-up, before the data dir is touched: the config
+// turned into each component's options and the objects that cost nothing
+// to build (engines and rules; nothing connects or listens), with every
+// check the components make of their options. A config this refuses never
+// initialises a store. ParseConfig (`mailvault config check`) refuses the
+// same configs with the same words: daemon_test's table holds both to it.
+struct Prepared {
+  console::ConsoleOptions api;         // token empty: loaded later
+  delivery::DeliveryOptions delivery;  // helo filled in
+  intake::MilterOptions milter;        // spool_dir filled in
+  // For the milter, when it is enabled.
+  std::vector<std::unique_ptr<scan::Engine>> engines;
+  rules::RuleSet rules;
+};
+Result<Prepared> Prepare(const DaemonOptions& options, Env& env);
 
 // Runs until `wait_for_stop` returns (main passes a function that waits for
 // SIGTERM/SIGINT). Non-OK if start-up fails; the message is for the log.

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "delivery/smtp_client.h"
+#include "mailvault/status.h"
 
 namespace mailvault::delivery {
 
@@ -27,5 +28,12 @@ struct DeliveryOptions {
   int64_t retry_max_micros = 3'600'000'000;
   int64_t lifetime_micros = 5LL * 86'400'000'000;
 };
+
+// The rules for DeliveryOptions, whether or not delivery is enabled: the
+// relay (CheckRelayOptions), workers 1 to 64, positive retry_min, retry_max
+// and lifetime with retry_min <= retry_max, sender a plain address and from
+// a mailbox (or empty). InvalidArgument naming the [delivery] key.
+// Sender::Start applies it, and so does `mailvault config check`.
+Status CheckDeliveryOptions(const DeliveryOptions& options);
 
 }  // namespace mailvault::delivery

@@ -39,7 +39,7 @@ Result<std::unique_ptr<Sender>> Sender::Start(Env& env, Store& store, index::Que
                                               const crypto::ReleaseSigner& signer,
                                               const DeliveryOptions& options,
                                               ClientFactory factory) {
-  if (options.workers < 1) return Status::InvalidArgument("delivery needs at least one worker");
+  MV_RETURN_IF_ERROR(CheckDeliveryOptions(options));
   std::unique_ptr<Sender> s(new Sender(env, store, queue, signer, options));
   s->host_ = env.HostName();
   for (int i = 0; i < options.workers; ++i) {

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <utility>
 
+#include "base/units.h"
 #include "delivery/smtp_transcript.h"
 
 namespace mailvault::delivery {
@@ -114,13 +115,17 @@ Result<std::string> RelayUrl(const RelayOptions& o) {
   }
   bool host_ok = !host.empty() && std::all_of(host.begin(), host.end(),
                                               [](char c) { return IsUnreserved(c) || c == ':'; });
-  if (!host_ok) return Status::InvalidArgument("smtp relay: bad host \"" + o.host + "\"");
+  if (!host_ok) {
+    return Status::InvalidArgument("delivery.relay: bad host \"" + o.host +
+                                   "\" (a name, an IPv4 address or [IPv6])");
+  }
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   if (o.port < 1 || o.port > 65535) {
-    return Status::InvalidArgument("smtp relay: port " + std::to_string(o.port) + " out of range");
+    return Status::InvalidArgument("delivery.relay: port " + std::to_string(o.port) +
+                                   " out of range (1-65535)");
   }
   if (HasControl(o.helo) || o.helo.find(' ') != std::string::npos) {
-    return Status::InvalidArgument("smtp relay: bad EHLO name \"" + o.helo + "\"");
+    return Status::InvalidArgument("delivery.helo: bad EHLO name \"" + o.helo + "\"");
   }
   std::string scheme = o.tls == TlsMode::kImplicit ? "smtps://" : "smtp://";
   return scheme + host + ":" + std::to_string(o.port) + "/" + PercentEncode(o.helo);
@@ -353,16 +358,26 @@ SmtpResult CurlSmtpClient::Perform(const SmtpEnvelope& envelope, std::string_vie
 
 }  // namespace
 
+Status CheckRelayOptions(const RelayOptions& options) {
+  MV_RETURN_IF_ERROR(RelayUrl(options).status());
+  MV_RETURN_IF_ERROR(
+      CheckPositiveDuration(options.connect_timeout_micros).Annotate("delivery.connect_timeout"));
+  MV_RETURN_IF_ERROR(CheckPositiveDuration(options.timeout_micros).Annotate("delivery.timeout"));
+  for (const auto& [key, value] :
+       {std::pair<const char*, const std::string&>{"username", options.username},
+        {"password", options.password},
+        {"ca_file", options.ca_file}}) {
+    if (HasControl(value)) {
+      return Status::InvalidArgument(std::string("delivery.") + key + ": control characters");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<SmtpClient>> MakeCurlSmtpClient(const RelayOptions& options) {
+  MV_RETURN_IF_ERROR(CheckRelayOptions(options));
   MV_RETURN_IF_ERROR(InitCurlOnce());
   MV_ASSIGN_OR_RETURN(std::string url, RelayUrl(options));
-  if (options.connect_timeout_micros <= 0 || options.timeout_micros <= 0) {
-    return Status::InvalidArgument("smtp relay: timeouts must be > 0");
-  }
-  if (HasControl(options.username) || HasControl(options.password) || HasControl(options.ca_file)) {
-    return Status::InvalidArgument(
-        "smtp relay: control character in username, password or CA file");
-  }
   Curl curl(curl_easy_init());
   if (curl == nullptr) return Status::Unavailable("smtp relay: curl_easy_init failed");
   std::string relay = options.host + ":" + std::to_string(options.port);

@@ -109,9 +109,16 @@ class SmtpClient {
   virtual void Cancel() = 0;
 };
 
+// The rules for RelayOptions: a host libcurl can put in a URL (name, IPv4,
+// IPv6 with or without brackets), port 1-65535, an EHLO name without blanks
+// or control characters, positive timeouts, no control characters in the
+// credentials or the CA file. InvalidArgument naming the [delivery] key.
+// MakeCurlSmtpClient applies it, and so does `mailvault config check`.
+Status CheckRelayOptions(const RelayOptions& options);
+
 // The libcurl client; nothing is connected until the first Send.
-// InvalidArgument for options out of range (host, port, timeouts), an EHLO
-// name with spaces or control characters, or options libcurl cannot take.
+// InvalidArgument as CheckRelayOptions says, or for options libcurl cannot
+// take.
 Result<std::unique_ptr<SmtpClient>> MakeCurlSmtpClient(const RelayOptions& options);
 
 }  // namespace mailvault::delivery

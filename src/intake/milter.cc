@@ -403,30 +403,6 @@ void Milter::Impl::Serve(const std::shared_ptr<Conn>& c) {
   }
 }
 
-Result<std::string> MilterSocketSpec(std::string_view spec) {
-  auto bad = [&] {
-    return Status::InvalidArgument("milter socket \"" + std::string(spec) +
-                                   "\": use inet:HOST:PORT, inet6:[HOST]:PORT or unix:/path");
-  };
-  if (spec.starts_with("unix:") || spec.starts_with("local:")) {
-    if (spec.find('/') == std::string_view::npos) return bad();
-    return std::string(spec);
-  }
-  bool v6 = spec.starts_with("inet6:");
-  if (!v6 && !spec.starts_with("inet:")) return bad();
-  std::string_view rest = spec.substr(v6 ? 6 : 5);
-  if (rest.find('@') != std::string_view::npos) return std::string(spec);  // PORT@HOST
-  size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos) return bad();
-  std::string_view host = rest.substr(0, colon), port = rest.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty() || port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string_view::npos)
-    return bad();
-  return std::string(v6 ? "inet6:" : "inet:") + std::string(port) + "@" + std::string(host);
-}
-
 Milter::Milter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<Milter>> Milter::Start(const MilterOptions& options, Env& env,

@@ -31,6 +31,7 @@
 #include <string>
 
 #include "env/env.h"
+#include "intake/milter_socket.h"  // MilterSocketSpec, which Start uses
 #include "intake/options.h"
 #include "intake/processor.h"
 #include "mailvault/status.h"
@@ -58,11 +59,5 @@ class Milter {
   explicit Milter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// Normalises a socket spec: "inet:127.0.0.1:10025" -> "inet:10025@127.0.0.1"
-// (and "inet6:[::1]:10025" -> "inet6:10025@::1"); the forms "inet:PORT@HOST",
-// "inet6:PORT@HOST", "unix:/path", "local:/path" pass unchanged.
-// InvalidArgument for anything else.
-Result<std::string> MilterSocketSpec(std::string_view spec);
 
 }  // namespace mailvault::intake

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "mailvault/status.h"
+
 namespace mailvault::intake {
 
 struct MilterOptions {
@@ -26,5 +28,12 @@ struct MilterOptions {
   // this only has to cover the hop to the gateway's own Postfix.
   int64_t release_max_age_micros = 300'000'000;
 };
+
+// The rules for MilterOptions, as the daemon applies them before it starts
+// the milter and `mailvault config check` applies them to [milter]: the
+// socket (MilterSocketSpec), a positive timeout, max_connections 1 to
+// 1000000, release_max_age 1 s to 1 h. InvalidArgument naming the key
+// ("milter.socket: ..."). spool_dir "" is allowed (the caller fills it).
+Status CheckMilterOptions(const MilterOptions& options);
 
 }  // namespace mailvault::intake

@@ -53,7 +53,7 @@ bool Printable(std::string_view s) {
 }
 
 // Untrusted text made safe for one header line or SMTP reply: printable
-// ASCII only ('%' too, for libmilter's smfi_setreply), at most `max` bytes.
+// ASCII only ('%' too: a milter reply's text is a format string to Sendmail), at most `max` bytes.
 std::string Sanitize(std::string_view s, size_t max) {
   std::string out;
   for (char c : s) {

@@ -96,7 +96,19 @@ struct Identity {
 
 }  // namespace
 
+Status CheckListOptions(const ListOptions& options) {
+  AddressListEngine::List scratch;
+  for (const std::string& e : options.blacklist) {
+    MV_RETURN_IF_ERROR(AddEntry(e, &scratch).Annotate("engines.lists.blacklist"));
+  }
+  for (const std::string& e : options.whitelist) {
+    MV_RETURN_IF_ERROR(AddEntry(e, &scratch).Annotate("engines.lists.whitelist"));
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<AddressListEngine>> AddressListEngine::Make(const ListOptions& options) {
+  MV_RETURN_IF_ERROR(CheckListOptions(options));
   List black, white;
   for (const std::string& e : options.blacklist) MV_RETURN_IF_ERROR(AddEntry(e, &black));
   for (const std::string& e : options.whitelist) MV_RETURN_IF_ERROR(AddEntry(e, &white));

@@ -40,6 +40,11 @@
 
 namespace mailvault::scan {
 
+// What Make refuses, without building anything; `mailvault config check`
+// calls it too. InvalidArgument naming the key ("engines.lists.blacklist:
+// ...").
+Status CheckListOptions(const ListOptions& options);
+
 class AddressListEngine final : public Engine {
  public:
   // InvalidArgument naming the first entry that is not an address, a domain

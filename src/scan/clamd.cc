@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/units.h"
+
 namespace mailvault::scan {
 namespace {
 
@@ -177,14 +179,25 @@ Result<ClamdVersion> ParseClamdVersionReply(std::string_view reply) {
   return out;
 }
 
-Result<std::unique_ptr<ClamdEngine>> ClamdEngine::Make(const ClamdOptions& options, NowMicros now) {
-  auto endpoint = net::ParseEndpoint(options.address);
-  if (!endpoint.ok()) return endpoint.status().Annotate("clamd");
-  if (endpoint->kind == net::Endpoint::Kind::kTcp && endpoint->port == 0) {
-    return Status::InvalidArgument("clamd: address " + options.address + " needs a port");
+Result<net::Endpoint> ParseClamdAddress(std::string_view address) {
+  MV_ASSIGN_OR_RETURN(net::Endpoint endpoint, net::ParseEndpoint(address));
+  if (endpoint.kind == net::Endpoint::Kind::kTcp && endpoint.port == 0) {
+    return Status::InvalidArgument("address \"" + std::string(address) + "\" needs a port");
   }
-  if (options.timeout_micros <= 0) return Status::InvalidArgument("clamd: timeout must be > 0");
-  if (options.max_stream == 0) return Status::InvalidArgument("clamd: max_stream must be > 0");
+  return endpoint;
+}
+
+Status CheckClamdOptions(const ClamdOptions& options) {
+  MV_RETURN_IF_ERROR(ParseClamdAddress(options.address).status().Annotate("engines.clamd.address"));
+  MV_RETURN_IF_ERROR(
+      CheckPositiveDuration(options.timeout_micros).Annotate("engines.clamd.timeout"));
+  return CheckPositiveSize(options.max_stream).Annotate("engines.clamd.max_stream");
+}
+
+Result<std::unique_ptr<ClamdEngine>> ClamdEngine::Make(const ClamdOptions& options, NowMicros now) {
+  MV_RETURN_IF_ERROR(CheckClamdOptions(options));
+  auto endpoint = ParseClamdAddress(options.address);
+  if (!endpoint.ok()) return endpoint.status();
   if (!now) {
     now = [] {
       return std::chrono::duration_cast<std::chrono::microseconds>(

@@ -83,14 +83,22 @@ Result<ClamdVersion> ParseClamdVersionReply(std::string_view reply);
 
 // ---- I/O shell ------------------------------------------------------------
 
+// [engines.clamd] address: a clamd endpoint as net::ParseEndpoint reads it,
+// with a port. The one parser of that value (config check and Make).
+Result<net::Endpoint> ParseClamdAddress(std::string_view address);
+
+// What Make refuses, without building anything; `mailvault config check`
+// calls it too. InvalidArgument naming the key ("engines.clamd.timeout: must
+// be more than 0").
+Status CheckClamdOptions(const ClamdOptions& options);
+
 class ClamdEngine final : public Engine {
  public:
   // Microseconds on a monotonic clock; only the version cache reads it, so
   // tests can age the cache without waiting.
   using NowMicros = std::function<int64_t()>;
 
-  // InvalidArgument for a bad address ("unix:/path", "tcp:host:port",
-  // "tcp:[v6]:port"), a timeout <= 0 or max_stream 0. Does not connect:
+  // InvalidArgument as CheckClamdOptions says. Does not connect:
   // a clamd that is down shows in the verdicts. `now` defaults to the
   // steady clock.
   static Result<std::unique_ptr<ClamdEngine>> Make(const ClamdOptions& options,

@@ -81,25 +81,41 @@ std::string Shown(const mime::Part& p) {
 
 }  // namespace
 
+Result<std::string> ParseBannedName(std::string_view glob) {
+  std::string g = mime::AsciiLower(Trim(glob));
+  if (g.empty() || g.size() > kMaxPattern || g.find('/') != std::string::npos || HasControl(g)) {
+    return Status::InvalidArgument("\"" + std::string(glob) + "\" is not a file name glob");
+  }
+  return g;
+}
+
+Result<std::string> ParseBannedFormat(std::string_view format) {
+  std::string f = mime::AsciiLower(Trim(format));
+  size_t slash = f.find('/');
+  if (slash == 0 || slash == std::string::npos || slash + 1 == f.size() || f.size() > kMaxPattern ||
+      f.find_first_of(" \t") != std::string::npos || HasControl(f)) {
+    return Status::InvalidArgument("\"" + std::string(format) +
+                                   "\" is not a MIME type (type/subtype)");
+  }
+  return f;
+}
+
+Status CheckContentOptions(const ContentOptions& options) {
+  for (const std::string& g : options.banned_names) {
+    MV_RETURN_IF_ERROR(ParseBannedName(g).status().Annotate("engines.content.banned_names"));
+  }
+  for (const std::string& f : options.banned_formats) {
+    MV_RETURN_IF_ERROR(ParseBannedFormat(f).status().Annotate("engines.content.banned_formats"));
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<ContentFilterEngine>> ContentFilterEngine::Make(
     const ContentOptions& options) {
+  MV_RETURN_IF_ERROR(CheckContentOptions(options));
   ContentOptions o = options;
-  for (std::string& g : o.banned_names) {
-    g = mime::AsciiLower(Trim(g));
-    if (g.empty() || g.size() > kMaxPattern || g.find('/') != std::string::npos || HasControl(g)) {
-      return Status::InvalidArgument("content filter: banned name \"" + g +
-                                     "\" is not a file name glob");
-    }
-  }
-  for (std::string& f : o.banned_formats) {
-    f = mime::AsciiLower(Trim(f));
-    size_t slash = f.find('/');
-    if (slash == 0 || slash == std::string::npos || slash + 1 == f.size() ||
-        f.size() > kMaxPattern || f.find_first_of(" \t") != std::string::npos || HasControl(f)) {
-      return Status::InvalidArgument("content filter: banned format \"" + f +
-                                     "\" is not a MIME type (type/subtype)");
-    }
-  }
+  for (std::string& g : o.banned_names) g = *ParseBannedName(g);
+  for (std::string& f : o.banned_formats) f = *ParseBannedFormat(f);
   // libmagic's text tests are most of its cost; they are needed only when a
   // banned format is a text format.
   bool text_checks = std::any_of(o.banned_formats.begin(), o.banned_formats.end(),

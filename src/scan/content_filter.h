@@ -50,11 +50,22 @@
 
 namespace mailvault::scan {
 
+// A banned_names glob, normalised (trimmed, lower case): InvalidArgument if
+// empty, longer than 255 bytes, holding '/' (it could never match a base
+// name) or control characters.
+Result<std::string> ParseBannedName(std::string_view glob);
+// A banned_formats entry, normalised (trimmed, lower case): InvalidArgument
+// unless "type/subtype" (globs allowed), at most 255 bytes, without blanks
+// or control characters.
+Result<std::string> ParseBannedFormat(std::string_view format);
+// What Make refuses for a bad value, without loading libmagic; `mailvault
+// config check` calls it too. InvalidArgument naming the key.
+Status CheckContentOptions(const ContentOptions& options);
+
 class ContentFilterEngine final : public Engine {
  public:
-  // InvalidArgument for an empty glob or one holding '/' (it could never
-  // match a base name) or control characters, and for a format that is not
-  // "type/subtype"; Unavailable if libmagic's database cannot be loaded.
+  // InvalidArgument as CheckContentOptions says; Unavailable if libmagic's
+  // database cannot be loaded.
   static Result<std::unique_ptr<ContentFilterEngine>> Make(const ContentOptions& options);
 
   std::string_view name() const override { return "content"; }

@@ -11,7 +11,8 @@ namespace mailvault::scan {
 
 struct ClamdOptions {
   bool enabled = true;
-  // "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310" (also "[::1]:3310").
+  // "unix:/run/clamav/clamd.ctl" or "tcp:127.0.0.1:3310" (also
+  // "tcp:[::1]:3310"); ParseClamdAddress (scan/clamd.h) is the parser.
   std::string address = "unix:/run/clamav/clamd.ctl";
   int64_t timeout_micros = 30'000'000;  // whole scan, connect to answer
   // clamd's StreamMaxLength: larger messages are sent only up to it and the

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "base/units.h"
+
 namespace mailvault::scan {
 namespace {
 
@@ -386,28 +388,53 @@ std::vector<std::string> RspamdRequestHeaders(const Envelope& envelope,
   return out;
 }
 
-Result<std::unique_ptr<RspamdEngine>> RspamdEngine::Make(const RspamdOptions& options) {
-  std::string url = options.url;
+Result<std::string> ParseRspamdUrl(std::string_view text) {
+  std::string url(text);
   while (url.ends_with("/")) url.pop_back();
   std::string lower = Lower(url);
   size_t host_at = lower.starts_with("http://") ? 7 : lower.starts_with("https://") ? 8 : 0;
-  if (host_at == 0 || url.size() == host_at || url[host_at] == '/' ||
-      url.find_first_of(" \t\r\n", 0) != std::string::npos) {
-    return Status::InvalidArgument("rspamd: url \"" + options.url +
-                                   "\" must be http://host[:port] or https://...");
+  bool clean = std::none_of(url.begin(), url.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+  if (host_at == 0 || url.size() == host_at || url[host_at] == '/' || !clean) {
+    return Status::InvalidArgument("\"" + std::string(text) +
+                                   "\": use http://HOST[:PORT] or https://...");
   }
-  if (options.timeout_micros <= 0) return Status::InvalidArgument("rspamd: timeout must be > 0");
-  if (options.max_size == 0) return Status::InvalidArgument("rspamd: max_size must be > 0");
+  return url;
+}
+
+Result<std::string> ParseMaliciousHost(std::string_view host) {
+  std::string n = Lower(std::string(host));
+  if (n.starts_with("*.")) n.erase(0, 2);
+  if (n.starts_with(".")) n.erase(0, 1);
+  while (n.ends_with(".")) n.pop_back();
+  bool clean = std::none_of(n.begin(), n.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '/' || c == ':';
+  });
+  if (n.empty() || !clean) {
+    return Status::InvalidArgument("\"" + std::string(host) + "\" is not a host name");
+  }
+  return n;
+}
+
+Status CheckRspamdOptions(const RspamdOptions& options) {
+  MV_RETURN_IF_ERROR(ParseRspamdUrl(options.url).status().Annotate("engines.rspamd.url"));
+  MV_RETURN_IF_ERROR(
+      CheckPositiveDuration(options.timeout_micros).Annotate("engines.rspamd.timeout"));
+  MV_RETURN_IF_ERROR(CheckPositiveSize(options.max_size).Annotate("engines.rspamd.max_size"));
+  for (const auto& h : options.malicious_hosts) {
+    MV_RETURN_IF_ERROR(ParseMaliciousHost(h).status().Annotate("engines.rspamd.malicious_hosts"));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<RspamdEngine>> RspamdEngine::Make(const RspamdOptions& options) {
+  MV_RETURN_IF_ERROR(CheckRspamdOptions(options));
+  MV_ASSIGN_OR_RETURN(std::string url, ParseRspamdUrl(options.url));
   RspamdOptions normalised = options;
   normalised.malicious_hosts.clear();
   for (const auto& h : options.malicious_hosts) {
-    std::string n = Lower(h);
-    if (n.starts_with("*.")) n.erase(0, 2);
-    if (n.starts_with(".")) n.erase(0, 1);
-    while (n.ends_with(".")) n.pop_back();
-    if (n.empty() || n.find_first_of(" \t\r\n/:") != std::string::npos) {
-      return Status::InvalidArgument("rspamd: malicious host \"" + h + "\" is not a host name");
-    }
+    MV_ASSIGN_OR_RETURN(std::string n, ParseMaliciousHost(h));
     normalised.malicious_hosts.push_back(std::move(n));
   }
   MV_RETURN_IF_ERROR(InitCurlOnce());

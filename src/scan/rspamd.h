@@ -90,11 +90,22 @@ std::vector<std::string> RspamdRequestHeaders(const Envelope& envelope,
 
 // ---- I/O shell ------------------------------------------------------------
 
+// [engines.rspamd] url: http:// or https:// (any case) with a host, no
+// white space or control characters; the answer drops trailing slashes.
+// The one parser of that value (config check and Make).
+Result<std::string> ParseRspamdUrl(std::string_view url);
+// A malicious_hosts entry, normalised: lower case, without a leading "*."
+// or "." and a trailing "."; InvalidArgument if nothing is left or it holds
+// white space, '/' or ':'.
+Result<std::string> ParseMaliciousHost(std::string_view host);
+// What Make refuses, without building anything; `mailvault config check`
+// calls it too. InvalidArgument naming the key.
+Status CheckRspamdOptions(const RspamdOptions& options);
+
 class RspamdEngine final : public Engine {
  public:
-  // InvalidArgument unless url is http:// or https:// with a host, the
-  // timeout is > 0 and max_size > 0. Initialises libcurl once per process.
-  // Does not connect.
+  // InvalidArgument as CheckRspamdOptions says. Initialises libcurl once
+  // per process. Does not connect.
   static Result<std::unique_ptr<RspamdEngine>> Make(const RspamdOptions& options);
 
   RspamdEngine(const RspamdEngine&) = delete;
