@@ -21,8 +21,8 @@ namespace mailvault::config {
 
 struct DaemonOptions {
   // [store]
-  std::string data_dir = "./var";  // relative paths are relative to the working dir
-  uint64_t index_cache = 64 << 20;   // the index's SQLite page cache, writer and reader together
+  std::string data_dir = "./var";   // relative paths are relative to the working dir
+  uint64_t index_cache = 64 << 20;  // the index's SQLite page cache, writer and reader together
   // [api]
   std::string listen_host = "127.0.0.1";
   int listen_port = 8025;  // 0: any free port (logged, written to DATA/mailvaultd.port)
