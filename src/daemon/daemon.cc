@@ -112,8 +112,8 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   const std::string keys_dir =
       store_options.keys_dir.empty() ? JoinPath(options.data_dir, "keys") : store_options.keys_dir;
   MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(*env, keys_dir, false));
-  auto intake_signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
-  auto delivery_signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
+  auto intake_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
+  auto delivery_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
   keys.reset();
 
   // The delivery queue and its sender.

@@ -13,7 +13,7 @@ Result<std::unique_ptr<index::QueueDb>> OpenQueue(Env& env, const std::string& d
                                                   const std::string& keys_dir, bool read_only) {
   const std::string dir = keys_dir.empty() ? JoinPath(data_dir, "keys") : keys_dir;
   MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(env, dir, /*need_secrets=*/false));
-  crypto::SymmetricKey key = crypto::DeriveSubkey(keys->index_key(), 1, "mvqueue_");
+  crypto::SymmetricKey key = keys->Derived(crypto::KeyPurpose::kDeliveryQueue);
   index::QueueDbOptions options;
   options.path = QueuePath(data_dir);
   options.read_only = read_only;

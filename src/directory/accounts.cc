@@ -106,7 +106,7 @@ Result<std::unique_ptr<Accounts>> Accounts::Open(Env& env, const std::string& da
                                                  crypto::PasswordCost cost) {
   const std::string dir = keys_dir.empty() ? JoinPath(data_dir, "keys") : keys_dir;
   MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(env, dir, /*need_secrets=*/false));
-  crypto::SymmetricKey key = crypto::DeriveSubkey(keys->index_key(), 1, "mvaccts_");
+  crypto::SymmetricKey key = keys->Derived(crypto::KeyPurpose::kAccounts);
   index::AccountsDbOptions options;
   options.path = AccountsPath(data_dir);
   options.read_only = read_only;

@@ -81,7 +81,7 @@ class AccountsTest : public ::testing::Test {
     index::AccountsDbOptions o;
     o.path = AccountsPath(dir_.path());
     o.read_only = true;
-    auto db = index::AccountsDb::Open(o, crypto::DeriveSubkey((*keys)->index_key(), 1, "mvaccts_"));
+    auto db = index::AccountsDb::Open(o, (*keys)->Derived(crypto::KeyPurpose::kAccounts));
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     auto row = (*db)->Get(name);
     EXPECT_TRUE(row.ok());

@@ -73,7 +73,7 @@ class AuditLogTest : public ::testing::Test {
     EXPECT_TRUE(keys.ok());
     index::AuditDbOptions o;
     o.path = AuditPath(dir_.path());
-    auto db = index::AuditDb::Open(o, crypto::DeriveSubkey((*keys)->index_key(), 1, "mvaudit_"));
+    auto db = index::AuditDb::Open(o, (*keys)->Derived(crypto::KeyPurpose::kAudit));
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     return db.ok() ? std::move(*db) : nullptr;
   }

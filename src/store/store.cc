@@ -103,7 +103,8 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
   }
   MV_ASSIGN_OR_RETURN(s->keys_,
                       crypto::KeyRing::Open(env, KeysDir(options), options.need_secret_key));
-  s->meta_cipher_ = std::make_unique<crypto::PageCipher>(s->keys_->index_key());
+  s->meta_cipher_ =
+      std::make_unique<crypto::PageCipher>(s->keys_->Derived(crypto::KeyPurpose::kRecordMetadata));
   {
     auto text = env.ReadFile(JoinPath(options.dir, kSettings));
     if (text.ok()) {
@@ -118,7 +119,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
     index::IndexOptions io;
     io.path = JoinPath(options.dir, kIndexFile);
     io.read_only = true;
-    auto idx = index::Index::Open(io, s->keys_->index_key());
+    auto idx = index::Index::Open(io, s->keys_->Derived(crypto::KeyPurpose::kIndexPages));
     if (!idx.ok()) {
       Status st = idx.status().Annotate("open index");
       if (!st.IsCorruption()) return st;
@@ -144,7 +145,8 @@ Status StoreImpl::OpenIndex() {
   io.path = JoinPath(options_.dir, kIndexFile);
   io.sync_commits = false;  // segments are synced first; recovery re-indexes (store-format.md)
   MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env_, io.path));
-  MV_ASSIGN_OR_RETURN(index_, index::Index::Open(io, keys_->index_key()));
+  MV_ASSIGN_OR_RETURN(index_,
+                      index::Index::Open(io, keys_->Derived(crypto::KeyPurpose::kIndexPages)));
   return Status::Ok();
 }
 
@@ -172,7 +174,7 @@ Status StoreImpl::OpenIndexAndRecover() {
   if (options_.rebuild_index && !damaged && env_.Exists(path)) {
     // Asked to rebuild an index that opens: keep it aside only if it is
     // damaged somewhere (the check reads every page, as the rebuild will).
-    Status c = index::CheckIndexFile(path, keys_->index_key());
+    Status c = index::CheckIndexFile(path, keys_->Derived(crypto::KeyPurpose::kIndexPages));
     if (c.IsCorruption()) {
       damaged = true;
       why += " (" + c.message() + ")";
@@ -197,7 +199,8 @@ Status StoreImpl::BuildFreshIndex() {
     if (env_.Exists(io.path + suffix)) MV_RETURN_IF_ERROR(env_.Remove(io.path + suffix));
   }
   MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env_, io.path));
-  MV_ASSIGN_OR_RETURN(auto fresh, index::Index::Open(io, keys_->index_key()));
+  MV_ASSIGN_OR_RETURN(auto fresh,
+                      index::Index::Open(io, keys_->Derived(crypto::KeyPurpose::kIndexPages)));
   std::vector<uint64_t> segs = segments_->List();
   index::Watermark from{segs.empty() ? 1 : segs.front(), 0};
   Status s = IndexSegmentsFrom(*fresh, from, /*cut_torn_tail=*/false);
@@ -239,8 +242,8 @@ Status StoreImpl::SwapInFreshIndex(bool set_aside, const std::string& why) {
 }
 
 void StoreImpl::CheckIndexInBackground() {
-  Status s =
-      index::CheckIndexFile(JoinPath(options_.dir, kIndexFile), keys_->index_key(), &stop_check_);
+  Status s = index::CheckIndexFile(JoinPath(options_.dir, kIndexFile),
+                                   keys_->Derived(crypto::KeyPurpose::kIndexPages), &stop_check_);
   if (s.ok()) {
     Event("index_checked", "every page of the index passed its check");
   } else if (s.IsCorruption()) {
