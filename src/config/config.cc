@@ -10,6 +10,7 @@
 #include <set>
 
 #include "base/units.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "mailvault/copy.h"
 #include "mime/compose.h"
@@ -703,7 +704,7 @@ Result<DaemonOptions> LoadConfig(const std::string& path) {
 }
 
 std::string TokenFilePath(const DaemonOptions& options) {
-  return options.token_file.empty() ? JoinPath(options.data_dir, "api.token") : options.token_file;
+  return options.token_file.empty() ? DataDir(options.data_dir).api_token() : options.token_file;
 }
 
 }  // namespace mailvault::config

@@ -14,6 +14,7 @@
 #include "delivery/sender.h"
 #include "delivery/service.h"
 #include "directory/accounts.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "intake/milter.h"
 #include "intake/processor.h"
@@ -61,6 +62,7 @@ Result<std::vector<std::unique_ptr<scan::Engine>>> MakeEngines(const scan::Engin
 
 Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait_for_stop) {
   Env* env = PosixEnv();
+  const DataDir data(options.data_dir);
   StoreOptions store_options;
   store_options.dir = options.data_dir;
   // Index damage no read has met yet is found in the background after
@@ -75,6 +77,12 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   } else if (init.code() != Code::kAlreadyExists) {
     return init.Annotate("initialise store in " + options.data_dir);
   }
+  // The key ring, opened once for every component: the store (which reads,
+  // so it needs the secret keys), the queue, the accounts, the audit log and
+  // the release signers. It outlives them all (declared first).
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<crypto::KeyRing> keys,
+                      crypto::KeyRing::Open(*env, data.keys(), /*need_secrets=*/true));
+  store_options.keys = keys.get();
   // A store that stopped after a failed fsync reopens (and recovers) by
   // itself, retrying every few seconds while the disk is still failing.
   auto store = store::ReopeningStore::Open(store_options, kReopenRetryMicros);
@@ -107,17 +115,12 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     spdlog::info("API token {} {}", created ? "created in" : "read from", path);
   }
 
-  // Keys for the delivery queue and the release header (loop-safe
-  // release), both derived from the store's index key, which a writer holds.
-  const std::string keys_dir =
-      store_options.keys_dir.empty() ? JoinPath(options.data_dir, "keys") : store_options.keys_dir;
-  MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(*env, keys_dir, false));
+  // The release header's keys (loop-safe release).
   auto intake_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
   auto delivery_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
-  keys.reset();
 
   // The delivery queue and its sender.
-  MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, options.data_dir, keys_dir, false));
+  MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, data, *keys, false));
   std::unique_ptr<delivery::Sender> sender;
   delivery::DeliveryOptions dopts = options.delivery;
   if (dopts.relay.helo.empty()) dopts.relay.helo = env->HostName();
@@ -135,8 +138,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   });
 
   // The console: local accounts and the audit log, both beside the index.
-  MV_ASSIGN_OR_RETURN(auto accounts,
-                      directory::Accounts::Open(*env, options.data_dir, keys_dir, false));
+  MV_ASSIGN_OR_RETURN(auto accounts, directory::Accounts::Open(*env, data, *keys, false));
   if (auto list = accounts->List(); list.ok() && list->empty()) {
     spdlog::warn(
         "no console accounts yet: create one with `mailvault user add NAME --role "
@@ -145,9 +147,8 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   }
   journal::AuditOptions audit_options;
   audit_options.data_dir = options.data_dir;
-  audit_options.keys_dir = keys_dir;
   audit_options.max_records = options.audit_max_records;
-  MV_ASSIGN_OR_RETURN(auto audit, journal::AuditLog::Open(*env, audit_options));
+  MV_ASSIGN_OR_RETURN(auto audit, journal::AuditLog::Open(*env, *keys, audit_options));
   console::ConsoleServices services;
   services.env = env;
   services.store = store->get();
@@ -157,7 +158,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   MV_ASSIGN_OR_RETURN(auto server, console::ConsoleServer::Start(services, api));
   spdlog::info("console and API listening on {}://{}:{}/ (API under /api/v1/)",
                server->tls() ? "https" : "http", api.host, server->port());
-  const std::string port_file = JoinPath(options.data_dir, "mailvaultd.port");
+  const std::string port_file = data.daemon_port();
   Status s = env->WriteFileAtomic(port_file, std::to_string(server->port()) + "\n");
   if (!s.ok()) spdlog::warn("cannot write {}: {}", port_file, s.ToString());
 
@@ -178,7 +179,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
         },
         popts, LogEvent);
     intake::MilterOptions mopts = options.milter;
-    if (mopts.spool_dir.empty()) mopts.spool_dir = JoinPath(options.data_dir, "spool");
+    if (mopts.spool_dir.empty()) mopts.spool_dir = data.spool();
     auto started = intake::Milter::Start(mopts, *env, *processor, [] {
       // libmilter took the stop signal meant for the daemon: pass it on.
       ::kill(::getpid(), SIGTERM);
