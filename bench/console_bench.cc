@@ -48,7 +48,9 @@
 #include "bench/bench_util.h"
 #include "console/query_params.h"
 #include "console/server.h"
+#include "crypto/keyring.h"
 #include "directory/accounts.h"
+#include "env/data_dir.h"
 #include "journal/audit_log.h"
 #include "mailvault/store.h"
 
@@ -551,6 +553,7 @@ StoreInfo PrepareStore(const std::string& dir, uint64_t copies, const Corpus& co
 
 struct Console {
   std::unique_ptr<BenchClockEnv> env;
+  std::unique_ptr<crypto::KeyRing> keys;
   std::unique_ptr<Store> store;
   std::unique_ptr<directory::Accounts> accounts;
   std::unique_ptr<journal::AuditLog> audit;
@@ -582,8 +585,11 @@ Console StartConsole(const std::string& dir, uint64_t copies, const StoreInfo& i
   }
   journal::AuditOptions ao;
   ao.data_dir = data;
-  c.audit = CheckResult(journal::AuditLog::Open(*c.env, ao), "open the audit log");
-  c.accounts = CheckResult(directory::Accounts::Open(*c.env, data, "", false), "open accounts");
+  c.keys = CheckResult(crypto::KeyRing::Open(*c.env, mailvault::DataDir(data).keys(), false),
+                       "open the keys");
+  c.audit = CheckResult(journal::AuditLog::Open(*c.env, *c.keys, ao), "open the audit log");
+  c.accounts = CheckResult(
+      directory::Accounts::Open(*c.env, mailvault::DataDir(data), *c.keys, false), "open accounts");
   c.password = RandomHex(12);
   Status added = c.accounts->Add(kAccount, directory::Role::kAdministrator, c.password);
   if (added.code() == Code::kAlreadyExists) added = c.accounts->SetPassword(kAccount, c.password);

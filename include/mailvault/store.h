@@ -32,6 +32,10 @@
 #include "mailvault/copy.h"
 #include "mailvault/status.h"
 
+namespace mailvault::crypto {
+class KeyRing;
+}  // namespace mailvault::crypto
+
 namespace mailvault {
 
 class Env;
@@ -65,7 +69,12 @@ Status SetSetting(StoreSettings* s, std::string_view key, std::string_view value
 
 struct StoreOptions {
   std::string dir = "./var";
-  std::string keys_dir;         // default: dir + "/keys"
+  std::string keys_dir;  // default: dir + "/keys"
+  // The process's key ring (borrowed: it must outlive the store), so that
+  // the daemon and a CLI command open the keys once for every component;
+  // with need_secret_key the current secret key must be in it. nullptr: the
+  // store opens the ring in keys_dir itself.
+  crypto::KeyRing* keys = nullptr;
   bool read_only = false;       // no lock, no recovery, no writes
   bool need_secret_key = true;  // false: a writer that can seal but never read
   Env* env = nullptr;           // default: the real file system

@@ -5,6 +5,7 @@
 
 #include "base/json_text.h"
 #include "config/config.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 
 namespace mailvault::cli {
@@ -27,7 +28,7 @@ Result<ApiEndpoint> FindApi(const std::string& data_dir, const std::string& url,
     while (rest.ends_with("/")) rest.remove_suffix(1);
     if (!config::ParseListen(rest, &api.host, &api.port).ok() || api.port == 0) return BadUrl(url);
   } else {
-    const std::string port_file = JoinPath(data_dir, "mailvaultd.port");
+    const std::string port_file = DataDir(data_dir).daemon_port();
     auto text = env->ReadFile(port_file);
     if (!text.ok()) {
       return Status::Unavailable("mailvaultd does not seem to run on " + data_dir + " (no " +
@@ -40,7 +41,7 @@ Result<ApiEndpoint> FindApi(const std::string& data_dir, const std::string& url,
       return Status::Corruption(port_file + " does not hold a port");
     }
   }
-  const std::string path = token_file.empty() ? JoinPath(data_dir, "api.token") : token_file;
+  const std::string path = token_file.empty() ? DataDir(data_dir).api_token() : token_file;
   auto token = env->ReadFile(path);
   if (!token.ok()) return token.status().Annotate("read the API token");
   api.token = *token;

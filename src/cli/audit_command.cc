@@ -10,6 +10,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "journal/audit_log.h"
 
@@ -99,12 +100,13 @@ int RunAudit(AuditArgs a) {
   journal::AuditOptions options;
   options.data_dir = a.data;
   options.read_only = true;
-  auto log = journal::AuditLog::Open(*PosixEnv(), options);
+  auto keys = CommandKeys(a.data);
+  if (!keys.ok()) return ReportError(keys.status().Annotate("read the audit log of " + a.data));
+  auto log = journal::AuditLog::Open(*PosixEnv(), **keys, options);
   journal::AuditPage page;
   if (!log.ok()) {
     // NotFound with the keys there: no audit.db yet, an empty log.
-    if (!log.status().IsNotFound() || PosixEnv()->Exists(journal::AuditPath(a.data)) ||
-        !PosixEnv()->Exists(JoinPath(a.data, "keys"))) {
+    if (!log.status().IsNotFound() || PosixEnv()->Exists(DataDir(a.data).audit())) {
       return ReportError(log.status().Annotate("read the audit log of " + a.data));
     }
     if (a.export_lines) return kExitOk;

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/units.h"
+#include "cli/cli_common.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "env/user_name.h"
 #include "journal/audit_log.h"
@@ -15,7 +17,8 @@ std::string CliAccount() { return "cli:" + ProcessUserName(); }
 
 namespace {
 
-constexpr char kPendingName[] = "audit-pending.jsonl";
+// Where a pending record goes when the data dir cannot be written: the same
+// name in the log dir.
 constexpr char kPendingFallbackDir[] = "/var/log/mailvault";
 
 journal::AuditEvent MakeEvent(std::string_view action, const std::vector<uint64_t>& copy_ids,
@@ -36,7 +39,7 @@ journal::AuditEvent MakeEvent(std::string_view action, const std::vector<uint64_
 }
 
 std::vector<std::string> PendingPaths(const std::string& data_dir) {
-  return {JoinPath(data_dir, kPendingName), JoinPath(kPendingFallbackDir, kPendingName)};
+  return {DataDir(data_dir).audit_pending(), DataDir(kPendingFallbackDir).audit_pending()};
 }
 
 // Moves records kept while the log could not be written into it, oldest
@@ -82,7 +85,9 @@ Status AuditCli(const std::string& data_dir, std::string_view action,
   journal::AuditOptions options;
   options.data_dir = data_dir;
   options.max_records = 0;  // the daemon's configured cap stays
-  auto log = journal::AuditLog::Open(*PosixEnv(), options);
+  auto keys = CommandKeys(data_dir);
+  if (!keys.ok()) return keys.status().Annotate("audit log");
+  auto log = journal::AuditLog::Open(*PosixEnv(), **keys, options);
   if (!log.ok()) return log.status().Annotate("audit log");
   ReplayPending(**log, data_dir);
   return (*log)

@@ -4,7 +4,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
+#include "env/data_dir.h"
 #include "env/env.h"
 
 namespace mailvault::cli {
@@ -16,16 +18,42 @@ std::string InUseMessage(const std::string& dir, const std::string& detail) {
   return msg;
 }
 
+Result<crypto::KeyRing*> CommandKeys(const std::string& dir) {
+  // One ring per data dir (a command names one); never freed, as a store
+  // opened with it may live until exit.
+  static auto* rings = new std::map<std::string, std::unique_ptr<crypto::KeyRing>>;
+  auto it = rings->find(dir);
+  if (it == rings->end()) {
+    MV_ASSIGN_OR_RETURN(auto ring, crypto::KeyRing::Open(*PosixEnv(), DataDir(dir).keys(), false));
+    it = rings->emplace(dir, std::move(ring)).first;
+  }
+  return it->second.get();
+}
+
+namespace {
+
+// The command's key ring for a store; none (the store reports what is
+// wrong) when `dir` is no store.
+Status UseCommandKeys(const std::string& dir, StoreOptions* options) {
+  if (!DataDir(dir).IsStore(*PosixEnv())) return Status::Ok();
+  MV_ASSIGN_OR_RETURN(options->keys, CommandKeys(dir));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir) {
   StoreOptions options;
   options.dir = dir;
   options.read_only = true;
+  MV_RETURN_IF_ERROR(UseCommandKeys(dir, &options));
   return Store::Open(options);
 }
 
 Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir, bool rebuild_index) {
   StoreOptions options;
   options.dir = dir;
+  MV_RETURN_IF_ERROR(UseCommandKeys(dir, &options));
   options.rebuild_index = rebuild_index;
   options.on_event = [](std::string_view kind, std::string_view message) {
     std::string line = "mailvault: event " + std::string(kind) + ": " + std::string(message);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "crypto/keyring.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"
 
@@ -24,6 +25,14 @@ inline constexpr const char* kDefaultDataDir = "./var";
 // The message printed when a writer finds the store locked. `detail` is the
 // store's own message (it may name the holder's pid).
 std::string InUseMessage(const std::string& dir, const std::string& detail);
+
+// The key ring of the store in `dir` (DataDir(dir).keys()), opened at the
+// first call and kept for the rest of the command (the CLI runs one command
+// per process), so that the store, the audit log, the accounts and the
+// queue a command opens share one ring instead of each reading the keys.
+// The secret keys are loaded when readable; a store that reads checks that
+// they were. The ring lives until the process exits.
+Result<crypto::KeyRing*> CommandKeys(const std::string& dir);
 
 // Opens the store in `dir` read-only (works while the daemon writes).
 Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir);

@@ -16,6 +16,7 @@
 #include "delivery/open_queue.h"
 #include "delivery/options.h"
 #include "delivery/service.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "journal/audit_log.h"
 
@@ -78,7 +79,9 @@ int RunDeliver(const DeliverArgs& a) {
   if (a.api.empty()) {
     auto store = OpenForWriting(a.data);
     if (store.ok()) {
-      auto queue = delivery::OpenQueue(*PosixEnv(), a.data, "", /*read_only=*/false);
+      auto keys = CommandKeys(a.data);
+      if (!keys.ok()) return ReportError(keys.status());
+      auto queue = delivery::OpenQueue(*PosixEnv(), DataDir(a.data), **keys, /*read_only=*/false);
       if (!queue.ok()) return ReportError(queue.status());
       // The retry lifetime is the daemon's config; the default applies to
       // what is queued here.
@@ -116,7 +119,9 @@ int RunQueue(const QueueArgs& a) {
   if (a.copy != 0) query.copy_id = a.copy;
   query.limit = a.limit;
   if (a.after != 0) query.before = a.after;
-  auto queue = delivery::OpenQueue(*PosixEnv(), a.data, "", /*read_only=*/true);
+  auto keys = CommandKeys(a.data);
+  if (!keys.ok()) return ReportError(keys.status());
+  auto queue = delivery::OpenQueue(*PosixEnv(), DataDir(a.data), **keys, /*read_only=*/true);
   DeliveryPage page;
   DeliveryCounts counts;
   if (queue.ok()) {

@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "crypto/password.h"
 #include "directory/accounts.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "env/terminal.h"
 
@@ -72,13 +73,15 @@ CLI::Validator RoleCheck() {
 // The accounts of the store in `dir`, with the store's own keys. The
 // messages say what to check: a dir that is no store, keys of another store.
 Result<std::unique_ptr<Accounts>> OpenAccounts(const std::string& dir, bool read_only) {
-  if (!PosixEnv()->Exists(JoinPath(dir, "store.json"))) {
+  const DataDir data(dir);
+  if (!data.IsStore(*PosixEnv())) {
     return Status::NotFound(dir +
                             " is not a mailvault store (no store.json; run `mailvault init`)");
   }
-  auto accounts = Accounts::Open(*PosixEnv(), dir, "", read_only);
+  MV_ASSIGN_OR_RETURN(crypto::KeyRing * keys, CommandKeys(dir));
+  auto accounts = Accounts::Open(*PosixEnv(), data, *keys, read_only);
   if (!accounts.ok() && accounts.status().IsCorruption()) {
-    return Status::Corruption(accounts.status().message() + " (do " + JoinPath(dir, "keys") +
+    return Status::Corruption(accounts.status().message() + " (do " + data.keys() +
                               " and the accounts file belong to the same store?)");
   }
   return accounts;
@@ -208,8 +211,8 @@ int RunList(const UserArgs& a) {
     // (when the keys are there, so the data dir is a store).
     Env& env = *PosixEnv();
     const bool never_made = accounts.status().IsNotFound() &&
-                            !env.Exists(directory::AccountsPath(a.data)) &&
-                            env.Exists(JoinPath(a.data, "keys"));
+                            !env.Exists(DataDir(a.data).accounts()) &&
+                            env.Exists(DataDir(a.data).keys());
     if (!never_made) return ReportError(accounts.status());
   }
   Status s = WriteStdout(a.json ? JsonText(AccountsToJson(list), 2) + "\n" : FormatAccounts(list));

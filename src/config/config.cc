@@ -11,6 +11,7 @@
 #include <set>
 
 #include "base/units.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "intake/milter_socket.h"
 #include "mailvault/copy.h"
@@ -591,7 +592,7 @@ Result<DaemonOptions> LoadConfig(const std::string& path) {
 }
 
 std::string TokenFilePath(const DaemonOptions& options) {
-  return options.token_file.empty() ? JoinPath(options.data_dir, "api.token") : options.token_file;
+  return options.token_file.empty() ? DataDir(options.data_dir).api_token() : options.token_file;
 }
 
 }  // namespace mailvault::config

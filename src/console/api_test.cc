@@ -62,7 +62,11 @@ class ConsoleApiTest : public ::testing::Test {
     auto store = Store::Open(so);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    auto accounts = directory::Accounts::Open(env_, data_, "", false, crypto::kTestCost);
+    auto keys = crypto::KeyRing::Open(env_, DataDir(data_).keys(), false);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    keys_ = std::move(*keys);
+    auto accounts =
+        directory::Accounts::Open(env_, DataDir(data_), *keys_, false, crypto::kTestCost);
     ASSERT_TRUE(accounts.ok()) << accounts.status().ToString();
     accounts_ = std::move(*accounts);
     ASSERT_TRUE(accounts_->Add("alice", directory::Role::kAdministrator, kPassword).ok());
@@ -70,10 +74,10 @@ class ConsoleApiTest : public ::testing::Test {
     ASSERT_TRUE(accounts_->Add("audrey", directory::Role::kAuditor, kPassword).ok());
     journal::AuditOptions ao;
     ao.data_dir = data_;
-    auto audit = journal::AuditLog::Open(env_, ao);
+    auto audit = journal::AuditLog::Open(env_, *keys_, ao);
     ASSERT_TRUE(audit.ok()) << audit.status().ToString();
     audit_ = std::move(*audit);
-    auto queue = delivery::OpenQueue(env_, data_, "", false);
+    auto queue = delivery::OpenQueue(env_, DataDir(data_), *keys_, false);
     ASSERT_TRUE(queue.ok()) << queue.status().ToString();
     queue_ = std::move(*queue);
     deliveries_ = std::make_unique<delivery::DeliveryService>(env_, *store_, *queue_,
@@ -174,6 +178,7 @@ class ConsoleApiTest : public ::testing::Test {
 
   std::string dir_, data_;
   FaultEnv env_{PosixEnv()};
+  std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<directory::Accounts> accounts_;
   std::unique_ptr<journal::AuditLog> audit_;
@@ -843,7 +848,7 @@ TEST_F(ConsoleApiTest, AnUnavailableAuditLogShowsNoContent) {
   journal::AuditOptions ro;
   ro.data_dir = data_;
   ro.read_only = true;
-  auto read_only = journal::AuditLog::Open(env_, ro);
+  auto read_only = journal::AuditLog::Open(env_, *keys_, ro);
   ASSERT_TRUE(read_only.ok());
   audit_ = std::move(*read_only);
   ConsoleOptions o;

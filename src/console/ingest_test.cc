@@ -14,6 +14,8 @@
 
 #include "console/meta.h"
 #include "console/server.h"
+#include "crypto/keyring.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "testutil/fault_env.h"
 
@@ -40,7 +42,10 @@ class IngestTest : public ::testing::Test {
     store_ = std::move(*store);
     journal::AuditOptions jo;
     jo.data_dir = dir_ + "/data";
-    auto audit = journal::AuditLog::Open(fault_, jo);
+    auto keys = crypto::KeyRing::Open(fault_, DataDir(jo.data_dir).keys(), false);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    keys_ = std::move(*keys);
+    auto audit = journal::AuditLog::Open(fault_, *keys_, jo);
     ASSERT_TRUE(audit.ok()) << audit.status().ToString();
     audit_ = std::move(*audit);
     StartServer({});
@@ -121,6 +126,7 @@ class IngestTest : public ::testing::Test {
 
   std::string dir_;
   FaultEnv fault_{PosixEnv()};  // outlives store_
+  std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<journal::AuditLog> audit_;
   std::unique_ptr<ConsoleServer> server_;

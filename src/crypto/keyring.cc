@@ -225,7 +225,15 @@ Result<std::pair<PublicKey, SecretKey>> KeyRing::KeyPair(uint32_t id) const {
   return std::make_pair(it->second.pk, it->second.sk);
 }
 
-const SymmetricKey& KeyRing::index_key() const { return index_key_; }
+SymmetricKey KeyRing::Derived(KeyPurpose purpose) const {
+  return DerivePurposeKey(index_key_, purpose);
+}
+
+SymmetricKey DerivePurposeKey(const SymmetricKey& root, KeyPurpose purpose) {
+  const KeyDerivation& d = DerivationOf(purpose);
+  if (d.root_itself) return root;
+  return DeriveSubkey(root, d.subkey_id, d.context);
+}
 
 SymmetricKey DeriveSubkey(const SymmetricKey& key, uint64_t subkey_id, const char context[8]) {
   InitCrypto();

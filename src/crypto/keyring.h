@@ -4,7 +4,9 @@
 //   <id>.pub      32-byte X25519 public key (crypto_box), raw
 //   <id>.sec      32-byte X25519 secret key, raw
 //   current       the id of the key new copies are sealed to, decimal
-//   index.key     32-byte symmetric key that encrypts the index pages
+//   index.key     32-byte symmetric root key: every purpose key (index pages,
+//                 record metadata, accounts, audit, queue, release header) is
+//                 made from it by Derived(), see key_purpose.h
 //
 // Each copy's random message key is sealed to the current public key
 // (crypto_box_seal); opening it needs the secret key of the id recorded with
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/key_purpose.h"
 #include "env/env.h"
 #include "mailvault/status.h"
 
@@ -59,7 +62,10 @@ class KeyRing {
   // NotFound for an unknown id; PermissionDenied when only the public half
   // is available.
   Result<std::pair<PublicKey, SecretKey>> KeyPair(uint32_t id) const;
-  const SymmetricKey& index_key() const;
+  // The key of one purpose, made from index.key as key_purpose.h's table
+  // says: the only way a component gets a symmetric key. Thread-safe, also
+  // beside AddKey (index.key never changes).
+  SymmetricKey Derived(KeyPurpose purpose) const;
 
  private:
   struct Pair {
@@ -76,12 +82,15 @@ class KeyRing {
   SymmetricKey index_key_{};
 };
 
-// A key for one purpose derived from `key` (BLAKE2b via
-// crypto_kdf_derive_from_key), so that one stored secret can serve several
-// uses without a key of one use opening the data of another. `context` is
-// exactly 8 characters naming the use ("mvqueue_"; no terminating NUL is
-// read); `subkey_id` tells keys of one context apart. Deterministic: the
-// same inputs always give the same key.
+// The key of `purpose` made from the root key `root` (what KeyRing::Derived
+// does with index.key); for code that holds a root key but no ring (tests,
+// fuzz targets). Deterministic.
+SymmetricKey DerivePurposeKey(const SymmetricKey& root, KeyPurpose purpose);
+
+// The primitive behind DerivePurposeKey: BLAKE2b via
+// crypto_kdf_derive_from_key. `context` is exactly 8 characters (no
+// terminating NUL is read); `subkey_id` tells keys of one context apart.
+// Components do not call it: a new use is a new KeyPurpose.
 SymmetricKey DeriveSubkey(const SymmetricKey& key, uint64_t subkey_id, const char context[8]);
 
 }  // namespace mailvault::crypto

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "crypto/sealer.h"
 #include "testutil/fault_env.h"
@@ -99,8 +101,8 @@ TEST_F(KeyRingTest, CreatesFirstKeyAndOpensIt) {
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*again)->current_id(), 1u);
   EXPECT_EQ((*again)->current_public(), (*ring)->current_public());
-  EXPECT_EQ((*again)->index_key(), (*ring)->index_key());
-  EXPECT_NE((*again)->index_key(), SymmetricKey{});
+  EXPECT_EQ((*again)->Derived(KeyPurpose::kIndexPages), (*ring)->Derived(KeyPurpose::kIndexPages));
+  EXPECT_NE((*again)->Derived(KeyPurpose::kIndexPages), SymmetricKey{});
   auto list = (*again)->List();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].id, 1u);
@@ -143,7 +145,8 @@ TEST_F(KeyRingTest, UnreadableSecretKey) {
   ASSERT_TRUE(ring.ok()) << ring.status().ToString();
   EXPECT_FALSE((*ring)->List()[0].has_secret);
   EXPECT_EQ((*ring)->KeyPair(1).status().code(), Code::kPermissionDenied);
-  EXPECT_EQ((*ring)->index_key(), KeyRing::Open(env(), dir_, true).value()->index_key());
+  EXPECT_EQ((*ring)->Derived(KeyPurpose::kAudit),
+            KeyRing::Open(env(), dir_, true).value()->Derived(KeyPurpose::kAudit));
 }
 
 TEST_F(KeyRingTest, UnreadableSecretKeyFileMode) {
@@ -287,6 +290,67 @@ TEST(DeriveSubkeyTest, MatchesKnownAnswers) {
             "f765fadeecf52817491925ba833f5d0c66e6aab0d7d2ece2d5354a9e4ea66fe0");
   EXPECT_EQ(HexOf(DeriveSubkey(key, 1, "mvreleas")),
             "b356381893b9eec8effa22eecf2ad1f7287fed35be59fff86cde51c97e266ad0");
+}
+
+// Every purpose, from a counting root key. The derived ones computed
+// independently with Python's hashlib.blake2b (as above); they are the
+// ids and contexts the components used before the table existed.
+TEST(KeyPurposeTest, MatchesKnownAnswers) {
+  const SymmetricKey root = CountingKey();
+  const std::map<KeyPurpose, std::string> expected = {
+      {KeyPurpose::kIndexPages, HexOf(root)},
+      {KeyPurpose::kRecordMetadata, HexOf(root)},
+      {KeyPurpose::kAccounts, "e668be6c1a3a332a2709bcbdae5c933c41ebf9d9aa7dffb8229f48cf03dd82ae"},
+      {KeyPurpose::kAudit, "01e1a1ffdf879a2903af2cb99d269b6c50ab8fda9963d1935772cf2aa528ddff"},
+      {KeyPurpose::kDeliveryQueue,
+       "9f084b37b7e513546d176aec481e6211b78fe217af82baf93e66058aafbb9d86"},
+      {KeyPurpose::kReleaseMac, "b356381893b9eec8effa22eecf2ad1f7287fed35be59fff86cde51c97e266ad0"},
+      {KeyPurpose::kReleaseAddressTag,
+       "6bbee27ca73117d1b09c8fc02198bda2c18bc911f443c6528d63994d4796d183"},
+  };
+  ASSERT_EQ(expected.size(), std::size(kAllKeyPurposes));
+  for (KeyPurpose p : kAllKeyPurposes) {
+    EXPECT_EQ(HexOf(DerivePurposeKey(root, p)), expected.at(p)) << DerivationOf(p).name;
+  }
+}
+
+// The same through a real key directory: the keys of the store fixture
+// written by an earlier version (src/store/testdata/store-v1/keys), with
+// the values that version's components derived (computed with that code:
+// DeriveSubkey(index.key, 1, "mvaccts_") etc.). A change here means that
+// existing stores and databases no longer open.
+TEST(KeyPurposeTest, FixtureRingGivesTheKeysEarlierVersionsUsed) {
+  auto ring =
+      KeyRing::Open(*PosixEnv(), std::string(MV_SOURCE_DIR) + "/src/store/testdata/store-v1/keys",
+                    /*need_secrets=*/false);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  const std::string root = "f5d4fdec27ae8fdc4b068291fb1917eaa8ccd56304f80cf0576b964804cf80ec";
+  const std::map<KeyPurpose, std::string> expected = {
+      {KeyPurpose::kIndexPages, root},
+      {KeyPurpose::kRecordMetadata, root},
+      {KeyPurpose::kAccounts, "6e455418723de626a5814a421e2c372c8fe19fba09da648dc454f08f5fdf048a"},
+      {KeyPurpose::kAudit, "a5c3cfdb01783076d9dcda0fd1125b3c9b540f69799939a332a3770f3b6d6de2"},
+      {KeyPurpose::kDeliveryQueue,
+       "caa0819da9fc2daa09b2e508df4bd20ee51df6054bd1671561026db4006efb79"},
+      {KeyPurpose::kReleaseMac, "489e9b1dcc1fef11cf58c177c5eddca8b2cc98628b865bfda1769c3b15d56d50"},
+      {KeyPurpose::kReleaseAddressTag,
+       "8c6bea4bcc57ad7fb6d3d3ca3a9016b0944aeb2fcbff97e3549db1c457a76ce4"},
+  };
+  for (KeyPurpose p : kAllKeyPurposes) {
+    EXPECT_EQ(HexOf((*ring)->Derived(p)), expected.at(p)) << DerivationOf(p).name;
+  }
+}
+
+// Each derived purpose has its own key: no two rows share an id and context.
+TEST(KeyPurposeTest, DerivedPurposesAreDistinct) {
+  const SymmetricKey root = CountingKey();
+  std::set<SymmetricKey> seen;
+  for (KeyPurpose p : kAllKeyPurposes) {
+    const KeyDerivation& d = DerivationOf(p);
+    if (d.root_itself) continue;
+    EXPECT_EQ(std::string(d.context).size(), 8u) << d.name;
+    EXPECT_TRUE(seen.insert(DerivePurposeKey(root, p)).second) << d.name;
+  }
 }
 
 }  // namespace

@@ -84,11 +84,17 @@ std::string CanonicalAddress(std::string_view address) {
   return out;
 }
 
-ReleaseSigner::ReleaseSigner(const SymmetricKey& index_key) {
+ReleaseSigner::ReleaseSigner(const KeyRing& keys)
+    : key_(keys.Derived(KeyPurpose::kReleaseMac)),
+      tag_key_(keys.Derived(KeyPurpose::kReleaseAddressTag)) {
   InitCrypto();
-  static_assert(crypto_kdf_KEYBYTES == 32 && crypto_auth_hmacsha256_KEYBYTES == 32);
-  crypto_kdf_derive_from_key(key_.data(), key_.size(), 1, "mvreleas", index_key.data());
-  crypto_kdf_derive_from_key(tag_key_.data(), tag_key_.size(), 2, "mvreleas", index_key.data());
+}
+
+ReleaseSigner::ReleaseSigner(const SymmetricKey& root_key)
+    : key_(DerivePurposeKey(root_key, KeyPurpose::kReleaseMac)),
+      tag_key_(DerivePurposeKey(root_key, KeyPurpose::kReleaseAddressTag)) {
+  InitCrypto();
+  static_assert(crypto_auth_hmacsha256_KEYBYTES == sizeof(SymmetricKey));
 }
 
 ReleaseSigner::~ReleaseSigner() {

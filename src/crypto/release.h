@@ -19,7 +19,8 @@
 // plenty against an attacker who cannot compute tags offline.
 // s is HMAC-SHA-256 (hex) over the value before "; s=" with every space,
 // tab, CR and LF removed (so refolding by a relay does not matter), under a
-// key derived from the store's index key (crypto_kdf, context "mvreleas"),
+// key derived from the store's root key (KeyPurpose::kReleaseMac; the tags
+// use KeyPurpose::kReleaseAddressTag),
 // so every process that holds the store's keys can sign and check, and
 // nobody else can. Version 1 headers (no envelope, no nonce) are refused.
 //
@@ -78,7 +79,10 @@ struct VerifiedRelease {
 
 class ReleaseSigner {
  public:
-  explicit ReleaseSigner(const SymmetricKey& index_key);
+  // Signs and checks with the release keys of `keys` (read once here).
+  explicit ReleaseSigner(const KeyRing& keys);
+  // The same from a ring's root key (tests and fuzz targets).
+  explicit ReleaseSigner(const SymmetricKey& root_key);
   ~ReleaseSigner();  // wipes the keys
   ReleaseSigner(const ReleaseSigner&) = delete;
   ReleaseSigner& operator=(const ReleaseSigner&) = delete;

@@ -36,6 +36,29 @@ TEST(BodyDigest, SameInAnyChunking) {
   }
 }
 
+// A header signed by an earlier version (before the key purposes had one
+// table) with the keys of the store fixture still verifies: releases queued
+// before an upgrade are let through after it.
+TEST(ReleaseSigner, VerifiesAHeaderAnEarlierVersionSigned) {
+  auto ring =
+      KeyRing::Open(*PosixEnv(), std::string(MV_SOURCE_DIR) + "/src/store/testdata/store-v1/keys",
+                    /*need_secrets=*/false);
+  ASSERT_TRUE(ring.ok()) << ring.status().ToString();
+  const std::string header =
+      "v=2; id=42; n=59ae2bb9553d494f337e4135846292d4;\r\n t=1796000000;\r\n "
+      "b=2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824;\r\n "
+      "f=8f8690252fbabede; r=5421b143403c91e7, cb2c77cf44cf4dac;\r\n "
+      "s=cf6f27cd965e954395192de88df42be65d7b7a04cfd7164f3f097ef4d3db2866";
+  const ReleaseEnvelope envelope{"alice@example.com", {"bob@example.org", "carol@example.org"}};
+  auto v = ReleaseSigner(**ring).Verify(header, DigestBody("hello\n"), envelope, 1796000000, 60);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->copy_id, 42u);
+  EXPECT_EQ(v->nonce, "59ae2bb9553d494f337e4135846292d4");
+  // Another ring does not.
+  EXPECT_FALSE(
+      ReleaseSigner(Key(7)).Verify(header, DigestBody("hello\n"), envelope, 1796000000, 60).ok());
+}
+
 const ReleaseEnvelope kEnvelope{"alice@example.org", {"bob@example.com", "carol@example.com"}};
 
 TEST(ReleaseSigner, SignedHeaderVerifies) {

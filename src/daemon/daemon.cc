@@ -14,6 +14,7 @@
 #include "delivery/sender.h"
 #include "delivery/service.h"
 #include "directory/accounts.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "intake/milter.h"
 #include "intake/processor.h"
@@ -72,7 +73,7 @@ Result<Prepared> Prepare(const DaemonOptions& options, Env& env) {
     MV_RETURN_IF_ERROR(delivery::MakeCurlSmtpClient(p.delivery.relay).status());
   }
   p.milter = options.milter;
-  if (p.milter.spool_dir.empty()) p.milter.spool_dir = JoinPath(options.data_dir, "spool");
+  if (p.milter.spool_dir.empty()) p.milter.spool_dir = DataDir(options.data_dir).spool();
   if (p.milter.enabled) {
     MV_RETURN_IF_ERROR(
         intake::CheckMilterOptions(p.milter));  // the socket as Milter::Start reads it
@@ -85,6 +86,7 @@ Result<Prepared> Prepare(const DaemonOptions& options, Env& env) {
 Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait_for_stop) {
   Env* env = PosixEnv();
   MV_ASSIGN_OR_RETURN(Prepared prepared, Prepare(options, *env));
+  const DataDir data(options.data_dir);
   StoreOptions store_options;
   store_options.dir = options.data_dir;
   // Index damage no read has met yet is found in the background after
@@ -100,6 +102,12 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   } else if (init.code() != Code::kAlreadyExists) {
     return init.Annotate("initialise store in " + options.data_dir);
   }
+  // The key ring, opened once for every component: the store (which reads,
+  // so it needs the secret keys), the queue, the accounts, the audit log and
+  // the release signers. It outlives them all (declared first).
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<crypto::KeyRing> keys,
+                      crypto::KeyRing::Open(*env, data.keys(), /*need_secrets=*/true));
+  store_options.keys = keys.get();
   // A store that stopped after a failed fsync reopens (and recovers) by
   // itself, retrying every few seconds while the disk is still failing.
   auto store = store::ReopeningStore::Open(store_options, kReopenRetryMicros);
@@ -123,17 +131,12 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     spdlog::info("API token {} {}", created ? "created in" : "read from", path);
   }
 
-  // Keys for the delivery queue and the release header (loop-safe
-  // release), both derived from the store's index key, which a writer holds.
-  const std::string keys_dir =
-      store_options.keys_dir.empty() ? JoinPath(options.data_dir, "keys") : store_options.keys_dir;
-  MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(*env, keys_dir, false));
-  auto intake_signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
-  auto delivery_signer = std::make_unique<crypto::ReleaseSigner>(keys->index_key());
-  keys.reset();
+  // The release header's keys (loop-safe release).
+  auto intake_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
+  auto delivery_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
 
   // The delivery queue and its sender.
-  MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, options.data_dir, keys_dir, false));
+  MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, data, *keys, false));
   std::unique_ptr<delivery::Sender> sender;
   const delivery::DeliveryOptions& dopts = prepared.delivery;
   if (dopts.enabled) {
@@ -150,8 +153,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   });
 
   // The console: local accounts and the audit log, both beside the index.
-  MV_ASSIGN_OR_RETURN(auto accounts,
-                      directory::Accounts::Open(*env, options.data_dir, keys_dir, false));
+  MV_ASSIGN_OR_RETURN(auto accounts, directory::Accounts::Open(*env, data, *keys, false));
   if (auto list = accounts->List(); list.ok() && list->empty()) {
     spdlog::warn(
         "no console accounts yet: create one with `mailvault user add NAME --role "
@@ -160,9 +162,8 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   }
   journal::AuditOptions audit_options;
   audit_options.data_dir = options.data_dir;
-  audit_options.keys_dir = keys_dir;
   audit_options.max_records = options.audit_max_records;
-  MV_ASSIGN_OR_RETURN(auto audit, journal::AuditLog::Open(*env, audit_options));
+  MV_ASSIGN_OR_RETURN(auto audit, journal::AuditLog::Open(*env, *keys, audit_options));
   console::ConsoleServices services;
   services.env = env;
   services.store = store->get();
@@ -172,7 +173,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   MV_ASSIGN_OR_RETURN(auto server, console::ConsoleServer::Start(services, api));
   spdlog::info("console and API listening on {}://{}:{}/ (API under /api/v1/)",
                server->tls() ? "https" : "http", api.host, server->port());
-  const std::string port_file = JoinPath(options.data_dir, "mailvaultd.port");
+  const std::string port_file = data.daemon_port();
   Status s = env->WriteFileAtomic(port_file, std::to_string(server->port()) + "\n");
   if (!s.ok()) spdlog::warn("cannot write {}: {}", port_file, s.ToString());
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "crypto/keyring.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "index/queue_db.h"
 #include "mailvault/status.h"
@@ -16,10 +18,11 @@ namespace mailvault::delivery {
 // The queue's file in a data dir.
 std::string QueuePath(const std::string& data_dir);
 
-// Opens (a writer: creates) the queue of the store in `data_dir`, with keys
-// in `keys_dir` ("" = DATA/keys). A writer must hold the store's lock, so
-// that one process at a time changes the queue.
-Result<std::unique_ptr<index::QueueDb>> OpenQueue(Env& env, const std::string& data_dir,
-                                                  const std::string& keys_dir, bool read_only);
+// Opens (a writer: creates) the queue of the store in `data`, with the key
+// ring `keys` of the process (used during the call only; secret keys not
+// needed). A writer must hold the store's lock, so that one process at a
+// time changes the queue.
+Result<std::unique_ptr<index::QueueDb>> OpenQueue(Env& env, const DataDir& data,
+                                                  const crypto::KeyRing& keys, bool read_only);
 
 }  // namespace mailvault::delivery

@@ -25,7 +25,7 @@ class SenderTest : public StoreFixture {
     StoreFixture::SetUp();
     auto keys = crypto::KeyRing::Open(*PosixEnv(), dir_.File("keys"), false);
     ASSERT_TRUE(keys.ok());
-    signer_ = std::make_unique<crypto::ReleaseSigner>((*keys)->index_key());
+    signer_ = std::make_unique<crypto::ReleaseSigner>(**keys);
     options_.workers = 2;
     options_.retry_min_micros = 20'000;  // 20 ms: tests wait for retries
     options_.retry_max_micros = 40'000;

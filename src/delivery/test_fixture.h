@@ -31,7 +31,10 @@ class StoreFixture : public ::testing::Test {
     auto s = Store::Open(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
-    auto q = OpenQueue(*PosixEnv(), dir_.path(), "", false);
+    auto keys = crypto::KeyRing::Open(*PosixEnv(), DataDir(dir_.path()).keys(), false);
+    ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    keys_ = std::move(*keys);
+    auto q = OpenQueue(*PosixEnv(), DataDir(dir_.path()), *keys_, false);
     ASSERT_TRUE(q.ok()) << q.status().ToString();
     queue_ = std::move(*q);
   }
@@ -49,6 +52,7 @@ class StoreFixture : public ::testing::Test {
   }
 
   TempDir dir_;
+  std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<index::QueueDb> queue_;
 };

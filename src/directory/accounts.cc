@@ -99,23 +99,21 @@ Status ValidatePassword(std::string_view password) {
   return Status::Ok();
 }
 
-std::string AccountsPath(const std::string& data_dir) { return JoinPath(data_dir, "accounts.db"); }
+std::string AccountsPath(const std::string& data_dir) { return DataDir(data_dir).accounts(); }
 
-Result<std::unique_ptr<Accounts>> Accounts::Open(Env& env, const std::string& data_dir,
-                                                 const std::string& keys_dir, bool read_only,
+Result<std::unique_ptr<Accounts>> Accounts::Open(Env& env, const DataDir& data,
+                                                 const crypto::KeyRing& keys, bool read_only,
                                                  crypto::PasswordCost cost) {
-  const std::string dir = keys_dir.empty() ? JoinPath(data_dir, "keys") : keys_dir;
-  MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(env, dir, /*need_secrets=*/false));
-  crypto::SymmetricKey key = crypto::DeriveSubkey(keys->index_key(), 1, "mvaccts_");
+  crypto::SymmetricKey key = keys.Derived(crypto::KeyPurpose::kAccounts);
   index::AccountsDbOptions options;
-  options.path = AccountsPath(data_dir);
+  options.path = data.accounts();
   options.read_only = read_only;
   if (!read_only) MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env, options.path));
   auto db = index::AccountsDb::Open(options, key);
   ::explicit_bzero(key.data(), key.size());
   if (!db.ok()) return db.status().Annotate("open the accounts " + options.path);
   // A new database file's name must survive a crash like its contents.
-  if (!read_only) MV_RETURN_IF_ERROR(env.SyncDir(data_dir));
+  if (!read_only) MV_RETURN_IF_ERROR(env.SyncDir(data.root()));
   return std::unique_ptr<Accounts>(new Accounts(env, std::move(*db), cost));
 }
 

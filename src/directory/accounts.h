@@ -16,7 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/keyring.h"
 #include "crypto/password.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "index/accounts_db.h"
 #include "mailvault/status.h"
@@ -59,14 +61,14 @@ inline constexpr std::string_view kWrongLogin = "wrong user name or password";
 
 class Accounts {
  public:
-  // Opens (creates unless read_only) DATA/accounts.db with the key derived
-  // from the index key in `keys_dir` ("" = DATA/keys; secret keys are not
-  // needed). `cost` is used for new hashes and for the rehash check. NotFound
+  // Opens (creates unless read_only) DATA/accounts.db with the accounts key
+  // of `keys`, the process's key ring (used during Open only; secret keys
+  // not needed). `cost` is used for new hashes and for the rehash check. NotFound
   // when read-only and the file was never created; Corruption for a wrong
   // key or a file that is not an accounts database. `env` must outlive the
   // Accounts.
   static Result<std::unique_ptr<Accounts>> Open(
-      Env& env, const std::string& data_dir, const std::string& keys_dir, bool read_only,
+      Env& env, const DataDir& data, const crypto::KeyRing& keys, bool read_only,
       crypto::PasswordCost cost = crypto::kInteractiveCost);
   Accounts(const Accounts&) = delete;
   Accounts& operator=(const Accounts&) = delete;

@@ -67,10 +67,11 @@ class AccountsTest : public ::testing::Test {
   void SetUp() override {
     auto keys = crypto::KeyRing::Create(env_, JoinPath(dir_.path(), "keys"));
     ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    keys_ = std::move(*keys);
   }
   std::unique_ptr<Accounts> OpenAccounts(bool read_only = false,
                                          crypto::PasswordCost cost = kTestCost) {
-    auto a = Accounts::Open(env_, dir_.path(), "", read_only, cost);
+    auto a = Accounts::Open(env_, DataDir(dir_.path()), *keys_, read_only, cost);
     EXPECT_TRUE(a.ok()) << a.status().ToString();
     return a.ok() ? std::move(*a) : nullptr;
   }
@@ -81,7 +82,7 @@ class AccountsTest : public ::testing::Test {
     index::AccountsDbOptions o;
     o.path = AccountsPath(dir_.path());
     o.read_only = true;
-    auto db = index::AccountsDb::Open(o, crypto::DeriveSubkey((*keys)->index_key(), 1, "mvaccts_"));
+    auto db = index::AccountsDb::Open(o, (*keys)->Derived(crypto::KeyPurpose::kAccounts));
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     auto row = (*db)->Get(name);
     EXPECT_TRUE(row.ok());
@@ -96,6 +97,7 @@ class AccountsTest : public ::testing::Test {
 
   ClockEnv env_;
   TempDir dir_;
+  std::unique_ptr<crypto::KeyRing> keys_;
 };
 
 TEST(Roles, NamesRoundTrip) {
@@ -307,7 +309,7 @@ TEST_F(AccountsTest, TwoObjectsOnOneFileSeeEachOther) {
 }
 
 TEST_F(AccountsTest, ReadOnly) {
-  EXPECT_EQ(Accounts::Open(env_, dir_.path(), "", true, kTestCost).status().code(),
+  EXPECT_EQ(Accounts::Open(env_, DataDir(dir_.path()), *keys_, true, kTestCost).status().code(),
             Code::kNotFound);
   auto writer = OpenAccounts();
   ASSERT_TRUE(writer->Add("alice", Role::kAuditor, kPassword).ok());
@@ -325,17 +327,21 @@ TEST_F(AccountsTest, WrongKeyIsCorruption) {
     ASSERT_TRUE(a->Add("alice", Role::kAuditor, kPassword).ok());
   }
   TempDir other;
-  ASSERT_TRUE(crypto::KeyRing::Create(env_, other.File("keys")).ok());
-  auto a = Accounts::Open(env_, dir_.path(), other.File("keys"), false, kTestCost);
+  auto other_keys = crypto::KeyRing::Create(env_, other.File("keys"));
+  ASSERT_TRUE(other_keys.ok());
+  auto a = Accounts::Open(env_, DataDir(dir_.path()), **other_keys, false, kTestCost);
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), Code::kCorruption) << a.status().ToString();
 }
 
-TEST_F(AccountsTest, MissingKeysAreAnError) {
+// With the right ring but no data dir, nothing is made: the error is the
+// open's, and no file appears.
+TEST_F(AccountsTest, MissingDataDirIsAnError) {
   TempDir empty;
-  auto a = Accounts::Open(env_, empty.path(), "", false, kTestCost);
+  const std::string gone = empty.File("gone");
+  auto a = Accounts::Open(env_, DataDir(gone), *keys_, false, kTestCost);
   EXPECT_FALSE(a.ok());
-  EXPECT_FALSE(env_.Exists(AccountsPath(empty.path())));
+  EXPECT_FALSE(env_.Exists(AccountsPath(gone)));
 }
 
 }  // namespace

@@ -154,14 +154,12 @@ std::string TimeText(int64_t micros) {
 
 }  // namespace
 
-std::string AuditPath(const std::string& data_dir) { return JoinPath(data_dir, "audit.db"); }
+std::string AuditPath(const std::string& data_dir) { return DataDir(data_dir).audit(); }
 
-Result<std::unique_ptr<AuditLog>> AuditLog::Open(Env& env, const AuditOptions& options) {
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(Env& env, const crypto::KeyRing& keys,
+                                                 const AuditOptions& options) {
   if (options.data_dir.empty()) return Status::InvalidArgument("audit log: no data dir");
-  const std::string dir =
-      options.keys_dir.empty() ? JoinPath(options.data_dir, "keys") : options.keys_dir;
-  MV_ASSIGN_OR_RETURN(auto keys, crypto::KeyRing::Open(env, dir, /*need_secrets=*/false));
-  crypto::SymmetricKey key = crypto::DeriveSubkey(keys->index_key(), 1, "mvaudit_");
+  crypto::SymmetricKey key = keys.Derived(crypto::KeyPurpose::kAudit);
   index::AuditDbOptions db_options;
   db_options.path = AuditPath(options.data_dir);
   db_options.read_only = options.read_only;

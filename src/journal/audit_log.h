@@ -38,6 +38,8 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/keyring.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "index/audit_db.h"
 #include "mailvault/status.h"
@@ -98,7 +100,6 @@ struct AuditPage {
 
 struct AuditOptions {
   std::string data_dir;
-  std::string keys_dir;  // "" = DATA/keys (the secret keys are not needed)
   // The cap the writer sets in the file; 0 keeps the file's cap (1,000,000
   // for a new file). The daemon passes its configured value; the CLI 0, so
   // it never rotates to another cap than the daemon's.
@@ -115,8 +116,10 @@ class AuditLog {
   // for a writer with max_records > 0, stores that cap (rotating at once if
   // it is lower than the records kept). NotFound when read-only and the
   // file was never created; Corruption for a wrong key or a file that is
-  // not an audit database. `env` must outlive the AuditLog.
-  static Result<std::unique_ptr<AuditLog>> Open(Env& env, const AuditOptions& options);
+  // not an audit database. `env` must outlive the AuditLog; `keys` (the
+  // process's key ring, secret keys not needed) is used during Open only.
+  static Result<std::unique_ptr<AuditLog>> Open(Env& env, const crypto::KeyRing& keys,
+                                                const AuditOptions& options);
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 

@@ -53,10 +53,11 @@ class AuditLogTest : public ::testing::Test {
   void SetUp() override {
     auto keys = crypto::KeyRing::Create(env_, JoinPath(dir_.path(), "keys"));
     ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+    keys_ = std::move(*keys);
   }
   std::unique_ptr<AuditLog> OpenLog(bool read_only = false,
                                     uint64_t max_records = index::kDefaultAuditMaxRecords) {
-    auto log = AuditLog::Open(env_, Options(read_only, max_records));
+    auto log = AuditLog::Open(env_, *keys_, Options(read_only, max_records));
     EXPECT_TRUE(log.ok()) << log.status().ToString();
     return log.ok() ? std::move(*log) : nullptr;
   }
@@ -73,7 +74,7 @@ class AuditLogTest : public ::testing::Test {
     EXPECT_TRUE(keys.ok());
     index::AuditDbOptions o;
     o.path = AuditPath(dir_.path());
-    auto db = index::AuditDb::Open(o, crypto::DeriveSubkey((*keys)->index_key(), 1, "mvaudit_"));
+    auto db = index::AuditDb::Open(o, (*keys)->Derived(crypto::KeyPurpose::kAudit));
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     return db.ok() ? std::move(*db) : nullptr;
   }
@@ -89,6 +90,7 @@ class AuditLogTest : public ::testing::Test {
 
   FaultEnv env_{PosixEnv()};
   TempDir dir_;
+  std::unique_ptr<crypto::KeyRing> keys_;
 };
 
 TEST_F(AuditLogTest, RoundTripAndJson) {
@@ -360,7 +362,7 @@ TEST_F(AuditLogTest, ExportWritesEveryMatchAsJsonLines) {
 }
 
 TEST_F(AuditLogTest, ReadOnlyRefusesRecord) {
-  EXPECT_EQ(AuditLog::Open(env_, Options(true)).status().code(), Code::kNotFound);
+  EXPECT_EQ(AuditLog::Open(env_, *keys_, Options(true)).status().code(), Code::kNotFound);
   auto writer = OpenLog();
   RecordOk(*writer, Event("a", kActionLogin));
   auto reader = OpenLog(/*read_only=*/true);
@@ -374,11 +376,10 @@ TEST_F(AuditLogTest, ReadOnlyRefusesRecord) {
 TEST_F(AuditLogTest, WrongKeyIsCorruption) {
   RecordOk(*OpenLog(), Event("a", kActionLogin));
   TempDir other;
-  ASSERT_TRUE(crypto::KeyRing::Create(env_, other.File("keys")).ok());
+  auto other_keys = crypto::KeyRing::Create(env_, other.File("keys"));
+  ASSERT_TRUE(other_keys.ok());
   for (bool read_only : {false, true}) {
-    AuditOptions o = Options(read_only);
-    o.keys_dir = other.File("keys");
-    auto log = AuditLog::Open(env_, o);
+    auto log = AuditLog::Open(env_, **other_keys, Options(read_only));
     EXPECT_EQ(log.status().code(), Code::kCorruption) << log.status().ToString();
   }
 }

@@ -2,11 +2,10 @@
 #include "store/losses.h"
 
 #include "base/units.h"
+#include "env/data_dir.h"
 
 namespace mailvault::store {
 namespace {
-
-constexpr char kLostFile[] = "lost";
 
 Result<uint64_t> ParseId(std::string_view s) {
   if (s.empty() || s.size() > 19) return Status::InvalidArgument("bad id");
@@ -29,7 +28,7 @@ std::string OneLine(std::string s) {
 
 Result<std::vector<Loss>> ReadLosses(Env& env, const std::string& dir) {
   std::vector<Loss> out;
-  auto text = env.ReadFile(JoinPath(dir, kLostFile));
+  auto text = env.ReadFile(DataDir(dir).lost());
   if (!text.ok()) {
     if (text.status().IsNotFound()) return out;
     return text.status();
@@ -46,7 +45,7 @@ Result<std::vector<Loss>> ReadLosses(Env& env, const std::string& dir) {
     Loss l;
     auto id = ParseId(line.substr(0, a));
     if (!id.ok() || b == std::string_view::npos) {
-      return Status::Corruption(JoinPath(dir, kLostFile) + ": bad line: " + std::string(line));
+      return Status::Corruption(DataDir(dir).lost() + ": bad line: " + std::string(line));
     }
     l.id = *id;
     auto t = ParseRfc3339(line.substr(a + 1, b - a - 1));
@@ -59,7 +58,7 @@ Result<std::vector<Loss>> ReadLosses(Env& env, const std::string& dir) {
 
 Status RecordLosses(Env& env, const std::string& dir, const std::vector<Loss>& losses) {
   if (losses.empty()) return Status::Ok();
-  auto text = env.ReadFile(JoinPath(dir, kLostFile));
+  auto text = env.ReadFile(DataDir(dir).lost());
   std::string all;
   if (text.ok()) {
     all = std::move(text).value();
@@ -69,11 +68,11 @@ Status RecordLosses(Env& env, const std::string& dir, const std::vector<Loss>& l
   for (const Loss& l : losses) {
     all += std::to_string(l.id) + " " + FormatRfc3339(l.found_at) + " " + OneLine(l.what) + "\n";
   }
-  return env.WriteFileAtomic(JoinPath(dir, kLostFile), all);
+  return env.WriteFileAtomic(DataDir(dir).lost(), all);
 }
 
 Status ClearLosses(Env& env, const std::string& dir) {
-  const std::string path = JoinPath(dir, kLostFile);
+  const std::string path = DataDir(dir).lost();
   if (!env.Exists(path)) return Status::Ok();
   MV_RETURN_IF_ERROR(env.Remove(path));
   return env.SyncDir(dir);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/units.h"
+#include "env/data_dir.h"
 
 namespace mailvault {
 namespace {
@@ -121,7 +122,7 @@ Result<StoreSettings> DecodeSettings(std::string_view text) {
 }
 
 Status EnsureReserve(Env& env, const std::string& dir) {
-  const std::string path = JoinPath(dir, kReserveFile);
+  const std::string path = DataDir(dir).reserve();
   auto size = env.FileSize(path);
   if (size.ok() && *size >= kReserveBytes) return Status::Ok();
   Status s = [&]() -> Status {
@@ -141,10 +142,10 @@ Status EnsureReserve(Env& env, const std::string& dir) {
 
 Status WriteSettingsFile(Env& env, const std::string& dir, const StoreSettings& settings,
                          const std::function<void(std::string_view, std::string_view)>& on_event) {
-  const std::string path = JoinPath(dir, "settings.json");
+  const std::string path = DataDir(dir).settings();
   const std::string text = EncodeSettings(settings);
   Status s = env.WriteFileAtomic(path, text);
-  const std::string reserve = JoinPath(dir, kReserveFile);
+  const std::string reserve = DataDir(dir).reserve();
   if (s.code() != Code::kNoSpace || !env.Exists(reserve)) return s;
   MV_RETURN_IF_ERROR(env.Remove(reserve));
   if (on_event) {

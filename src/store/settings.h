@@ -21,7 +21,6 @@ Result<StoreSettings> DecodeSettings(std::string_view text);
 // settings (and the audit record of the change, written next) fit; it is
 // made again as soon as there is room.
 inline constexpr uint64_t kReserveBytes = 1 << 20;
-inline constexpr char kReserveFile[] = "reserve";
 
 // Creates DATA/reserve if it is missing or short; on failure (a full disk)
 // removes what it wrote and returns the error.

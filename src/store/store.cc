@@ -13,18 +13,10 @@ namespace mailvault {
 
 namespace {
 
-constexpr char kMarker[] = "store.json";
-constexpr char kSettings[] = "settings.json";
-constexpr char kLock[] = "LOCK";
-constexpr char kIndexFile[] = "index.db";
-constexpr char kRebuildMarker[] = "index.rebuild";
-constexpr const char* kDbSuffixes[] = {"", "-wal", "-shm"};
 constexpr size_t kRecoveryBatch = 1000;
 
 Env& EnvOf(const StoreOptions& o) { return o.env != nullptr ? *o.env : *PosixEnv(); }
-std::string KeysDir(const StoreOptions& o) {
-  return o.keys_dir.empty() ? JoinPath(o.dir, "keys") : o.keys_dir;
-}
+DataDir DataOf(const StoreOptions& o) { return DataDir(o.dir, o.keys_dir); }
 
 // "20261207T153354Z", for file names.
 std::string CompactTime(int64_t micros) {
@@ -63,7 +55,8 @@ class UnavailableIndex final : public index::Index {
 
 Status Store::Init(const StoreOptions& options) {
   Env& env = EnvOf(options);
-  if (env.Exists(JoinPath(options.dir, kMarker))) {
+  const DataDir data = DataOf(options);
+  if (data.IsStore(env)) {
     return Status::AlreadyExists(options.dir + " is already a mailvault store");
   }
   if (env.Exists(options.dir)) {
@@ -72,16 +65,13 @@ Status Store::Init(const StoreOptions& options) {
       return Status::InvalidArgument(options.dir + " is not empty and not a mailvault store");
     }
   }
-  MV_RETURN_IF_ERROR(env.CreateDir(options.dir));
-  MV_RETURN_IF_ERROR(crypto::KeyRing::Create(env, KeysDir(options)).status());
-  MV_RETURN_IF_ERROR(env.CreateDir(JoinPath(options.dir, "segments")));
-  MV_RETURN_IF_ERROR(
-      env.WriteFileAtomic(JoinPath(options.dir, kSettings), EncodeSettings(StoreSettings{})));
+  MV_RETURN_IF_ERROR(data.CreateDirs(env));
+  MV_RETURN_IF_ERROR(crypto::KeyRing::Create(env, data.keys()).status());
+  MV_RETURN_IF_ERROR(env.WriteFileAtomic(data.settings(), EncodeSettings(StoreSettings{})));
   MV_RETURN_IF_ERROR(EnsureReserve(env, options.dir));
   // The marker goes last: a store is a store once everything else is there.
-  return env.WriteFileAtomic(
-      JoinPath(options.dir, kMarker),
-      "{\"format\": 1, \"created_at\": \"" + FormatRfc3339(env.NowMicros()) + "\"}\n");
+  return env.WriteFileAtomic(data.store_marker(), "{\"format\": 1, \"created_at\": \"" +
+                                                      FormatRfc3339(env.NowMicros()) + "\"}\n");
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
@@ -92,34 +82,43 @@ namespace store {
 
 Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
   Env& env = EnvOf(options);
-  if (!env.Exists(JoinPath(options.dir, kMarker))) {
+  if (!DataOf(options).IsStore(env)) {
     return Status::InvalidArgument(options.dir +
                                    " is not a mailvault store (no store.json; run `mailvault "
                                    "init`)");
   }
   std::unique_ptr<StoreImpl> s(new StoreImpl(options, env));
   if (!options.read_only) {
-    MV_ASSIGN_OR_RETURN(s->lock_, env.TryLock(JoinPath(options.dir, kLock)));
+    MV_ASSIGN_OR_RETURN(s->lock_, env.TryLock(s->data_.lock()));
   }
-  MV_ASSIGN_OR_RETURN(s->keys_,
-                      crypto::KeyRing::Open(env, KeysDir(options), options.need_secret_key));
-  s->meta_cipher_ = std::make_unique<crypto::PageCipher>(s->keys_->index_key());
+  if (options.keys != nullptr) {
+    s->keys_ = options.keys;
+    if (options.need_secret_key) {
+      MV_RETURN_IF_ERROR(
+          s->keys_->KeyPair(s->keys_->current_id()).status().Annotate("current secret key"));
+    }
+  } else {
+    MV_ASSIGN_OR_RETURN(s->own_keys_,
+                        crypto::KeyRing::Open(env, s->data_.keys(), options.need_secret_key));
+    s->keys_ = s->own_keys_.get();
+  }
+  s->meta_cipher_ =
+      std::make_unique<crypto::PageCipher>(s->keys_->Derived(crypto::KeyPurpose::kRecordMetadata));
   {
-    auto text = env.ReadFile(JoinPath(options.dir, kSettings));
+    auto text = env.ReadFile(s->data_.settings());
     if (text.ok()) {
       MV_ASSIGN_OR_RETURN(s->settings_, DecodeSettings(*text));
     } else if (!text.status().IsNotFound()) {
       return text.status();
     }
   }
-  MV_ASSIGN_OR_RETURN(s->segments_,
-                      Segments::Open(env, JoinPath(options.dir, "segments"), !options.read_only));
+  MV_ASSIGN_OR_RETURN(s->segments_, Segments::Open(env, s->data_.segments(), !options.read_only));
   if (options.read_only) {
     index::IndexOptions io;
-    io.path = JoinPath(options.dir, kIndexFile);
+    io.path = s->data_.index();
     io.read_only = true;
     io.cache_bytes = options.index_cache_bytes;
-    auto idx = index::Index::Open(io, s->keys_->index_key());
+    auto idx = index::Index::Open(io, s->keys_->Derived(crypto::KeyPurpose::kIndexPages));
     if (!idx.ok()) {
       Status st = idx.status().Annotate("open index");
       if (!st.IsCorruption()) return st;
@@ -142,17 +141,18 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
 
 Status StoreImpl::OpenIndex() {
   index::IndexOptions io;
-  io.path = JoinPath(options_.dir, kIndexFile);
+  io.path = data_.index();
   io.cache_bytes = options_.index_cache_bytes;
   io.sync_commits = false;  // segments are synced first; recovery re-indexes (store-format.md)
   MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env_, io.path));
-  MV_ASSIGN_OR_RETURN(index_, index::Index::Open(io, keys_->index_key()));
+  MV_ASSIGN_OR_RETURN(index_,
+                      index::Index::Open(io, keys_->Derived(crypto::KeyPurpose::kIndexPages)));
   return Status::Ok();
 }
 
 Status StoreImpl::OpenIndexAndRecover() {
-  const std::string path = JoinPath(options_.dir, kIndexFile);
-  const bool marked = env_.Exists(JoinPath(options_.dir, kRebuildMarker));
+  const std::string path = data_.index();
+  const bool marked = env_.Exists(data_.index_rebuild());
   std::string why;
   bool damaged = marked;
   if (options_.rebuild_index) {
@@ -174,7 +174,7 @@ Status StoreImpl::OpenIndexAndRecover() {
   if (options_.rebuild_index && !damaged && env_.Exists(path)) {
     // Asked to rebuild an index that opens: keep it aside only if it is
     // damaged somewhere (the check reads every page, as the rebuild will).
-    Status c = index::CheckIndexFile(path, keys_->index_key());
+    Status c = index::CheckIndexFile(path, keys_->Derived(crypto::KeyPurpose::kIndexPages));
     if (c.IsCorruption()) {
       damaged = true;
       why += " (" + c.message() + ")";
@@ -193,13 +193,15 @@ Status StoreImpl::OpenIndexAndRecover() {
 
 Status StoreImpl::BuildFreshIndex() {
   index::IndexOptions io;
-  io.path = JoinPath(options_.dir, std::string(kIndexFile) + ".new");
+  io.path = data_.index_new();
   io.sync_commits = false;  // synced as a whole below, before the swap
-  for (const char* suffix : kDbSuffixes) {
-    if (env_.Exists(io.path + suffix)) MV_RETURN_IF_ERROR(env_.Remove(io.path + suffix));
+  for (std::string_view suffix : kDbSuffixes) {
+    const std::string p = io.path + std::string(suffix);
+    if (env_.Exists(p)) MV_RETURN_IF_ERROR(env_.Remove(p));
   }
   MV_RETURN_IF_ERROR(CreatePrivateFileIfMissing(env_, io.path));
-  MV_ASSIGN_OR_RETURN(auto fresh, index::Index::Open(io, keys_->index_key()));
+  MV_ASSIGN_OR_RETURN(auto fresh,
+                      index::Index::Open(io, keys_->Derived(crypto::KeyPurpose::kIndexPages)));
   std::vector<uint64_t> segs = segments_->List();
   index::Watermark from{segs.empty() ? 1 : segs.front(), 0};
   Status s = IndexSegmentsFrom(*fresh, from, /*cut_torn_tail=*/false);
@@ -213,24 +215,27 @@ Status StoreImpl::BuildFreshIndex() {
 }
 
 Status StoreImpl::SwapInFreshIndex(bool set_aside, const std::string& why) {
-  const std::string path = JoinPath(options_.dir, kIndexFile);
-  const std::string fresh = path + ".new";
+  const std::string path = data_.index();
+  const std::string fresh = data_.index_new();
   std::string aside;
   if (set_aside) {
-    aside = path + ".damaged-" + CompactTime(env_.NowMicros());
-    for (const char* suffix : kDbSuffixes) {
+    aside = data_.index_damaged(CompactTime(env_.NowMicros()));
+    for (std::string_view sx : kDbSuffixes) {
+      const std::string suffix(sx);
       if (env_.Exists(path + suffix))
         MV_RETURN_IF_ERROR(env_.Rename(path + suffix, aside + suffix));
     }
   } else {
-    for (const char* suffix : kDbSuffixes) {
+    for (std::string_view sx : kDbSuffixes) {
+      const std::string suffix(sx);
       if (env_.Exists(path + suffix)) MV_RETURN_IF_ERROR(env_.Remove(path + suffix));
     }
   }
-  for (const char* suffix : kDbSuffixes) {
+  for (std::string_view sx : kDbSuffixes) {
+    const std::string suffix(sx);
     if (env_.Exists(fresh + suffix)) MV_RETURN_IF_ERROR(env_.Rename(fresh + suffix, path + suffix));
   }
-  const std::string marker = JoinPath(options_.dir, kRebuildMarker);
+  const std::string marker = data_.index_rebuild();
   if (env_.Exists(marker)) MV_RETURN_IF_ERROR(env_.Remove(marker));
   MV_RETURN_IF_ERROR(env_.SyncDir(options_.dir));
   MV_RETURN_IF_ERROR(OpenIndex());
@@ -241,8 +246,8 @@ Status StoreImpl::SwapInFreshIndex(bool set_aside, const std::string& why) {
 }
 
 void StoreImpl::CheckIndexInBackground() {
-  Status s =
-      index::CheckIndexFile(JoinPath(options_.dir, kIndexFile), keys_->index_key(), &stop_check_);
+  Status s = index::CheckIndexFile(data_.index(), keys_->Derived(crypto::KeyPurpose::kIndexPages),
+                                   &stop_check_);
   if (s.ok()) {
     Event("index_checked", "every page of the index passed its check");
   } else if (s.IsCorruption()) {
@@ -281,7 +286,7 @@ void StoreImpl::OnIndexDamaged(const Status& why) {
         "the index is damaged (" + why.message() + "); it will be rebuilt from the segments");
   // The marker makes the rebuild happen at the next writer open, even after
   // a crash before it.
-  Status m = env_.WriteFileAtomic(JoinPath(options_.dir, kRebuildMarker), why.message() + "\n");
+  Status m = env_.WriteFileAtomic(data_.index_rebuild(), why.message() + "\n");
   if (!m.ok()) Event("error", "cannot write the index rebuild marker: " + m.ToString());
 }
 

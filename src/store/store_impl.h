@@ -46,6 +46,7 @@
 
 #include "crypto/keyring.h"
 #include "crypto/page_cipher.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "index/index.h"
 #include "mailvault/byte_source.h"
@@ -92,7 +93,8 @@ class StoreImpl final : public Store {
   };
   using Batch = std::vector<Writer*>;
 
-  explicit StoreImpl(const StoreOptions& options, Env& env) : options_(options), env_(env) {}
+  explicit StoreImpl(const StoreOptions& options, Env& env)
+      : options_(options), data_(options.dir, options.keys_dir), env_(env) {}
 
   // The index, held shared: a rebuild swaps it only under index_mu_.
   class IndexRef {
@@ -153,10 +155,12 @@ class StoreImpl final : public Store {
   uint64_t SegmentTarget();
 
   const StoreOptions options_;
+  const DataDir data_;  // the paths of options_.dir
   Env& env_;
   std::unique_ptr<FileLock> lock_;
-  std::shared_mutex keys_mu_;  // AddKey excludes sealing
-  std::unique_ptr<crypto::KeyRing> keys_;
+  std::shared_mutex keys_mu_;                  // AddKey excludes sealing
+  std::unique_ptr<crypto::KeyRing> own_keys_;  // when options_.keys is null
+  crypto::KeyRing* keys_ = nullptr;            // options_.keys or own_keys_
   std::unique_ptr<crypto::PageCipher> meta_cipher_;
   std::shared_mutex index_mu_;           // see IndexRef
   std::unique_ptr<index::Index> index_;  // guarded by index_mu_ (never null once open)

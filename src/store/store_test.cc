@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include "crypto/keyring.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "store/record.h"
 #include "store/reopening_store.h"
@@ -128,6 +130,36 @@ TEST_F(StoreTest, PutThenReadGivesTheExactBytesAndMetadata) {
   EXPECT_EQ(meta->statuses.at("anti-spam"), "spam");
   EXPECT_EQ(meta->rule_id, "R1");
   EXPECT_GT(meta->placed_at, 0);
+}
+
+// A store given the process's key ring uses it and does not read the key
+// directory again (the daemon and a CLI command open the keys once): it
+// opens, seals and reads with the key files gone from disk. A ring without
+// the current secret key is refused to a store that reads.
+TEST_F(StoreTest, UsesTheKeyRingItIsGiven) {
+  auto keys = crypto::KeyRing::Open(*PosixEnv(), DataDir(dir_).keys(), /*need_secrets=*/true);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  std::filesystem::rename(DataDir(dir_).keys(), tmp_.File("keys-elsewhere"));
+  StoreOptions o = opts_;
+  o.keys = keys->get();
+  {
+    auto store = OpenStore(o);
+    ASSERT_TRUE(store);
+    const std::string raw = Message(1);
+    auto id = store->Put(Request(raw));
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_EQ(store->Read(*id).value(), raw);
+  }
+  EXPECT_EQ(Store::Open(opts_).status().code(), Code::kNotFound);  // it would have read them
+
+  std::filesystem::remove(tmp_.File("keys-elsewhere") + "/1.sec");
+  auto no_secret = crypto::KeyRing::Open(*PosixEnv(), tmp_.File("keys-elsewhere"), false);
+  ASSERT_TRUE(no_secret.ok()) << no_secret.status().ToString();
+  o.keys = no_secret->get();
+  o.read_only = true;
+  EXPECT_EQ(Store::Open(o).status().code(), Code::kPermissionDenied);
+  o.need_secret_key = false;
+  EXPECT_TRUE(Store::Open(o).ok());
 }
 
 TEST_F(StoreTest, LargeMessagesStreamInAndOut) {

@@ -33,7 +33,8 @@ Fixture& Get() {
     char tmpl[] = "/tmp/mv_record_fuzz_XXXXXX";
     fx->dir = mkdtemp(tmpl);
     fx->keys = std::move(crypto::KeyRing::Create(*PosixEnv(), fx->dir + "/keys")).value();
-    fx->cipher = std::make_unique<crypto::PageCipher>(fx->keys->index_key());
+    fx->cipher = std::make_unique<crypto::PageCipher>(
+        fx->keys->Derived(crypto::KeyPurpose::kRecordMetadata));
     fx->segments =
         std::move(store::Segments::Open(*PosixEnv(), fx->dir + "/segments", true)).value();
     return fx;
