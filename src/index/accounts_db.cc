@@ -1,4 +1,4 @@
-// AccountsDb over one SQLite connection through EncryptedVfs (see
+// AccountsDb over one SQLite connection through db::EncryptedVfs (see
 // accounts_db.h). One connection behind one mutex, as for the queue: the
 // table holds a handful of rows. Commits are fsynced (sync_commits), so no
 // per-call switch of PRAGMA synchronous is needed.
@@ -8,9 +8,9 @@
 // primary key.
 #include "index/accounts_db.h"
 
-#include "index/encrypted_db.h"
-#include "index/encrypted_vfs.h"
-#include "index/sqlite_db.h"
+#include "db/encrypted_db.h"
+#include "db/encrypted_vfs.h"
+#include "db/sqlite_db.h"
 
 namespace mailvault::index {
 namespace {
@@ -49,9 +49,9 @@ UPDATE meta SET value = 2 WHERE key = 'accounts_schema';
 
 // Creates or checks (a writer: migrates) the schema; *columns receives the
 // SELECT list to read rows with.
-Status EnsureAccountsSchema(SqliteDb& db, bool create, std::string* columns) {
+Status EnsureAccountsSchema(db::SqliteDb& db, bool create, std::string* columns) {
   *columns = kColumns;
-  Transaction txn(db);
+  db::Transaction txn(db);
   MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
   MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
   if (tables == 0) {
@@ -89,9 +89,9 @@ Status EnsureAccountsSchema(SqliteDb& db, bool create, std::string* columns) {
 // Binds `r` to ?1..?8 in kColumns order. Strings are bound without
 // copying: `r` must outlive the step.
 int BindRow(sqlite3_stmt* s, const AccountRow& r) {
-  int rc = BindText(s, 1, r.name);
-  if (rc == SQLITE_OK) rc = BindText(s, 2, r.role);
-  if (rc == SQLITE_OK) rc = BindText(s, 3, r.password_hash);
+  int rc = db::BindText(s, 1, r.name);
+  if (rc == SQLITE_OK) rc = db::BindText(s, 2, r.role);
+  if (rc == SQLITE_OK) rc = db::BindText(s, 3, r.password_hash);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 4, r.disabled ? 1 : 0);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 5, r.created_at);
   if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 6, r.updated_at);
@@ -102,9 +102,9 @@ int BindRow(sqlite3_stmt* s, const AccountRow& r) {
 
 AccountRow ReadRow(sqlite3_stmt* s) {
   AccountRow r;
-  r.name = ColText(s, 0);
-  r.role = ColText(s, 1);
-  r.password_hash = ColText(s, 2);
+  r.name = db::ColText(s, 0);
+  r.role = db::ColText(s, 1);
+  r.password_hash = db::ColText(s, 2);
   r.disabled = sqlite3_column_int64(s, 3) != 0;
   r.created_at = sqlite3_column_int64(s, 4);
   r.updated_at = sqlite3_column_int64(s, 5);
@@ -125,7 +125,7 @@ std::string LowerAscii(std::string_view s) {
   return out;
 }
 
-AccountsDb::AccountsDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db,
+AccountsDb::AccountsDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db,
                        bool read_only, std::string columns)
     : vfs_(std::move(vfs)),
       db_(std::move(db)),
@@ -141,9 +141,9 @@ Status AccountsDb::ReadOnly() const {
 Result<AccountRow> AccountsDb::Select(const std::string& name) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare("SELECT " + columns_ + " FROM accounts WHERE name = ?1"));
-  StmtScope scope(s);
-  BindText(s, 1, name);
-  MV_ASSIGN_OR_RETURN(bool row, Step(s, "read account"));
+  db::StmtScope scope(s);
+  db::BindText(s, 1, name);
+  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "read account"));
   if (!row) return Status::NotFound("no account " + Quoted(name));
   return ReadRow(s);
 }
@@ -154,16 +154,16 @@ Status AccountsDb::Add(const AccountRow& given) {
   row.name = LowerAscii(row.name);
   if (row.name.empty()) return Status::InvalidArgument("an account needs a name");
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare(std::string("INSERT INTO accounts(") + kColumns +
                                    ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   {
-    StmtScope scope(s);
+    db::StmtScope scope(s);
     int rc = BindRow(s, row);
     if (rc != SQLITE_OK) return db_->Error(rc, "add account: bind");
-    auto step = Step(s, "add account " + Quoted(row.name));
+    auto step = db::Step(s, "add account " + Quoted(row.name));
     if (!step.ok() && step.status().code() == Code::kAlreadyExists) {
       return Status::AlreadyExists("account " + Quoted(row.name) + " already exists");
     }
@@ -177,7 +177,7 @@ Status AccountsDb::Update(std::string_view given_name,
   if (read_only_) return ReadOnly();
   const std::string name = LowerAscii(given_name);
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(AccountRow row, Select(name));
   MV_RETURN_IF_ERROR(change(&row));
@@ -190,10 +190,10 @@ Status AccountsDb::Update(std::string_view given_name,
                    "disabled = ?4, created_at = ?5, updated_at = ?6, "
                    "password_changed_at = ?7, sessions_ended_at = ?8 WHERE name = ?1"));
   {
-    StmtScope scope(s);
+    db::StmtScope scope(s);
     int rc = BindRow(s, row);
     if (rc != SQLITE_OK) return db_->Error(rc, "update account: bind");
-    MV_RETURN_IF_ERROR(Step(s, "update account " + Quoted(name)).status());
+    MV_RETURN_IF_ERROR(db::Step(s, "update account " + Quoted(name)).status());
   }
   return txn.Commit();
 }
@@ -202,13 +202,13 @@ Status AccountsDb::Remove(std::string_view given_name) {
   if (read_only_) return ReadOnly();
   const std::string name = LowerAscii(given_name);
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("DELETE FROM accounts WHERE name = ?1"));
   {
-    StmtScope scope(s);
-    BindText(s, 1, name);
-    MV_RETURN_IF_ERROR(Step(s, "remove account " + Quoted(name)).status());
+    db::StmtScope scope(s);
+    db::BindText(s, 1, name);
+    MV_RETURN_IF_ERROR(db::Step(s, "remove account " + Quoted(name)).status());
     if (sqlite3_changes(db_->get()) == 0) return Status::NotFound("no account " + Quoted(name));
   }
   return txn.Commit();
@@ -223,10 +223,10 @@ Result<std::vector<AccountRow>> AccountsDb::List() {
   std::lock_guard<std::mutex> lock(mu_);
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare("SELECT " + columns_ + " FROM accounts ORDER BY name"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   std::vector<AccountRow> rows;
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "list accounts"));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "list accounts"));
     if (!row) return rows;
     rows.push_back(ReadRow(s));
   }
@@ -235,14 +235,14 @@ Result<std::vector<AccountRow>> AccountsDb::List() {
 Result<std::unique_ptr<AccountsDb>> AccountsDb::Open(const AccountsDbOptions& options,
                                                      const crypto::SymmetricKey& key) {
   if (options.path.empty()) return Status::InvalidArgument("accounts database path is empty");
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
-  EncryptedDbOptions db_options;
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::EncryptedVfs> vfs, db::EncryptedVfs::Register(key));
+  db::EncryptedDbOptions db_options;
   db_options.path = options.path;
   db_options.what_kind = kKind;
   db_options.read_only = options.read_only;
   db_options.cache_bytes = kCacheBytes;
   db_options.sync_commits = true;  // rare changes, each one durable
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, db_options));
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> db, db::OpenEncryptedDb(*vfs, db_options));
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
   std::string columns;
   MV_RETURN_IF_ERROR(EnsureAccountsSchema(*db, /*create=*/!options.read_only, &columns));

@@ -29,10 +29,12 @@
 #include "crypto/keyring.h"
 #include "mailvault/status.h"
 
-namespace mailvault::index {
-
+namespace mailvault::db {
 class EncryptedVfs;
 class SqliteDb;
+}  // namespace mailvault::db
+
+namespace mailvault::index {
 
 // The value of meta 'accounts_schema' this code writes and accepts.
 // Version 2 added accounts.sessions_ended_at; a version 1 file is migrated
@@ -88,15 +90,15 @@ class AccountsDb {
   Result<std::vector<AccountRow>> List();         // every row, by name
 
  private:
-  AccountsDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db, bool read_only,
+  AccountsDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db, bool read_only,
              std::string columns);
   Status ReadOnly() const;
   // The row of `name` (lower case) or NotFound; the caller holds mu_.
   Result<AccountRow> Select(const std::string& name);
 
-  std::unique_ptr<EncryptedVfs> vfs_;  // outlives db_
+  std::unique_ptr<db::EncryptedVfs> vfs_;  // outlives db_
   std::mutex mu_;
-  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  std::unique_ptr<db::SqliteDb> db_;  // guarded by mu_
   const bool read_only_;
   const std::string columns_;  // the SELECT list: a version 1 file read-only differs
 };

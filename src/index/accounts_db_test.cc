@@ -8,10 +8,10 @@
 
 #include <thread>
 
-#include "index/encrypted_db.h"
-#include "index/encrypted_vfs.h"
+#include "db/encrypted_db.h"
+#include "db/encrypted_vfs.h"
 #include "index/queue_db.h"
-#include "index/sqlite_db.h"
+#include "db/sqlite_db.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::index {
@@ -191,12 +191,12 @@ TEST_F(AccountsDbTest, AVersion1FileIsReadAndMigrated) {
   }
   {
     // Make it what version 1 wrote: no sessions_ended_at column.
-    auto vfs = EncryptedVfs::Register(Key(1));
+    auto vfs = db::EncryptedVfs::Register(Key(1));
     ASSERT_TRUE(vfs.ok());
-    EncryptedDbOptions o;
+    db::EncryptedDbOptions o;
     o.path = path_;
     o.what_kind = "accounts database";
-    auto raw = OpenEncryptedDb(**vfs, o);
+    auto raw = db::OpenEncryptedDb(**vfs, o);
     ASSERT_TRUE(raw.ok()) << raw.status().ToString();
     ASSERT_TRUE((*raw)->Exec("ALTER TABLE accounts DROP COLUMN sessions_ended_at").ok());
     ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 1 WHERE key = 'accounts_schema'").ok());

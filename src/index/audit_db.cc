@@ -1,4 +1,4 @@
-// AuditDb over one SQLite connection through EncryptedVfs (see audit_db.h).
+// AuditDb over one SQLite connection through db::EncryptedVfs (see audit_db.h).
 // Design note:
 //
 // One connection behind one mutex, as for the queue and the accounts: the
@@ -19,9 +19,9 @@
 #include <algorithm>
 #include <limits>
 
-#include "index/encrypted_db.h"
-#include "index/encrypted_vfs.h"
-#include "index/sqlite_db.h"
+#include "db/encrypted_db.h"
+#include "db/encrypted_vfs.h"
+#include "db/sqlite_db.h"
 
 namespace mailvault::index {
 namespace {
@@ -54,8 +54,8 @@ CREATE INDEX audit_copies_by_event ON audit_copies(audit_id);
 constexpr char kColumns[] =
     "a.id, a.at, a.account, a.role, a.client, a.action, a.copy_ids, a.result, a.detail";
 
-Status EnsureAuditSchema(SqliteDb& db, bool create) {
-  Transaction txn(db);
+Status EnsureAuditSchema(db::SqliteDb& db, bool create) {
+  db::Transaction txn(db);
   MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
   MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
   if (tables == 0) {
@@ -107,13 +107,13 @@ Result<AuditRow> ReadRow(sqlite3_stmt* s) {
   AuditRow r;
   r.id = sqlite3_column_int64(s, 0);
   r.at = sqlite3_column_int64(s, 1);
-  r.account = ColText(s, 2);
-  r.role = ColText(s, 3);
-  r.client = ColText(s, 4);
-  r.action = ColText(s, 5);
+  r.account = db::ColText(s, 2);
+  r.role = db::ColText(s, 3);
+  r.client = db::ColText(s, 4);
+  r.action = db::ColText(s, 5);
   MV_RETURN_IF_ERROR(DecodeIds(s, 6, &r.copy_ids));
-  r.result = ColText(s, 7);
-  r.detail = ColText(s, 8);
+  r.result = db::ColText(s, 7);
+  r.detail = db::ColText(s, 8);
   return r;
 }
 
@@ -157,7 +157,7 @@ std::string ListSql(const AuditFilter& f, size_t limit, std::vector<Param>* para
 
 }  // namespace
 
-AuditDb::AuditDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db, bool read_only)
+AuditDb::AuditDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db, bool read_only)
     : vfs_(std::move(vfs)), db_(std::move(db)), read_only_(read_only) {}
 
 AuditDb::~AuditDb() { db_.reset(); }  // before the VFS it was opened through
@@ -179,14 +179,14 @@ Result<uint64_t> AuditDb::DeleteUpTo(int64_t last_id) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * c,
                       db_->Prepare("DELETE FROM audit_copies WHERE audit_id <= ?1"));
   {
-    StmtScope scope(c);
+    db::StmtScope scope(c);
     sqlite3_bind_int64(c, 1, last_id);
-    MV_RETURN_IF_ERROR(Step(c, "rotate the audit log").status());
+    MV_RETURN_IF_ERROR(db::Step(c, "rotate the audit log").status());
   }
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("DELETE FROM audit WHERE id <= ?1"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, last_id);
-  MV_RETURN_IF_ERROR(Step(s, "rotate the audit log").status());
+  MV_RETURN_IF_ERROR(db::Step(s, "rotate the audit log").status());
   return static_cast<uint64_t>(sqlite3_changes(db_->get()));
 }
 
@@ -205,7 +205,7 @@ Result<std::vector<int64_t>> AuditDb::Append(const std::vector<AuditRow>& rows) 
   if (rows.empty()) return ids;
   ids.reserve(rows.size());
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(
       sqlite3_stmt * ins,
@@ -217,27 +217,27 @@ Result<std::vector<int64_t>> AuditDb::Append(const std::vector<AuditRow>& rows) 
   for (const AuditRow& r : rows) {
     const std::string blob = EncodeIds(r.copy_ids);
     {
-      StmtScope scope(ins);
+      db::StmtScope scope(ins);
       int rc = sqlite3_bind_int64(ins, 1, r.at);
-      if (rc == SQLITE_OK) rc = BindText(ins, 2, r.account);
-      if (rc == SQLITE_OK) rc = BindText(ins, 3, r.role);
-      if (rc == SQLITE_OK) rc = BindText(ins, 4, r.client);
-      if (rc == SQLITE_OK) rc = BindText(ins, 5, r.action);
+      if (rc == SQLITE_OK) rc = db::BindText(ins, 2, r.account);
+      if (rc == SQLITE_OK) rc = db::BindText(ins, 3, r.role);
+      if (rc == SQLITE_OK) rc = db::BindText(ins, 4, r.client);
+      if (rc == SQLITE_OK) rc = db::BindText(ins, 5, r.action);
       if (rc == SQLITE_OK) {
         rc = sqlite3_bind_blob(ins, 6, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
       }
-      if (rc == SQLITE_OK) rc = BindText(ins, 7, r.result);
-      if (rc == SQLITE_OK) rc = BindText(ins, 8, r.detail);
+      if (rc == SQLITE_OK) rc = db::BindText(ins, 7, r.result);
+      if (rc == SQLITE_OK) rc = db::BindText(ins, 8, r.detail);
       if (rc != SQLITE_OK) return db_->Error(rc, "append to the audit log: bind");
-      MV_RETURN_IF_ERROR(Step(ins, "append to the audit log").status());
+      MV_RETURN_IF_ERROR(db::Step(ins, "append to the audit log").status());
     }
     const int64_t id = sqlite3_last_insert_rowid(db_->get());
     ids.push_back(id);
     for (uint64_t copy : r.copy_ids) {
-      StmtScope scope(link);
+      db::StmtScope scope(link);
       sqlite3_bind_int64(link, 1, static_cast<int64_t>(copy));  // bit for bit
       sqlite3_bind_int64(link, 2, id);
-      MV_RETURN_IF_ERROR(Step(link, "append to the audit log").status());
+      MV_RETURN_IF_ERROR(db::Step(link, "append to the audit log").status());
     }
   }
   MV_ASSIGN_OR_RETURN(uint64_t cap, StoredCap());
@@ -252,14 +252,14 @@ Result<uint64_t> AuditDb::SetMaxRecords(uint64_t max_records) {
     return Status::InvalidArgument("the audit log must keep at least 1 record");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare("UPDATE meta SET value = ?1 WHERE key = 'max_records'"));
   {
-    StmtScope scope(s);
+    db::StmtScope scope(s);
     sqlite3_bind_int64(s, 1, static_cast<int64_t>(max_records));
-    MV_RETURN_IF_ERROR(Step(s, "set the audit cap").status());
+    MV_RETURN_IF_ERROR(db::Step(s, "set the audit cap").status());
   }
   MV_ASSIGN_OR_RETURN(uint64_t removed, RotateLocked(max_records));
   MV_RETURN_IF_ERROR(txn.Commit());
@@ -275,7 +275,7 @@ Result<uint64_t> AuditDb::DeleteOldest(uint64_t keep) {
   if (read_only_) return ReadOnly();
   if (keep < 1) return Status::InvalidArgument("the audit log must keep at least 1 record");
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(uint64_t removed, RotateLocked(keep));
   MV_RETURN_IF_ERROR(txn.Commit());
@@ -289,16 +289,16 @@ Result<AuditRowPage> AuditDb::List(const AuditFilter& filter) {
   const std::string sql = ListSql(filter, limit, &params);
   std::lock_guard<std::mutex> lock(mu_);
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare(sql));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   for (size_t i = 0; i < params.size(); ++i) {
     const int n = static_cast<int>(i + 1);
-    int rc = params[i].is_text ? BindText(s, n, params[i].text)
+    int rc = params[i].is_text ? db::BindText(s, n, params[i].text)
                                : sqlite3_bind_int64(s, n, params[i].num);
     if (rc != SQLITE_OK) return db_->Error(rc, "list the audit log: bind");
   }
   AuditRowPage page;
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "list the audit log"));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "list the audit log"));
     if (!row) break;
     MV_ASSIGN_OR_RETURN(AuditRow r, ReadRow(s));
     page.rows.push_back(std::move(r));
@@ -319,14 +319,14 @@ Result<uint64_t> AuditDb::Count() {
 Result<std::unique_ptr<AuditDb>> AuditDb::Open(const AuditDbOptions& options,
                                                const crypto::SymmetricKey& key) {
   if (options.path.empty()) return Status::InvalidArgument("audit database path is empty");
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
-  EncryptedDbOptions db_options;
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::EncryptedVfs> vfs, db::EncryptedVfs::Register(key));
+  db::EncryptedDbOptions db_options;
   db_options.path = options.path;
   db_options.what_kind = kKind;
   db_options.read_only = options.read_only;
   db_options.cache_bytes = kCacheBytes;
   db_options.sync_commits = true;  // each append durable before it returns
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, db_options));
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> db, db::OpenEncryptedDb(*vfs, db_options));
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
   MV_RETURN_IF_ERROR(EnsureAuditSchema(*db, /*create=*/!options.read_only));
   return std::unique_ptr<AuditDb>(new AuditDb(std::move(vfs), std::move(db), options.read_only));

@@ -37,10 +37,12 @@
 #include "crypto/keyring.h"
 #include "mailvault/status.h"
 
-namespace mailvault::index {
-
+namespace mailvault::db {
 class EncryptedVfs;
 class SqliteDb;
+}  // namespace mailvault::db
+
+namespace mailvault::index {
 
 // The value of meta 'audit_schema' this code writes and accepts.
 constexpr int64_t kAuditSchemaVersion = 1;
@@ -112,16 +114,16 @@ class AuditDb {
   Result<uint64_t> Count();
 
  private:
-  AuditDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db, bool read_only);
+  AuditDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db, bool read_only);
   Status ReadOnly() const;
   // The caller holds mu_ and an open write transaction.
   Result<uint64_t> DeleteUpTo(int64_t last_id);
   Result<uint64_t> StoredCap();
   Result<uint64_t> RotateLocked(uint64_t keep);
 
-  std::unique_ptr<EncryptedVfs> vfs_;  // outlives db_
+  std::unique_ptr<db::EncryptedVfs> vfs_;  // outlives db_
   std::mutex mu_;
-  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  std::unique_ptr<db::SqliteDb> db_;  // guarded by mu_
   const bool read_only_;
 };
 

@@ -1,6 +1,6 @@
 // SqliteIndex: Index over SQLite through the encrypting VFS. Design note:
 //
-// Schema (all of it encrypted on disk by EncryptedVfs):
+// Schema (all of it encrypted on disk by db::EncryptedVfs):
 //   copies      one row per copy, id = CopyId (the rowid, so id order is
 //               placement order); JSON for rcpt, statuses, attachments;
 //               engines = bitmask of the engines that labelled the copy.
@@ -39,10 +39,10 @@
 #include <mutex>
 #include <variant>
 
-#include "index/encrypted_db.h"
-#include "index/encrypted_vfs.h"
+#include "db/encrypted_db.h"
+#include "db/encrypted_vfs.h"
 #include "index/row_codec.h"
-#include "index/sqlite_db.h"
+#include "db/sqlite_db.h"
 
 namespace mailvault::index {
 namespace {
@@ -141,22 +141,22 @@ Status ReadEntry(sqlite3_stmt* s, Entry* e, std::string* rcpt_json = nullptr) {
   m.received_at = sqlite3_column_int64(s, kReceivedAt);
   m.sent_at = sqlite3_column_int64(s, kSentAt);
   m.size = ColU64(s, kSize);
-  m.rule_id = ColText(s, kRuleId);
-  m.mail_from = ColText(s, kMailFrom);
-  m.from = ColText(s, kFrom);
-  m.to = ColText(s, kTo);
-  m.cc = ColText(s, kCc);
-  m.bcc = ColText(s, kBcc);
-  m.subject = ColText(s, kSubject);
-  m.message_id = ColText(s, kMessageId);
-  m.queue_id = ColText(s, kQueueId);
-  m.reason = ColText(s, kReason);
-  m.body_digest = ColText(s, kBodyDigest);
-  std::string_view rcpt = ColText(s, kRcpt);
+  m.rule_id = db::ColText(s, kRuleId);
+  m.mail_from = db::ColText(s, kMailFrom);
+  m.from = db::ColText(s, kFrom);
+  m.to = db::ColText(s, kTo);
+  m.cc = db::ColText(s, kCc);
+  m.bcc = db::ColText(s, kBcc);
+  m.subject = db::ColText(s, kSubject);
+  m.message_id = db::ColText(s, kMessageId);
+  m.queue_id = db::ColText(s, kQueueId);
+  m.reason = db::ColText(s, kReason);
+  m.body_digest = db::ColText(s, kBodyDigest);
+  std::string_view rcpt = db::ColText(s, kRcpt);
   if (rcpt_json != nullptr) *rcpt_json = rcpt;
   Status st = DecodeRcpt(rcpt, &m.rcpt);
-  if (st.ok()) st = DecodeStatuses(ColText(s, kStatuses), &m.statuses);
-  if (st.ok()) st = DecodeAttachments(ColText(s, kAttachments), &m.attachments);
+  if (st.ok()) st = DecodeStatuses(db::ColText(s, kStatuses), &m.statuses);
+  if (st.ok()) st = DecodeAttachments(db::ColText(s, kAttachments), &m.attachments);
   if (!st.ok()) return st.Annotate("copy " + std::to_string(m.id));
   return Status::Ok();
 }
@@ -168,11 +168,11 @@ std::string FtsTextOf(const CopyMeta& m, std::string_view rcpt_json) {
 
 // Creates the schema in a database without tables; checks the version of
 // one with tables. NotFound if `create` is false and there are no tables.
-Status EnsureSchema(SqliteDb& db, bool create) {
+Status EnsureSchema(db::SqliteDb& db, bool create) {
   MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
   if (tables == 0) {
     if (!create) return Status::NotFound(db.path() + ": the index has not been created");
-    Transaction txn(db);
+    db::Transaction txn(db);
     MV_RETURN_IF_ERROR(txn.Begin(true));
     MV_RETURN_IF_ERROR(db.Exec(kSchema));
     return txn.Commit();
@@ -186,7 +186,7 @@ Status EnsureSchema(SqliteDb& db, bool create) {
     // 2 -> 3: the body digest (possible duplicates). A column and a partial
     // index, in place: rebuilding a large index at an upgrade would hold
     // intake off for minutes. Copies indexed before have no digest.
-    Transaction txn(db);
+    db::Transaction txn(db);
     MV_RETURN_IF_ERROR(txn.Begin(true));
     MV_RETURN_IF_ERROR(
         db.Exec("ALTER TABLE copies ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';"
@@ -223,7 +223,7 @@ class Params {
       const int idx = static_cast<int>(i + 1);
       int rc = std::holds_alternative<int64_t>(values_[i])
                    ? sqlite3_bind_int64(s, idx, std::get<int64_t>(values_[i]))
-                   : BindText(s, idx, std::get<std::string>(values_[i]));
+                   : db::BindText(s, idx, std::get<std::string>(values_[i]));
       if (rc != SQLITE_OK) return rc;
     }
     return SQLITE_OK;
@@ -235,8 +235,8 @@ class Params {
 
 class SqliteIndex final : public Index {
  public:
-  SqliteIndex(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> writer,
-              std::unique_ptr<SqliteDb> reader, bool sync_commits)
+  SqliteIndex(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> writer,
+              std::unique_ptr<db::SqliteDb> reader, bool sync_commits)
       : vfs_(std::move(vfs)),
         writer_(std::move(writer)),
         reader_(std::move(reader)),
@@ -268,11 +268,11 @@ class SqliteIndex final : public Index {
   // The id of the first copy placed at or after `t`, if any.
   Result<std::optional<int64_t>> FirstIdPlacedFrom(int64_t t);
 
-  std::unique_ptr<EncryptedVfs> vfs_;  // outlives both connections
+  std::unique_ptr<db::EncryptedVfs> vfs_;  // outlives both connections
   std::mutex write_mu_;
-  std::unique_ptr<SqliteDb> writer_;  // guarded by write_mu_; null when read-only
+  std::unique_ptr<db::SqliteDb> writer_;  // guarded by write_mu_; null when read-only
   std::mutex read_mu_;
-  std::unique_ptr<SqliteDb> reader_;  // guarded by read_mu_
+  std::unique_ptr<db::SqliteDb> reader_;  // guarded by read_mu_
   const bool sync_commits_;
 };
 
@@ -281,26 +281,26 @@ Status SqliteIndex::AddTotals(int64_t count, int64_t bytes, int64_t record_bytes
   const std::pair<const char*, int64_t> deltas[] = {
       {"count", count}, {"bytes", bytes}, {"record_bytes", record_bytes}};
   for (const auto& [key, delta] : deltas) {
-    StmtScope scope(s);
-    BindText(s, 1, key);
+    db::StmtScope scope(s);
+    db::BindText(s, 1, key);
     sqlite3_bind_int64(s, 2, delta);
-    MV_RETURN_IF_ERROR(Step(s, "update index totals").status());
+    MV_RETURN_IF_ERROR(db::Step(s, "update index totals").status());
   }
   return Status::Ok();
 }
 
 Status SqliteIndex::SetMeta(std::string_view key, int64_t value) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, writer_->Prepare(kSetMeta));
-  StmtScope scope(s);
-  BindText(s, 1, key);
+  db::StmtScope scope(s);
+  db::BindText(s, 1, key);
   sqlite3_bind_int64(s, 2, value);
-  return Step(s, "update index meta").status();
+  return db::Step(s, "update index meta").status();
 }
 
 Status SqliteIndex::Insert(const std::vector<Entry>& entries, const Watermark& mark) {
   if (writer_ == nullptr) return ReadOnly();
   std::lock_guard<std::mutex> lock(write_mu_);
-  Transaction txn(*writer_);
+  db::Transaction txn(*writer_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * ins, writer_->Prepare(kInsertCopy));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * fts, writer_->Prepare(kInsertFts));
@@ -316,7 +316,7 @@ Status SqliteIndex::Insert(const std::vector<Entry>& entries, const Watermark& m
     const std::string statuses = EncodeStatuses(m.statuses);
     const std::string attachments = EncodeAttachments(m.attachments);
     {
-      StmtScope scope(ins);
+      db::StmtScope scope(ins);
       sqlite3_bind_int64(ins, 1, ToSql(m.id));
       sqlite3_bind_int64(ins, 2, ToSql(e.loc.segment));
       sqlite3_bind_int64(ins, 3, ToSql(e.loc.offset));
@@ -327,28 +327,28 @@ Status SqliteIndex::Insert(const std::vector<Entry>& entries, const Watermark& m
       sqlite3_bind_int64(ins, 8, m.sent_at);
       sqlite3_bind_int64(ins, 9, ToSql(m.size));
       sqlite3_bind_int64(ins, 10, EngineMask(m.statuses));
-      BindText(ins, 11, m.rule_id);
-      BindText(ins, 12, m.mail_from);
-      BindText(ins, 13, rcpt);
-      BindText(ins, 14, m.from);
-      BindText(ins, 15, m.to);
-      BindText(ins, 16, m.cc);
-      BindText(ins, 17, m.bcc);
-      BindText(ins, 18, m.subject);
-      BindText(ins, 19, m.message_id);
-      BindText(ins, 20, m.queue_id);
-      BindText(ins, 21, statuses);
-      BindText(ins, 22, m.reason);
-      BindText(ins, 23, attachments);
-      BindText(ins, 24, m.body_digest);
-      MV_RETURN_IF_ERROR(Step(ins, "index copy " + std::to_string(m.id)).status());
+      db::BindText(ins, 11, m.rule_id);
+      db::BindText(ins, 12, m.mail_from);
+      db::BindText(ins, 13, rcpt);
+      db::BindText(ins, 14, m.from);
+      db::BindText(ins, 15, m.to);
+      db::BindText(ins, 16, m.cc);
+      db::BindText(ins, 17, m.bcc);
+      db::BindText(ins, 18, m.subject);
+      db::BindText(ins, 19, m.message_id);
+      db::BindText(ins, 20, m.queue_id);
+      db::BindText(ins, 21, statuses);
+      db::BindText(ins, 22, m.reason);
+      db::BindText(ins, 23, attachments);
+      db::BindText(ins, 24, m.body_digest);
+      MV_RETURN_IF_ERROR(db::Step(ins, "index copy " + std::to_string(m.id)).status());
     }
     {
       const std::string text = FtsTextOf(m, rcpt);
-      StmtScope scope(fts);
+      db::StmtScope scope(fts);
       sqlite3_bind_int64(fts, 1, ToSql(m.id));
-      BindText(fts, 2, text);
-      MV_RETURN_IF_ERROR(Step(fts, "index text of copy " + std::to_string(m.id)).status());
+      db::BindText(fts, 2, text);
+      MV_RETURN_IF_ERROR(db::Step(fts, "index text of copy " + std::to_string(m.id)).status());
     }
     bytes += ToSql(m.size);
     record_bytes += ToSql(e.loc.length);
@@ -366,8 +366,8 @@ Result<Watermark> SqliteIndex::GetWatermark() {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       reader_->Prepare("SELECT (SELECT value FROM meta WHERE key = 'wm_segment'), "
                                        "(SELECT value FROM meta WHERE key = 'wm_offset')"));
-  StmtScope scope(s);
-  MV_ASSIGN_OR_RETURN(bool row, Step(s, "read watermark"));
+  db::StmtScope scope(s);
+  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "read watermark"));
   if (!row) return Status::Corruption("index: no watermark");
   return Watermark{ColU64(s, 0), ColU64(s, 1)};
 }
@@ -376,9 +376,9 @@ Result<Entry> SqliteIndex::Get(CopyId id) {
   std::lock_guard<std::mutex> lock(read_mu_);
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, reader_->Prepare(std::string("SELECT ") + kColumns +
                                                          " FROM copies c WHERE c.id = ?1"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, ToSql(id));
-  MV_ASSIGN_OR_RETURN(bool row, Step(s, "get copy " + std::to_string(id)));
+  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "get copy " + std::to_string(id)));
   if (!row) return Status::NotFound("copy " + std::to_string(id) + " is not indexed");
   Entry e;
   MV_RETURN_IF_ERROR(ReadEntry(s, &e));
@@ -391,9 +391,9 @@ Result<std::optional<int64_t>> SqliteIndex::FirstIdPlacedFrom(int64_t t) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       reader_->Prepare("SELECT id FROM copies WHERE placed_at >= ?1 "
                                        "ORDER BY placed_at, id LIMIT 1"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, t);
-  MV_ASSIGN_OR_RETURN(bool row, Step(s, "search by time"));
+  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "search by time"));
   if (!row) return std::optional<int64_t>();
   return std::optional<int64_t>(sqlite3_column_int64(s, 0));
 }
@@ -407,7 +407,7 @@ Result<SearchPage> SqliteIndex::Search(const SearchQuery& q) {
   }
   SearchPage page;
   std::lock_guard<std::mutex> lock(read_mu_);
-  Transaction txn(*reader_);  // one snapshot for the bounds and the rows
+  db::Transaction txn(*reader_);  // one snapshot for the bounds and the rows
   MV_RETURN_IF_ERROR(txn.Begin(false));
 
   // Id bounds [lo, hi).
@@ -472,11 +472,11 @@ Result<SearchPage> SqliteIndex::Search(const SearchQuery& q) {
   sql += " LIMIT " + p.Add(want);
 
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, reader_->Prepare(sql));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   int rc = p.Bind(s);
   if (rc != SQLITE_OK) return reader_->Error(rc, "search");
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "search"));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "search"));
     if (!row) break;
     if (static_cast<int64_t>(page.items.size()) + 1 == want) {
       page.next = page.items.back().id;
@@ -503,13 +503,13 @@ Result<std::vector<Entry>> SqliteIndex::Remove(const std::vector<CopyId>& ids) {
   // recovery re-adds what a lost insert missed, but cannot know to forget.
   if (!sync_commits_) MV_RETURN_IF_ERROR(writer_->Exec("PRAGMA synchronous=FULL"));
   struct Restore {
-    SqliteDb* db;
+    db::SqliteDb* db;
     bool on;
     ~Restore() {
       if (on) db->Exec("PRAGMA synchronous=NORMAL").IgnoreError();
     }
   } restore{writer_.get(), !sync_commits_};
-  Transaction txn(*writer_);
+  db::Transaction txn(*writer_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * sel, writer_->Prepare(std::string("SELECT ") + kColumns +
                                                            " FROM copies c WHERE c.id = ?1"));
@@ -521,23 +521,23 @@ Result<std::vector<Entry>> SqliteIndex::Remove(const std::vector<CopyId>& ids) {
     Entry e;
     std::string rcpt;
     {
-      StmtScope scope(sel);
+      db::StmtScope scope(sel);
       sqlite3_bind_int64(sel, 1, ToSql(id));
-      MV_ASSIGN_OR_RETURN(bool row, Step(sel, "remove copy " + std::to_string(id)));
+      MV_ASSIGN_OR_RETURN(bool row, db::Step(sel, "remove copy " + std::to_string(id)));
       if (!row) continue;
       MV_RETURN_IF_ERROR(ReadEntry(sel, &e, &rcpt));
     }
     {
       const std::string text = FtsTextOf(e.meta, rcpt);
-      StmtScope scope(del_fts);
+      db::StmtScope scope(del_fts);
       sqlite3_bind_int64(del_fts, 1, ToSql(id));
-      BindText(del_fts, 2, text);
-      MV_RETURN_IF_ERROR(Step(del_fts, "remove text of copy " + std::to_string(id)).status());
+      db::BindText(del_fts, 2, text);
+      MV_RETURN_IF_ERROR(db::Step(del_fts, "remove text of copy " + std::to_string(id)).status());
     }
     {
-      StmtScope scope(del);
+      db::StmtScope scope(del);
       sqlite3_bind_int64(del, 1, ToSql(id));
-      MV_RETURN_IF_ERROR(Step(del, "remove copy " + std::to_string(id)).status());
+      MV_RETURN_IF_ERROR(db::Step(del, "remove copy " + std::to_string(id)).status());
     }
     ++totals.count;
     totals.bytes += ToSql(e.meta.size);
@@ -554,26 +554,26 @@ Result<std::vector<Entry>> SqliteIndex::Remove(const std::vector<CopyId>& ids) {
 Result<uint64_t> SqliteIndex::RemoveSegmentsUpTo(uint64_t segment) {
   if (writer_ == nullptr) return ReadOnly();
   std::lock_guard<std::mutex> lock(write_mu_);
-  Transaction txn(*writer_);
+  db::Transaction txn(*writer_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * sel, writer_->Prepare(std::string("SELECT ") + kColumns +
                                                            " FROM copies c WHERE c.segment <= ?1"));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * del_fts, writer_->Prepare(kDeleteFts));
   Removed totals;
   {
-    StmtScope scope(sel);
+    db::StmtScope scope(sel);
     sqlite3_bind_int64(sel, 1, ClampToSql(segment));
     while (true) {
-      MV_ASSIGN_OR_RETURN(bool row, Step(sel, "evict segments"));
+      MV_ASSIGN_OR_RETURN(bool row, db::Step(sel, "evict segments"));
       if (!row) break;
       Entry e;
       std::string rcpt;
       MV_RETURN_IF_ERROR(ReadEntry(sel, &e, &rcpt));
       const std::string text = FtsTextOf(e.meta, rcpt);
-      StmtScope fts_scope(del_fts);
+      db::StmtScope fts_scope(del_fts);
       sqlite3_bind_int64(del_fts, 1, ToSql(e.meta.id));
-      BindText(del_fts, 2, text);
-      MV_RETURN_IF_ERROR(Step(del_fts, "evict segments").status());
+      db::BindText(del_fts, 2, text);
+      MV_RETURN_IF_ERROR(db::Step(del_fts, "evict segments").status());
       ++totals.count;
       totals.bytes += ToSql(e.meta.size);
       totals.record_bytes += ToSql(e.loc.length);
@@ -583,9 +583,9 @@ Result<uint64_t> SqliteIndex::RemoveSegmentsUpTo(uint64_t segment) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * del,
                       writer_->Prepare("DELETE FROM copies WHERE segment <= ?1"));
   {
-    StmtScope scope(del);
+    db::StmtScope scope(del);
     sqlite3_bind_int64(del, 1, ClampToSql(segment));
-    MV_RETURN_IF_ERROR(Step(del, "evict segments").status());
+    MV_RETURN_IF_ERROR(db::Step(del, "evict segments").status());
   }
   MV_RETURN_IF_ERROR(AddTotals(-totals.count, -totals.bytes, -totals.record_bytes));
   MV_RETURN_IF_ERROR(txn.Commit());
@@ -603,8 +603,8 @@ Result<IndexStats> SqliteIndex::Stats() {
                        "(SELECT value FROM meta WHERE key = 'record_bytes'), "
                        "(SELECT min(placed_at) FROM copies), (SELECT max(placed_at) FROM copies), "
                        "(SELECT max(id) FROM copies)"));
-  StmtScope scope(s);
-  MV_ASSIGN_OR_RETURN(bool row, Step(s, "index stats"));
+  db::StmtScope scope(s);
+  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "index stats"));
   if (!row) return Status::Corruption("index: no stats");
   IndexStats st;
   st.count = ColU64(s, 0);
@@ -629,11 +629,11 @@ Status SqliteIndex::ForEach(const std::function<bool(const Entry&)>& fn) {
           sqlite3_stmt * s,
           reader_->Prepare(std::string("SELECT ") + kColumns +
                            " FROM copies c WHERE c.id > ?1 ORDER BY c.id LIMIT ?2"));
-      StmtScope scope(s);
+      db::StmtScope scope(s);
       sqlite3_bind_int64(s, 1, after);
       sqlite3_bind_int64(s, 2, static_cast<int64_t>(kForEachBatch));
       while (true) {
-        MV_ASSIGN_OR_RETURN(bool row, Step(s, "walk index"));
+        MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "walk index"));
         if (!row) break;
         Entry e;
         MV_RETURN_IF_ERROR(ReadEntry(s, &e));
@@ -651,7 +651,7 @@ Status SqliteIndex::ForEach(const std::function<bool(const Entry&)>& fn) {
 Status SqliteIndex::Clear() {
   if (writer_ == nullptr) return ReadOnly();
   std::lock_guard<std::mutex> lock(write_mu_);
-  Transaction txn(*writer_);
+  db::Transaction txn(*writer_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_RETURN_IF_ERROR(
       writer_->Exec("DELETE FROM copies; INSERT INTO copies_fts(copies_fts) VALUES('delete-all'); "
@@ -672,14 +672,14 @@ Result<std::vector<CopyId>> SqliteIndex::FindDuplicates(CopyId id, const std::st
                       reader_->Prepare("SELECT id FROM copies WHERE body_digest = ?1 AND "
                                        "body_digest != '' AND message_id = ?2 AND id != ?3 AND "
                                        "placed_at >= ?4 AND placed_at <= ?5 ORDER BY id LIMIT 20"));
-  StmtScope scope(s);
-  BindText(s, 1, body_digest);
-  BindText(s, 2, message_id);
+  db::StmtScope scope(s);
+  db::BindText(s, 1, body_digest);
+  db::BindText(s, 2, message_id);
   sqlite3_bind_int64(s, 3, ClampToSql(id));
   sqlite3_bind_int64(s, 4, placed_at - window);
   sqlite3_bind_int64(s, 5, placed_at + window);
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "find duplicates of copy " + std::to_string(id)));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "find duplicates of copy " + std::to_string(id)));
     if (!row) break;
     out.push_back(ColU64(s, 0));
   }
@@ -692,12 +692,12 @@ Result<std::vector<Entry>> SqliteIndex::EntriesEndingAfter(uint64_t segment, uin
                       reader_->Prepare(std::string("SELECT ") + kColumns +
                                        " FROM copies c WHERE c.segment = ?1 AND "
                                        "c.offset + c.length > ?2 ORDER BY c.offset"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, ClampToSql(segment));
   sqlite3_bind_int64(s, 2, ClampToSql(end));
   std::vector<Entry> out;
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "entries of segment " + std::to_string(segment)));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "entries of segment " + std::to_string(segment)));
     if (!row) break;
     Entry e;
     MV_RETURN_IF_ERROR(ReadEntry(s, &e));
@@ -710,14 +710,14 @@ Result<std::vector<Entry>> SqliteIndex::EntriesEndingAfter(uint64_t segment, uin
 
 Status CheckIndexFile(const std::string& path, const crypto::SymmetricKey& key,
                       const std::atomic<bool>* stop) {
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::EncryptedVfs> vfs, db::EncryptedVfs::Register(key));
   Status s = [&]() -> Status {
-    EncryptedDbOptions o;
+    db::EncryptedDbOptions o;
     o.path = path;
     o.what_kind = "index";
     o.read_only = true;
     o.cache_bytes = 2 << 20;  // one pass over the pages: a cache would not be reused
-    MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, o));
+    MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> db, db::OpenEncryptedDb(*vfs, o));
     if (stop != nullptr) {
       sqlite3_progress_handler(
           db->get(), 1000,
@@ -736,28 +736,28 @@ Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
                                            const crypto::SymmetricKey& key) {
   if (options.path.empty()) return Status::InvalidArgument("index path is empty");
   const std::string& path = options.path;
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::EncryptedVfs> vfs, db::EncryptedVfs::Register(key));
   const std::string what = "open index " + path;
-  EncryptedDbOptions db_options;
+  db::EncryptedDbOptions db_options;
   db_options.path = path;
   db_options.what_kind = "index";
   db_options.read_only = options.read_only;
   db_options.sync_commits = options.sync_commits;
   if (options.read_only) {
     db_options.cache_bytes = options.cache_bytes;
-    MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader, OpenEncryptedDb(*vfs, db_options));
+    MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> reader, db::OpenEncryptedDb(*vfs, db_options));
     MV_RETURN_IF_ERROR(EnsureSchema(*reader, /*create=*/false));
     return std::unique_ptr<Index>(
         new SqliteIndex(std::move(vfs), nullptr, std::move(reader), options.sync_commits));
   }
   // The writer creates and lays out the file; the reader opens it after.
   db_options.cache_bytes = options.cache_bytes / 2;
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> writer, OpenEncryptedDb(*vfs, db_options));
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> writer, db::OpenEncryptedDb(*vfs, db_options));
   MV_RETURN_IF_ERROR(EnsureSchema(*writer, /*create=*/true).Annotate(what));
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> reader,
-                      SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE));
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> reader,
+                      db::SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE));
   MV_RETURN_IF_ERROR(
-      ConfigureConnection(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
+      db::ConfigureConnection(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
   MV_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=1").Annotate(what));
   return std::unique_ptr<Index>(
       new SqliteIndex(std::move(vfs), std::move(writer), std::move(reader), options.sync_commits));

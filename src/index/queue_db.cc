@@ -1,4 +1,4 @@
-// SqliteQueueDb: QueueDb over one SQLite connection through EncryptedVfs.
+// SqliteQueueDb: QueueDb over one SQLite connection through db::EncryptedVfs.
 // Design note:
 //
 // One connection behind one mutex: queue work is a few rows per message,
@@ -21,10 +21,10 @@
 #include <mutex>
 #include <tuple>
 
-#include "index/encrypted_db.h"
-#include "index/encrypted_vfs.h"
+#include "db/encrypted_db.h"
+#include "db/encrypted_vfs.h"
 #include "index/queue_schema.h"
-#include "index/sqlite_db.h"
+#include "db/sqlite_db.h"
 
 namespace mailvault::index {
 namespace {
@@ -38,11 +38,11 @@ constexpr int64_t kSending = StateToSql(DeliveryState::kSending);
 constexpr int64_t kDeferred = StateToSql(DeliveryState::kDeferred);
 
 // Makes the commits on `db` fsync the WAL (synchronous=FULL) while it
-// lives. Declare it before the Transaction so the setting goes back to
+// lives. Declare it before the db::Transaction so the setting goes back to
 // NORMAL only after the commit or rollback.
 class SyncedCommits {
  public:
-  explicit SyncedCommits(SqliteDb& db) : db_(db) {}
+  explicit SyncedCommits(db::SqliteDb& db) : db_(db) {}
   // Failing to go back leaves FULL on: slower, never less safe.
   ~SyncedCommits() { db_.Exec("PRAGMA synchronous=NORMAL").IgnoreError(); }
   SyncedCommits(const SyncedCommits&) = delete;
@@ -50,12 +50,12 @@ class SyncedCommits {
   Status Enable() { return db_.Exec("PRAGMA synchronous=FULL"); }
 
  private:
-  SqliteDb& db_;
+  db::SqliteDb& db_;
 };
 
 class SqliteQueueDb final : public QueueDb {
  public:
-  SqliteQueueDb(std::unique_ptr<EncryptedVfs> vfs, std::unique_ptr<SqliteDb> db, bool read_only)
+  SqliteQueueDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db, bool read_only)
       : vfs_(std::move(vfs)), db_(std::move(db)), read_only_(read_only) {}
   ~SqliteQueueDb() override { db_.reset(); }  // before the VFS it was opened through
 
@@ -80,27 +80,27 @@ class SqliteQueueDb final : public QueueDb {
   Result<int64_t> Meta(const char* key);
   Status SetMeta(const char* key, int64_t value);
 
-  std::unique_ptr<EncryptedVfs> vfs_;  // outlives db_
+  std::unique_ptr<db::EncryptedVfs> vfs_;  // outlives db_
   std::mutex mu_;
-  std::unique_ptr<SqliteDb> db_;  // guarded by mu_
+  std::unique_ptr<db::SqliteDb> db_;  // guarded by mu_
   const bool read_only_;
 };
 
 Result<int64_t> SqliteQueueDb::Meta(const char* key) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("SELECT value FROM meta WHERE key = ?1"));
-  StmtScope scope(s);
-  BindText(s, 1, key);
-  MV_ASSIGN_OR_RETURN(bool row, Step(s, "read queue meta"));
+  db::StmtScope scope(s);
+  db::BindText(s, 1, key);
+  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "read queue meta"));
   if (!row) return Status::Corruption(db_->path() + ": queue meta '" + key + "' is missing");
   return static_cast<int64_t>(sqlite3_column_int64(s, 0));
 }
 
 Status SqliteQueueDb::SetMeta(const char* key, int64_t value) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("UPDATE meta SET value = ?2 WHERE key = ?1"));
-  StmtScope scope(s);
-  BindText(s, 1, key);
+  db::StmtScope scope(s);
+  db::BindText(s, 1, key);
   sqlite3_bind_int64(s, 2, value);
-  return Step(s, "update queue meta").status();
+  return db::Step(s, "update queue meta").status();
 }
 
 Result<std::vector<DeliveryEntry>> SqliteQueueDb::Enqueue(std::vector<DeliveryEntry> entries) {
@@ -116,7 +116,7 @@ Result<std::vector<DeliveryEntry>> SqliteQueueDb::Enqueue(std::vector<DeliveryEn
   std::lock_guard<std::mutex> lock(mu_);
   SyncedCommits synced(*db_);
   MV_RETURN_IF_ERROR(synced.Enable());
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(int64_t last_id, Meta("last_id"));
   MV_ASSIGN_OR_RETURN(int64_t last_request, Meta("last_request"));
@@ -128,10 +128,10 @@ Result<std::vector<DeliveryEntry>> SqliteQueueDb::Enqueue(std::vector<DeliveryEn
     e.state = DeliveryState::kQueued;
     e.attempts = 0;
     e.updated_at = e.created_at;
-    StmtScope scope(ins);
+    db::StmtScope scope(ins);
     int rc = BindDelivery(ins, e);
     if (rc != SQLITE_OK) return db_->Error(rc, "enqueue: bind");
-    MV_RETURN_IF_ERROR(Step(ins, "enqueue").status());
+    MV_RETURN_IF_ERROR(db::Step(ins, "enqueue").status());
   }
   MV_RETURN_IF_ERROR(SetMeta("last_id", last_id));
   MV_RETURN_IF_ERROR(SetMeta("last_request", ToSql(request)));
@@ -143,7 +143,7 @@ Result<std::vector<DeliveryEntry>> SqliteQueueDb::ForCopy(CopyId copy_id) {
   std::lock_guard<std::mutex> lock(mu_);
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare(SelectDeliveries("WHERE copy_id = ?1 ORDER BY id")));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, ToSql(copy_id));
   return ReadDeliveries(s, "queue entries of copy " + std::to_string(copy_id));
 }
@@ -152,7 +152,7 @@ Result<std::vector<DeliveryEntry>> SqliteQueueDb::ClaimDue(int64_t now, size_t m
   if (read_only_) return ReadOnly();
   if (max == 0) return std::vector<DeliveryEntry>();
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(
       sqlite3_stmt * s,
@@ -162,7 +162,7 @@ Result<std::vector<DeliveryEntry>> SqliteQueueDb::ClaimDue(int64_t now, size_t m
           "next_attempt_at, id LIMIT ?2)")));
   std::vector<DeliveryEntry> claimed;
   {
-    StmtScope scope(s);
+    db::StmtScope scope(s);
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, ClampToSql(max));
     sqlite3_bind_int64(s, 3, kSending);
@@ -187,7 +187,7 @@ Status SqliteQueueDb::Record(const std::vector<DeliveryOutcome>& outcomes, int64
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(
       sqlite3_stmt * s,
@@ -195,14 +195,14 @@ Status SqliteQueueDb::Record(const std::vector<DeliveryOutcome>& outcomes, int64
                    "updated_at = ?4, next_attempt_at = CASE WHEN ?2 = ?6 THEN ?5 ELSE "
                    "next_attempt_at END WHERE id = ?1"));
   for (const DeliveryOutcome& o : outcomes) {
-    StmtScope scope(s);
+    db::StmtScope scope(s);
     sqlite3_bind_int64(s, 1, ClampToSql(o.id));
     sqlite3_bind_int64(s, 2, StateToSql(o.state));
-    BindText(s, 3, o.reply);
+    db::BindText(s, 3, o.reply);
     sqlite3_bind_int64(s, 4, now);
     sqlite3_bind_int64(s, 5, o.next_attempt_at);
     sqlite3_bind_int64(s, 6, kDeferred);
-    MV_RETURN_IF_ERROR(Step(s, "record delivery attempt").status());
+    MV_RETURN_IF_ERROR(db::Step(s, "record delivery attempt").status());
     if (sqlite3_changes(db_->get()) == 0) {
       return Status::NotFound("no delivery entry " + std::to_string(o.id));
     }
@@ -216,11 +216,11 @@ Result<uint64_t> SqliteQueueDb::RequeueInterrupted(int64_t now) {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare("UPDATE deliveries SET state = ?2, next_attempt_at = ?1, "
                                    "updated_at = ?1 WHERE state = ?3"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, now);
   sqlite3_bind_int64(s, 2, kQueued);
   sqlite3_bind_int64(s, 3, kSending);
-  MV_RETURN_IF_ERROR(Step(s, "requeue interrupted deliveries").status());
+  MV_RETURN_IF_ERROR(db::Step(s, "requeue interrupted deliveries").status());
   return static_cast<uint64_t>(sqlite3_changes(db_->get()));
 }
 
@@ -229,10 +229,10 @@ Result<std::optional<int64_t>> SqliteQueueDb::NextDue() {
   MV_ASSIGN_OR_RETURN(
       sqlite3_stmt * s,
       db_->Prepare("SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN (?1, ?2)"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, kQueued);
   sqlite3_bind_int64(s, 2, kDeferred);
-  MV_ASSIGN_OR_RETURN(bool row, Step(s, "next due delivery"));
+  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "next due delivery"));
   if (!row || sqlite3_column_type(s, 0) == SQLITE_NULL) return std::optional<int64_t>();
   return std::optional<int64_t>(sqlite3_column_int64(s, 0));
 }
@@ -244,7 +244,7 @@ Result<DeliveryPage> SqliteQueueDb::List(const DeliveryQuery& q) {
   const std::string sql = ListSql(q, limit, &params);
   std::lock_guard<std::mutex> lock(mu_);
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare(sql));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   for (size_t i = 0; i < params.size(); ++i) {
     sqlite3_bind_int64(s, static_cast<int>(i + 1), params[i]);
   }
@@ -260,7 +260,7 @@ Result<DeliveryPage> SqliteQueueDb::List(const DeliveryQuery& q) {
 Result<DeliveryEntry> SqliteQueueDb::Get(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare(SelectDeliveries("WHERE id = ?1")));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, ClampToSql(id));
   MV_ASSIGN_OR_RETURN(std::vector<DeliveryEntry> rows, ReadDeliveries(s, "get delivery entry"));
   if (rows.empty()) return Status::NotFound("no delivery entry " + std::to_string(id));
@@ -271,10 +271,10 @@ Result<DeliveryCounts> SqliteQueueDb::Counts() {
   std::lock_guard<std::mutex> lock(mu_);
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare("SELECT state, count(*) FROM deliveries GROUP BY state"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   DeliveryCounts c;
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "count deliveries"));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "count deliveries"));
     if (!row) return c;
     const int64_t state = sqlite3_column_int64(s, 0);
     const auto n = static_cast<uint64_t>(sqlite3_column_int64(s, 1));
@@ -291,12 +291,12 @@ Result<std::vector<CopyId>> SqliteQueueDb::FinishedCopies() {
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare("SELECT DISTINCT copy_id FROM deliveries WHERE state IN "
                                    "(?1, ?2) ORDER BY copy_id"));
-  StmtScope scope(s);
+  db::StmtScope scope(s);
   sqlite3_bind_int64(s, 1, StateToSql(DeliveryState::kDelivered));
   sqlite3_bind_int64(s, 2, StateToSql(DeliveryState::kFailed));
   std::vector<CopyId> ids;
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, "finished copies"));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "finished copies"));
     if (!row) return ids;
     ids.push_back(static_cast<CopyId>(sqlite3_column_int64(s, 0)));
   }
@@ -305,18 +305,18 @@ Result<std::vector<CopyId>> SqliteQueueDb::FinishedCopies() {
 Result<uint64_t> SqliteQueueDb::ForgetFinished(const std::vector<CopyId>& copy_ids) {
   if (read_only_) return ReadOnly();
   std::lock_guard<std::mutex> lock(mu_);
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                       db_->Prepare("DELETE FROM deliveries WHERE copy_id = ?1 AND state IN "
                                    "(?2, ?3)"));
   uint64_t removed = 0;
   for (CopyId id : copy_ids) {
-    StmtScope scope(s);
+    db::StmtScope scope(s);
     sqlite3_bind_int64(s, 1, ClampToSql(id));
     sqlite3_bind_int64(s, 2, StateToSql(DeliveryState::kDelivered));
     sqlite3_bind_int64(s, 3, StateToSql(DeliveryState::kFailed));
-    MV_RETURN_IF_ERROR(Step(s, "forget finished deliveries").status());
+    MV_RETURN_IF_ERROR(db::Step(s, "forget finished deliveries").status());
     removed += static_cast<uint64_t>(sqlite3_changes(db_->get()));
   }
   MV_RETURN_IF_ERROR(txn.Commit());
@@ -330,24 +330,24 @@ Result<bool> SqliteQueueDb::ConsumeRelease(std::string_view nonce, int64_t expir
   std::lock_guard<std::mutex> lock(mu_);
   SyncedCommits synced(*db_);
   MV_RETURN_IF_ERROR(synced.Enable());
-  Transaction txn(*db_);
+  db::Transaction txn(*db_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   {
     MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                         db_->Prepare("DELETE FROM consumed_releases WHERE expires_at < ?1"));
-    StmtScope scope(s);
+    db::StmtScope scope(s);
     sqlite3_bind_int64(s, 1, now);
-    MV_RETURN_IF_ERROR(Step(s, "expire consumed releases").status());
+    MV_RETURN_IF_ERROR(db::Step(s, "expire consumed releases").status());
   }
   bool fresh = false;
   {
     MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
                         db_->Prepare("INSERT OR IGNORE INTO consumed_releases(nonce, expires_at) "
                                      "VALUES(?1, ?2)"));
-    StmtScope scope(s);
-    BindText(s, 1, nonce);
+    db::StmtScope scope(s);
+    db::BindText(s, 1, nonce);
     sqlite3_bind_int64(s, 2, expires_at);
-    MV_RETURN_IF_ERROR(Step(s, "consume release").status());
+    MV_RETURN_IF_ERROR(db::Step(s, "consume release").status());
     fresh = sqlite3_changes(db_->get()) == 1;
   }
   MV_RETURN_IF_ERROR(txn.Commit());
@@ -359,14 +359,14 @@ Result<bool> SqliteQueueDb::ConsumeRelease(std::string_view nonce, int64_t expir
 Result<std::unique_ptr<QueueDb>> QueueDb::Open(const QueueDbOptions& options,
                                                const crypto::SymmetricKey& key) {
   if (options.path.empty()) return Status::InvalidArgument("delivery queue path is empty");
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<EncryptedVfs> vfs, EncryptedVfs::Register(key));
-  EncryptedDbOptions db_options;
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::EncryptedVfs> vfs, db::EncryptedVfs::Register(key));
+  db::EncryptedDbOptions db_options;
   db_options.path = options.path;
   db_options.what_kind = kKind;
   db_options.read_only = options.read_only;
   db_options.cache_bytes = kCacheBytes;
   db_options.sync_commits = false;  // Enqueue turns syncing on for its own commits
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenEncryptedDb(*vfs, db_options));
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> db, db::OpenEncryptedDb(*vfs, db_options));
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
   MV_RETURN_IF_ERROR(EnsureQueueSchema(*db, /*create=*/!options.read_only));
   return std::unique_ptr<QueueDb>(

@@ -15,10 +15,10 @@
 #include <set>
 #include <thread>
 
-#include "index/encrypted_db.h"
-#include "index/encrypted_vfs.h"
+#include "db/encrypted_db.h"
+#include "db/encrypted_vfs.h"
 #include "index/index.h"
-#include "index/sqlite_db.h"
+#include "db/sqlite_db.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::index {
@@ -440,11 +440,11 @@ TEST_F(QueueDbTest, NothingIsStoredInClear) {
 TEST_F(QueueDbTest, UnknownSchemaVersionIsCorruption) {
   db_.reset();
   {  // Another version's database: same layout and key, another version.
-    auto vfs = EncryptedVfs::Register(Key(1));
+    auto vfs = db::EncryptedVfs::Register(Key(1));
     ASSERT_TRUE(vfs.ok());
-    auto raw = SqliteDb::Open(path_, (*vfs)->name(), SQLITE_OPEN_READWRITE);
+    auto raw = db::SqliteDb::Open(path_, (*vfs)->name(), SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(raw.ok());
-    ASSERT_TRUE(ConfigureConnection(**raw, 1 << 20, true).ok());
+    ASSERT_TRUE(db::ConfigureConnection(**raw, 1 << 20, true).ok());
     ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 3 WHERE key = 'queue_schema'").ok());
   }
   auto db = QueueDb::Open({path_, false}, Key(1));
@@ -476,11 +476,11 @@ TEST_F(QueueDbTest, AVersionOneQueueIsUpgradedByAWriter) {
   Enqueue({Entry(1, "a@x")});
   db_.reset();
   {  // What version 1 looked like: no consumed_releases.
-    auto vfs = EncryptedVfs::Register(Key(1));
+    auto vfs = db::EncryptedVfs::Register(Key(1));
     ASSERT_TRUE(vfs.ok());
-    auto raw = SqliteDb::Open(path_, (*vfs)->name(), SQLITE_OPEN_READWRITE);
+    auto raw = db::SqliteDb::Open(path_, (*vfs)->name(), SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(raw.ok());
-    ASSERT_TRUE(ConfigureConnection(**raw, 1 << 20, true).ok());
+    ASSERT_TRUE(db::ConfigureConnection(**raw, 1 << 20, true).ok());
     ASSERT_TRUE((*raw)->Exec("DROP TABLE consumed_releases").ok());
     ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 1 WHERE key = 'queue_schema'").ok());
   }

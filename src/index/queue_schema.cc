@@ -16,7 +16,7 @@
 // consumed_releases_expiry finds the expired ones.
 #include "index/queue_schema.h"
 
-#include "index/encrypted_db.h"
+#include "db/encrypted_db.h"
 
 namespace mailvault::index {
 
@@ -94,8 +94,8 @@ uint64_t ColU64(sqlite3_stmt* s, int col) {
 
 }  // namespace
 
-Status EnsureQueueSchema(SqliteDb& db, bool create) {
-  Transaction txn(db);
+Status EnsureQueueSchema(db::SqliteDb& db, bool create) {
+  db::Transaction txn(db);
   MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
   MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
   if (tables == 0) {
@@ -176,7 +176,7 @@ int BindDelivery(sqlite3_stmt* s, const DeliveryEntry& e) {
       {kRequestedBy, &e.requested_by},
   };
   for (const auto& [col, v] : texts) {
-    int rc = BindText(s, col + 1, *v);
+    int rc = db::BindText(s, col + 1, *v);
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;
@@ -192,26 +192,26 @@ Status ReadDelivery(sqlite3_stmt* s, DeliveryEntry* e) {
   }
   e->request = ColU64(s, kRequest);
   e->copy_id = ColU64(s, kCopyId);
-  e->rcpt = ColText(s, kRcpt);
+  e->rcpt = db::ColText(s, kRcpt);
   e->original = sqlite3_column_int64(s, kOriginal) != 0;
-  e->mail_from = ColText(s, kMailFrom);
+  e->mail_from = db::ColText(s, kMailFrom);
   e->format = static_cast<DeliveryFormat>(format);
   e->remove_message_id = sqlite3_column_int64(s, kRemoveMessageId) != 0;
   e->state = static_cast<DeliveryState>(state);
   e->attempts = static_cast<uint32_t>(sqlite3_column_int64(s, kAttempts));
-  e->last_reply = ColText(s, kLastReply);
+  e->last_reply = db::ColText(s, kLastReply);
   e->created_at = sqlite3_column_int64(s, kCreatedAt);
   e->updated_at = sqlite3_column_int64(s, kUpdatedAt);
   e->next_attempt_at = sqlite3_column_int64(s, kNextAttemptAt);
   e->expires_at = sqlite3_column_int64(s, kExpiresAt);
-  e->requested_by = ColText(s, kRequestedBy);
+  e->requested_by = db::ColText(s, kRequestedBy);
   return Status::Ok();
 }
 
 Result<std::vector<DeliveryEntry>> ReadDeliveries(sqlite3_stmt* s, std::string_view what) {
   std::vector<DeliveryEntry> out;
   while (true) {
-    MV_ASSIGN_OR_RETURN(bool row, Step(s, what));
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, what));
     if (!row) return out;
     MV_RETURN_IF_ERROR(ReadDelivery(s, &out.emplace_back()));
   }

@@ -3,7 +3,7 @@
 // List query. Kept apart from queue_db.cc so that file reads as the queue's
 // transactions.
 //
-// Stateless; every SqliteDb and statement passed in belongs to the caller,
+// Stateless; every db::SqliteDb and statement passed in belongs to the caller,
 // who serialises its use.
 #pragma once
 
@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "index/sqlite_db.h"
+#include "db/sqlite_db.h"
 #include "mailvault/delivery.h"
 #include "mailvault/status.h"
 
@@ -31,7 +31,7 @@ constexpr int64_t kQueueSchemaVersion = 2;
 // of one with tables (upgrading version 1 when `create`): Corruption if it
 // is not a queue or has a version this code does not know. NotFound if
 // there are no tables and `create` is false.
-Status EnsureQueueSchema(SqliteDb& db, bool create);
+Status EnsureQueueSchema(db::SqliteDb& db, bool create);
 
 // Inserts one entry; bind it with BindDelivery.
 extern const char kInsertDelivery[];

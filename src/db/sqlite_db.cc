@@ -1,7 +1,7 @@
 // SqliteDb: connection, statement cache and error mapping (see sqlite_db.h).
-#include "index/sqlite_db.h"
+#include "db/sqlite_db.h"
 
-namespace mailvault::index {
+namespace mailvault::db {
 
 Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   std::string msg(what);
@@ -128,4 +128,4 @@ Status Transaction::Commit() {
   return Status::Ok();
 }
 
-}  // namespace mailvault::index
+}  // namespace mailvault::db

@@ -16,7 +16,7 @@
 
 #include "mailvault/status.h"
 
-namespace mailvault::index {
+namespace mailvault::db {
 
 // The Status for SQLite result code `rc`: Corruption for pages that fail
 // authentication or a damaged file, NoSpace, Unavailable for busy/locked,
@@ -98,4 +98,4 @@ class Transaction {
   bool open_ = false;
 };
 
-}  // namespace mailvault::index
+}  // namespace mailvault::db

@@ -40,7 +40,7 @@
 // with temp_store=MEMORY, so SQLite never asks for them. The io_methods are
 // version 2, without xFetch, so SQLite never maps the file and always reads
 // through xRead.
-#include "index/encrypted_vfs.h"
+#include "db/encrypted_vfs.h"
 
 #include <sqlite3.h>
 
@@ -48,7 +48,7 @@
 #include <atomic>
 #include <cstring>
 
-namespace mailvault::index {
+namespace mailvault::db {
 namespace {
 
 constexpr int64_t kPage = EncryptedVfs::kPageSize;
@@ -393,4 +393,4 @@ EncryptedVfs::~EncryptedVfs() { sqlite3_vfs_unregister(&state_->vfs); }
 
 const std::string& EncryptedVfs::name() const { return state_->name; }
 
-}  // namespace mailvault::index
+}  // namespace mailvault::db

@@ -23,7 +23,7 @@
 #include "crypto/page_cipher.h"
 #include "mailvault/status.h"
 
-namespace mailvault::index {
+namespace mailvault::db {
 
 class EncryptedVfs {
  public:
@@ -50,4 +50,4 @@ class EncryptedVfs {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace mailvault::index
+}  // namespace mailvault::db

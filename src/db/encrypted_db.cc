@@ -1,9 +1,9 @@
 // Connection set-up for databases behind EncryptedVfs (see encrypted_db.h).
-#include "index/encrypted_db.h"
+#include "db/encrypted_db.h"
 
 #include <algorithm>
 
-namespace mailvault::index {
+namespace mailvault::db {
 
 Status ConfigureConnection(SqliteDb& db, size_t cache_bytes, bool sync_commits) {
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
@@ -70,4 +70,4 @@ Result<std::unique_ptr<SqliteDb>> OpenEncryptedDb(const EncryptedVfs& vfs,
   return db;
 }
 
-}  // namespace mailvault::index
+}  // namespace mailvault::db

@@ -1,5 +1,5 @@
 // The connection set-up shared by the databases kept through EncryptedVfs
-// (the index, index.db, and the delivery queue, deliveries.db): the pragmas
+// (the index, the delivery queue, the accounts and the audit log): the pragmas
 // every connection needs, the page layout a new file is given, the check of
 // an existing file's layout, and the open sequence that ties them together.
 // Each database keeps its own schema and its own schema version check.
@@ -15,11 +15,11 @@
 #include <string>
 #include <string_view>
 
-#include "index/encrypted_vfs.h"
-#include "index/sqlite_db.h"
+#include "db/encrypted_vfs.h"
+#include "db/sqlite_db.h"
 #include "mailvault/status.h"
 
-namespace mailvault::index {
+namespace mailvault::db {
 
 // How long a connection waits for another's lock before reporting
 // Unavailable (a checkpoint or a writer in another process).
@@ -70,4 +70,4 @@ inline std::string_view ColText(sqlite3_stmt* s, int col) {
   return p == nullptr ? std::string_view() : std::string_view(p, sqlite3_column_bytes(s, col));
 }
 
-}  // namespace mailvault::index
+}  // namespace mailvault::db

@@ -1,6 +1,6 @@
 // Tests of the encrypting VFS: its byte mapping (driven through the VFS
 // methods directly), and what it refuses when SQLite drives it.
-#include "index/encrypted_vfs.h"
+#include "db/encrypted_vfs.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -14,7 +14,7 @@
 
 #include "testutil/temp_dir.h"
 
-namespace mailvault::index {
+namespace mailvault::db {
 namespace {
 
 namespace fs = std::filesystem;
@@ -259,4 +259,4 @@ TEST_F(SqliteThroughVfs, WalModeWorksAndTempFilesAreRefused) {
 }
 
 }  // namespace
-}  // namespace mailvault::index
+}  // namespace mailvault::db
