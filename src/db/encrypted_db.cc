@@ -70,4 +70,13 @@ Result<std::unique_ptr<SqliteDb>> OpenEncryptedDb(const EncryptedVfs& vfs,
   return db;
 }
 
+Result<OpenedDb> OpenDatabase(const EncryptedVfs& vfs, const EncryptedDbOptions& options,
+                              const Schema& schema) {
+  OpenedDb out;
+  MV_ASSIGN_OR_RETURN(out.db, OpenEncryptedDb(vfs, options));
+  MV_ASSIGN_OR_RETURN(out.schema_version,
+                      MigrateSchema(*out.db, schema, /*writer=*/!options.read_only));
+  return out;
+}
+
 }  // namespace mailvault::db

@@ -2,7 +2,7 @@
 // (the index, the delivery queue, the accounts and the audit log): the pragmas
 // every connection needs, the page layout a new file is given, the check of
 // an existing file's layout, and the open sequence that ties them together.
-// Each database keeps its own schema and its own schema version check.
+// Each database declares its schema as numbered migrations (schema.h).
 //
 // Free functions over one SqliteDb; they use it like any other call on it,
 // so the caller serialises them with its other uses of that connection.
@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "db/encrypted_vfs.h"
+#include "db/schema.h"
 #include "db/sqlite_db.h"
 #include "mailvault/status.h"
 
@@ -53,10 +54,22 @@ struct EncryptedDbOptions {
 // if the file does not exist or has no pages ("the <kind> has not been
 // created"). Otherwise the file is created if missing and a new, empty file
 // gets its layout. Either way the layout is checked; with the wrong key the
-// first read fails, as Corruption. The caller then checks or creates its
-// schema.
+// first read fails, as Corruption. The schema is not looked at: OpenDatabase
+// does both.
 Result<std::unique_ptr<SqliteDb>> OpenEncryptedDb(const EncryptedVfs& vfs,
                                                   const EncryptedDbOptions& options);
+
+// A connection with its schema brought up to date (see OpenDatabase).
+struct OpenedDb {
+  std::unique_ptr<SqliteDb> db;
+  int64_t schema_version = 0;  // what the file is at: schema.latest() for a writer
+};
+
+// The open every mailvault database goes through: OpenEncryptedDb, then
+// MigrateSchema (a writer applies the missing migrations; a read-only open
+// checks that it can read the version found). Errors as for those two.
+Result<OpenedDb> OpenDatabase(const EncryptedVfs& vfs, const EncryptedDbOptions& options,
+                              const Schema& schema);
 
 // Binding and reading text without copies or surprises: the length is
 // explicit (so embedded NULs survive) and SQLITE_STATIC means `v` must stay
