@@ -10,6 +10,7 @@
 
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
+#include "db/schema.h"
 #include "db/sqlite_db.h"
 
 namespace mailvault::index {
@@ -18,8 +19,15 @@ namespace {
 constexpr char kKind[] = "accounts database";
 constexpr size_t kCacheBytes = 1 << 20;
 
-constexpr char kAccountsSchema[] = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+// The accounts database's migrations. 1 created it; 2 added the session
+// cut-off, until then only a password change.
+db::Schema AccountsSchemaDecl() {
+  db::Schema s;
+  s.kind = kKind;
+  s.version_key = "accounts_schema";
+  s.oldest_readable = 1;  // read with kColumnsV1
+  s.migrations = {
+      {1, R"sql(
 CREATE TABLE accounts(
   name TEXT PRIMARY KEY,
   role TEXT NOT NULL,
@@ -27,9 +35,15 @@ CREATE TABLE accounts(
   disabled INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
-  password_changed_at INTEGER NOT NULL,
-  sessions_ended_at INTEGER NOT NULL) WITHOUT ROWID;
-)sql";
+  password_changed_at INTEGER NOT NULL) WITHOUT ROWID;
+)sql"},
+      {2, R"sql(
+ALTER TABLE accounts ADD COLUMN sessions_ended_at INTEGER NOT NULL DEFAULT 0;
+UPDATE accounts SET sessions_ended_at = password_changed_at;
+)sql"},
+  };
+  return s;
+}
 
 constexpr char kColumns[] =
     "name, role, password_hash, disabled, created_at, updated_at, password_changed_at, "
@@ -39,52 +53,6 @@ constexpr char kColumns[] =
 constexpr char kColumnsV1[] =
     "name, role, password_hash, disabled, created_at, updated_at, password_changed_at, "
     "password_changed_at";
-
-// Version 1 -> 2: the session cut-off, until now only a password change.
-constexpr char kMigrateV1[] = R"sql(
-ALTER TABLE accounts ADD COLUMN sessions_ended_at INTEGER NOT NULL DEFAULT 0;
-UPDATE accounts SET sessions_ended_at = password_changed_at;
-UPDATE meta SET value = 2 WHERE key = 'accounts_schema';
-)sql";
-
-// Creates or checks (a writer: migrates) the schema; *columns receives the
-// SELECT list to read rows with.
-Status EnsureAccountsSchema(db::SqliteDb& db, bool create, std::string* columns) {
-  *columns = kColumns;
-  db::Transaction txn(db);
-  MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
-  MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
-  if (tables == 0) {
-    if (!create) {
-      return Status::NotFound(db.path() + ": the accounts database has not been created");
-    }
-    MV_RETURN_IF_ERROR(db.Exec(kAccountsSchema));
-    const std::string version = "INSERT INTO meta(key, value) VALUES('accounts_schema', " +
-                                std::to_string(kAccountsSchemaVersion) + ")";
-    MV_RETURN_IF_ERROR(db.Exec(version.c_str()));
-    return txn.Commit();
-  }
-  auto version = db.QueryInt("SELECT value FROM meta WHERE key = 'accounts_schema'");
-  if (!version.ok()) {
-    return Status::Corruption(db.path() + ": not a mailvault accounts database (" +
-                              version.status().message() + ")");
-  }
-  if (*version == 1 && create) {
-    MV_RETURN_IF_ERROR(db.Exec(kMigrateV1));
-    return txn.Commit();
-  }
-  if (*version == 1) {
-    *columns = kColumnsV1;
-    return txn.Commit();
-  }
-  if (*version != kAccountsSchemaVersion) {
-    return Status::Corruption(db.path() + ": accounts schema version " + std::to_string(*version) +
-                              " is not supported (expected " +
-                              std::to_string(kAccountsSchemaVersion) +
-                              "); it was written by another mailvault version");
-  }
-  return txn.Commit();
-}
 
 // Binds `r` to ?1..?8 in kColumns order. Strings are bound without
 // copying: `r` must outlive the step.
@@ -116,6 +84,11 @@ AccountRow ReadRow(sqlite3_stmt* s) {
 std::string Quoted(const std::string& name) { return "'" + name + "'"; }
 
 }  // namespace
+
+const db::Schema& AccountsSchema() {
+  static const db::Schema* schema = new db::Schema(AccountsSchemaDecl());
+  return *schema;
+}
 
 std::string LowerAscii(std::string_view s) {
   std::string out(s);
@@ -242,10 +215,10 @@ Result<std::unique_ptr<AccountsDb>> AccountsDb::Open(const AccountsDbOptions& op
   db_options.read_only = options.read_only;
   db_options.cache_bytes = kCacheBytes;
   db_options.sync_commits = true;  // rare changes, each one durable
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> db, db::OpenEncryptedDb(*vfs, db_options));
+  MV_ASSIGN_OR_RETURN(db::OpenedDb opened, db::OpenDatabase(*vfs, db_options, AccountsSchema()));
+  std::unique_ptr<db::SqliteDb> db = std::move(opened.db);
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
-  std::string columns;
-  MV_RETURN_IF_ERROR(EnsureAccountsSchema(*db, /*create=*/!options.read_only, &columns));
+  std::string columns = opened.schema_version == 1 ? kColumnsV1 : kColumns;
   return std::unique_ptr<AccountsDb>(
       new AccountsDb(std::move(vfs), std::move(db), options.read_only, std::move(columns)));
 }

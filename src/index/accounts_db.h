@@ -32,14 +32,15 @@
 namespace mailvault::db {
 class EncryptedVfs;
 class SqliteDb;
+struct Schema;
 }  // namespace mailvault::db
 
 namespace mailvault::index {
 
-// The value of meta 'accounts_schema' this code writes and accepts.
+// The accounts database's numbered migrations (meta 'accounts_schema').
 // Version 2 added accounts.sessions_ended_at; a version 1 file is migrated
 // when a writer opens it (and read as if migrated by a reader).
-constexpr int64_t kAccountsSchemaVersion = 2;
+const db::Schema& AccountsSchema();
 
 // One row of `accounts`. Times are microseconds since the Unix epoch.
 struct AccountRow {
@@ -90,8 +91,8 @@ class AccountsDb {
   Result<std::vector<AccountRow>> List();         // every row, by name
 
  private:
-  AccountsDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db, bool read_only,
-             std::string columns);
+  AccountsDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db,
+             bool read_only, std::string columns);
   Status ReadOnly() const;
   // The row of `name` (lower case) or NotFound; the caller holds mu_.
   Result<AccountRow> Select(const std::string& name);

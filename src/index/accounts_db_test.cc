@@ -10,8 +10,8 @@
 
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
-#include "index/queue_db.h"
 #include "db/sqlite_db.h"
+#include "index/queue_db.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::index {

@@ -21,6 +21,7 @@
 
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
+#include "db/schema.h"
 #include "db/sqlite_db.h"
 
 namespace mailvault::index {
@@ -29,8 +30,13 @@ namespace {
 constexpr char kKind[] = "audit database";
 constexpr size_t kCacheBytes = 2 << 20;
 
-constexpr char kAuditSchema[] = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+// The audit database's migrations. 1 created it, with the cap of a new file.
+db::Schema AuditSchemaDecl() {
+  db::Schema s;
+  s.kind = kKind;
+  s.version_key = "audit_schema";
+  s.migrations = {
+      {1, R"sql(
 CREATE TABLE audit(
   id INTEGER PRIMARY KEY,
   at INTEGER NOT NULL,
@@ -49,36 +55,14 @@ CREATE TABLE audit_copies(
   audit_id INTEGER NOT NULL,
   PRIMARY KEY(copy_id, audit_id)) WITHOUT ROWID;
 CREATE INDEX audit_copies_by_event ON audit_copies(audit_id);
-)sql";
+INSERT INTO meta(key, value) VALUES('max_records', )sql" +
+              std::to_string(kDefaultAuditMaxRecords) + ");"},
+  };
+  return s;
+}
 
 constexpr char kColumns[] =
     "a.id, a.at, a.account, a.role, a.client, a.action, a.copy_ids, a.result, a.detail";
-
-Status EnsureAuditSchema(db::SqliteDb& db, bool create) {
-  db::Transaction txn(db);
-  MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
-  MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
-  if (tables == 0) {
-    if (!create) return Status::NotFound(db.path() + ": the audit database has not been created");
-    MV_RETURN_IF_ERROR(db.Exec(kAuditSchema));
-    const std::string meta = "INSERT INTO meta(key, value) VALUES('audit_schema', " +
-                             std::to_string(kAuditSchemaVersion) + "), ('max_records', " +
-                             std::to_string(kDefaultAuditMaxRecords) + ")";
-    MV_RETURN_IF_ERROR(db.Exec(meta.c_str()));
-    return txn.Commit();
-  }
-  auto version = db.QueryInt("SELECT value FROM meta WHERE key = 'audit_schema'");
-  if (!version.ok()) {
-    return Status::Corruption(db.path() + ": not a mailvault audit database (" +
-                              version.status().message() + ")");
-  }
-  if (*version != kAuditSchemaVersion) {
-    return Status::Corruption(db.path() + ": audit schema version " + std::to_string(*version) +
-                              " is not supported (expected " + std::to_string(kAuditSchemaVersion) +
-                              "); it was written by another mailvault version");
-  }
-  return txn.Commit();
-}
 
 std::string EncodeIds(const std::vector<uint64_t>& ids) {
   std::string out;
@@ -157,7 +141,13 @@ std::string ListSql(const AuditFilter& f, size_t limit, std::vector<Param>* para
 
 }  // namespace
 
-AuditDb::AuditDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db, bool read_only)
+const db::Schema& AuditSchema() {
+  static const db::Schema* schema = new db::Schema(AuditSchemaDecl());
+  return *schema;
+}
+
+AuditDb::AuditDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db,
+                 bool read_only)
     : vfs_(std::move(vfs)), db_(std::move(db)), read_only_(read_only) {}
 
 AuditDb::~AuditDb() { db_.reset(); }  // before the VFS it was opened through
@@ -326,9 +316,9 @@ Result<std::unique_ptr<AuditDb>> AuditDb::Open(const AuditDbOptions& options,
   db_options.read_only = options.read_only;
   db_options.cache_bytes = kCacheBytes;
   db_options.sync_commits = true;  // each append durable before it returns
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> db, db::OpenEncryptedDb(*vfs, db_options));
+  MV_ASSIGN_OR_RETURN(db::OpenedDb opened, db::OpenDatabase(*vfs, db_options, AuditSchema()));
+  std::unique_ptr<db::SqliteDb> db = std::move(opened.db);
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
-  MV_RETURN_IF_ERROR(EnsureAuditSchema(*db, /*create=*/!options.read_only));
   return std::unique_ptr<AuditDb>(new AuditDb(std::move(vfs), std::move(db), options.read_only));
 }
 

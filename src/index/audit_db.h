@@ -40,12 +40,13 @@
 namespace mailvault::db {
 class EncryptedVfs;
 class SqliteDb;
+struct Schema;
 }  // namespace mailvault::db
 
 namespace mailvault::index {
 
-// The value of meta 'audit_schema' this code writes and accepts.
-constexpr int64_t kAuditSchemaVersion = 1;
+// The audit database's numbered migrations (meta 'audit_schema').
+const db::Schema& AuditSchema();
 // The cap of a new file.
 constexpr uint64_t kDefaultAuditMaxRecords = 1'000'000;
 

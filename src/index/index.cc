@@ -16,7 +16,8 @@
 //               match in another column or across a separator is dropped.
 //               Rows are removed with FTS5's 'delete' command fed the text
 //               rebuilt from the stored columns, byte for byte as inserted.
-//   meta        schema version, the watermark, and running totals (count,
+//   meta        schema version (IndexSchema: numbered migrations), the watermark, and running
+//   totals (count,
 //               message bytes, record bytes) kept in the same transactions
 //               as the rows, so Stats never scans millions of rows.
 //
@@ -41,16 +42,19 @@
 
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
-#include "index/row_codec.h"
+#include "db/schema.h"
 #include "db/sqlite_db.h"
+#include "index/row_codec.h"
 
 namespace mailvault::index {
 namespace {
 
-constexpr int64_t kSchemaVersion = 3;  // 2: engine tags in the FTS text; 3: body_digest
 constexpr size_t kForEachBatch = 256;
-constexpr char kSchema[] = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+
+// The index's migrations (meta 'schema'). Version 1 (before engine tags in
+// the FTS text) is not upgraded: such an index is rebuilt from the
+// segments, so the first migration creates version 2.
+constexpr char kSchemaV2[] = R"sql(
 CREATE TABLE copies(
   id INTEGER PRIMARY KEY,
   segment INTEGER NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL,
@@ -60,9 +64,8 @@ CREATE TABLE copies(
   mail_from TEXT NOT NULL, rcpt TEXT NOT NULL, from_ TEXT NOT NULL, to_ TEXT NOT NULL,
   cc TEXT NOT NULL, bcc TEXT NOT NULL, subject TEXT NOT NULL, message_id TEXT NOT NULL,
   queue_id TEXT NOT NULL, statuses TEXT NOT NULL, reason TEXT NOT NULL,
-  attachments TEXT NOT NULL, body_digest TEXT NOT NULL DEFAULT '');
+  attachments TEXT NOT NULL);
 CREATE INDEX copies_placed_at ON copies(placed_at);
-CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';
 CREATE INDEX copies_rule ON copies(rule_id, id);
 CREATE INDEX copies_segment ON copies(segment, length);
 CREATE VIRTUAL TABLE copies_fts USING fts5(
@@ -70,8 +73,16 @@ CREATE VIRTUAL TABLE copies_fts USING fts5(
 -- FTS5 leaves must fit a page's local payload (4056 usable bytes less cell
 -- overhead), or every leaf spills into an overflow page.
 INSERT INTO copies_fts(copies_fts, rank) VALUES('pgsz', 3900);
-INSERT INTO meta(key, value) VALUES('schema', 3), ('wm_segment', 0), ('wm_offset', 0),
+INSERT INTO meta(key, value) VALUES('wm_segment', 0), ('wm_offset', 0),
   ('count', 0), ('bytes', 0), ('record_bytes', 0);
+)sql";
+
+// 2 -> 3: the body digest (possible duplicates). A column and a partial
+// index, in place: rebuilding a large index at an upgrade would hold intake
+// off for minutes. Copies indexed before have no digest.
+constexpr char kSchemaV3[] = R"sql(
+ALTER TABLE copies ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';
+CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';
 )sql";
 
 // The columns an Entry is read from, in the order ReadEntry expects.
@@ -164,47 +175,6 @@ Status ReadEntry(sqlite3_stmt* s, Entry* e, std::string* rcpt_json = nullptr) {
 std::string FtsTextOf(const CopyMeta& m, std::string_view rcpt_json) {
   return FtsText({m.from, m.mail_from, m.to, m.cc, rcpt_json, m.subject, m.message_id,
                   EngineMask(m.statuses)});
-}
-
-// Creates the schema in a database without tables; checks the version of
-// one with tables. NotFound if `create` is false and there are no tables.
-Status EnsureSchema(db::SqliteDb& db, bool create) {
-  MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
-  if (tables == 0) {
-    if (!create) return Status::NotFound(db.path() + ": the index has not been created");
-    db::Transaction txn(db);
-    MV_RETURN_IF_ERROR(txn.Begin(true));
-    MV_RETURN_IF_ERROR(db.Exec(kSchema));
-    return txn.Commit();
-  }
-  auto version = db.QueryInt("SELECT value FROM meta WHERE key = 'schema'");
-  if (!version.ok()) {
-    return Status::Corruption(db.path() + ": not a mailvault index (" + version.status().message() +
-                              ")");
-  }
-  if (*version == 2 && create) {
-    // 2 -> 3: the body digest (possible duplicates). A column and a partial
-    // index, in place: rebuilding a large index at an upgrade would hold
-    // intake off for minutes. Copies indexed before have no digest.
-    db::Transaction txn(db);
-    MV_RETURN_IF_ERROR(txn.Begin(true));
-    MV_RETURN_IF_ERROR(
-        db.Exec("ALTER TABLE copies ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';"
-                "CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';"
-                "UPDATE meta SET value = 3 WHERE key = 'schema';"));
-    return txn.Commit();
-  }
-  if (*version == 2) {
-    return Status::Corruption(db.path() +
-                              ": index schema version 2 is upgraded in place by the first "
-                              "writer: start mailvaultd once (or run `mailvault rebuild-index`)");
-  }
-  if (*version != kSchemaVersion) {
-    return Status::Corruption(db.path() + ": index schema version " + std::to_string(*version) +
-                              " is not supported (expected " + std::to_string(kSchemaVersion) +
-                              "); rebuild the index");
-  }
-  return Status::Ok();
 }
 
 // Positional parameters for SQL built piece by piece.
@@ -708,6 +678,19 @@ Result<std::vector<Entry>> SqliteIndex::EntriesEndingAfter(uint64_t segment, uin
 
 }  // namespace
 
+const db::Schema& IndexSchema() {
+  static const db::Schema* schema = [] {
+    auto* s = new db::Schema;
+    s->kind = "index";
+    s->version_key = "schema";
+    s->migrations = {{2, kSchemaV2}, {3, kSchemaV3}};
+    s->too_old_hint =
+        "start mailvaultd, which upgrades or rebuilds it, or run `mailvault rebuild-index`";
+    return s;
+  }();
+  return *schema;
+}
+
 Status CheckIndexFile(const std::string& path, const crypto::SymmetricKey& key,
                       const std::atomic<bool>* stop) {
   MV_ASSIGN_OR_RETURN(std::unique_ptr<db::EncryptedVfs> vfs, db::EncryptedVfs::Register(key));
@@ -724,7 +707,7 @@ Status CheckIndexFile(const std::string& path, const crypto::SymmetricKey& key,
           [](void* p) { return static_cast<const std::atomic<bool>*>(p)->load() ? 1 : 0; },
           const_cast<std::atomic<bool>*>(stop));
     }
-    MV_RETURN_IF_ERROR(EnsureSchema(*db, /*create=*/false));
+    MV_RETURN_IF_ERROR(db::MigrateSchema(*db, IndexSchema(), /*writer=*/false).status());
     MV_ASSIGN_OR_RETURN(std::string verdict, db->QueryText("PRAGMA quick_check"));
     if (verdict != "ok") return Status::Corruption(path + ": " + verdict);
     return Status::Ok();
@@ -745,19 +728,19 @@ Result<std::unique_ptr<Index>> Index::Open(const IndexOptions& options,
   db_options.sync_commits = options.sync_commits;
   if (options.read_only) {
     db_options.cache_bytes = options.cache_bytes;
-    MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> reader, db::OpenEncryptedDb(*vfs, db_options));
-    MV_RETURN_IF_ERROR(EnsureSchema(*reader, /*create=*/false));
+    MV_ASSIGN_OR_RETURN(db::OpenedDb reader, db::OpenDatabase(*vfs, db_options, IndexSchema()));
     return std::unique_ptr<Index>(
-        new SqliteIndex(std::move(vfs), nullptr, std::move(reader), options.sync_commits));
+        new SqliteIndex(std::move(vfs), nullptr, std::move(reader.db), options.sync_commits));
   }
   // The writer creates and lays out the file; the reader opens it after.
   db_options.cache_bytes = options.cache_bytes / 2;
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> writer, db::OpenEncryptedDb(*vfs, db_options));
-  MV_RETURN_IF_ERROR(EnsureSchema(*writer, /*create=*/true).Annotate(what));
+  auto opened = db::OpenDatabase(*vfs, db_options, IndexSchema());
+  if (!opened.ok()) return opened.status().Annotate(what);
+  std::unique_ptr<db::SqliteDb> writer = std::move(opened->db);
   MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> reader,
                       db::SqliteDb::Open(path, vfs->name(), SQLITE_OPEN_READWRITE));
-  MV_RETURN_IF_ERROR(
-      db::ConfigureConnection(*reader, options.cache_bytes / 2, options.sync_commits).Annotate(what));
+  MV_RETURN_IF_ERROR(db::ConfigureConnection(*reader, options.cache_bytes / 2, options.sync_commits)
+                         .Annotate(what));
   MV_RETURN_IF_ERROR(reader->Exec("PRAGMA query_only=1").Annotate(what));
   return std::unique_ptr<Index>(
       new SqliteIndex(std::move(vfs), std::move(writer), std::move(reader), options.sync_commits));

@@ -24,6 +24,10 @@
 #include "mailvault/copy.h"
 #include "mailvault/status.h"
 
+namespace mailvault::db {
+struct Schema;
+}  // namespace mailvault::db
+
 namespace mailvault::index {
 
 // Where a copy's record lies in the segment files.
@@ -103,6 +107,10 @@ class Index {
   // short below the watermark lost them), in offset order.
   virtual Result<std::vector<Entry>> EntriesEndingAfter(uint64_t segment, uint64_t end) = 0;
 };
+
+// The index's numbered migrations (meta 'schema'): 2 created it (an older
+// index is rebuilt from the segments), 3 added the body digest.
+const db::Schema& IndexSchema();
 
 // Checks every page of the index file at `path` (SQLite `PRAGMA
 // quick_check` through the encrypting VFS, on a connection of its own, so

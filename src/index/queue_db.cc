@@ -23,8 +23,8 @@
 
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
-#include "index/queue_schema.h"
 #include "db/sqlite_db.h"
+#include "index/queue_schema.h"
 
 namespace mailvault::index {
 namespace {
@@ -55,7 +55,8 @@ class SyncedCommits {
 
 class SqliteQueueDb final : public QueueDb {
  public:
-  SqliteQueueDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db, bool read_only)
+  SqliteQueueDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db,
+                bool read_only)
       : vfs_(std::move(vfs)), db_(std::move(db)), read_only_(read_only) {}
   ~SqliteQueueDb() override { db_.reset(); }  // before the VFS it was opened through
 
@@ -366,9 +367,9 @@ Result<std::unique_ptr<QueueDb>> QueueDb::Open(const QueueDbOptions& options,
   db_options.read_only = options.read_only;
   db_options.cache_bytes = kCacheBytes;
   db_options.sync_commits = false;  // Enqueue turns syncing on for its own commits
-  MV_ASSIGN_OR_RETURN(std::unique_ptr<db::SqliteDb> db, db::OpenEncryptedDb(*vfs, db_options));
+  MV_ASSIGN_OR_RETURN(db::OpenedDb opened, db::OpenDatabase(*vfs, db_options, QueueSchema()));
+  std::unique_ptr<db::SqliteDb> db = std::move(opened.db);
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
-  MV_RETURN_IF_ERROR(EnsureQueueSchema(*db, /*create=*/!options.read_only));
   return std::unique_ptr<QueueDb>(
       new SqliteQueueDb(std::move(vfs), std::move(db), options.read_only));
 }

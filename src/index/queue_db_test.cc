@@ -17,8 +17,8 @@
 
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
-#include "index/index.h"
 #include "db/sqlite_db.h"
+#include "index/index.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::index {
@@ -437,7 +437,7 @@ TEST_F(QueueDbTest, NothingIsStoredInClear) {
   }
 }
 
-TEST_F(QueueDbTest, UnknownSchemaVersionIsCorruption) {
+TEST_F(QueueDbTest, ANewerSchemaVersionIsRefused) {
   db_.reset();
   {  // Another version's database: same layout and key, another version.
     auto vfs = db::EncryptedVfs::Register(Key(1));
@@ -447,9 +447,10 @@ TEST_F(QueueDbTest, UnknownSchemaVersionIsCorruption) {
     ASSERT_TRUE(db::ConfigureConnection(**raw, 1 << 20, true).ok());
     ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 3 WHERE key = 'queue_schema'").ok());
   }
+  // Written by a newer mailvault: refused by name, never downgraded.
   auto db = QueueDb::Open({path_, false}, Key(1));
-  ASSERT_TRUE(db.status().IsCorruption()) << db.status().ToString();
-  EXPECT_NE(db.status().message().find("schema version 3"), std::string::npos);
+  ASSERT_EQ(db.status().code(), Code::kInvalidArgument) << db.status().ToString();
+  EXPECT_NE(db.status().message().find("schema version 3 is newer"), std::string::npos);
 }
 
 TEST_F(QueueDbTest, AReleaseIsConsumedOnceUntilItExpires) {

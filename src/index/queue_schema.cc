@@ -23,7 +23,6 @@ namespace mailvault::index {
 namespace {
 
 constexpr char kQueueSchema[] = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE deliveries(
   id INTEGER PRIMARY KEY,
   request INTEGER NOT NULL,
@@ -94,42 +93,16 @@ uint64_t ColU64(sqlite3_stmt* s, int col) {
 
 }  // namespace
 
-Status EnsureQueueSchema(db::SqliteDb& db, bool create) {
-  db::Transaction txn(db);
-  MV_RETURN_IF_ERROR(txn.Begin(/*immediate=*/create));
-  MV_ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
-  if (tables == 0) {
-    if (!create) return Status::NotFound(db.path() + ": the delivery queue has not been created");
-    MV_RETURN_IF_ERROR(db.Exec(kQueueSchema));
-    MV_RETURN_IF_ERROR(db.Exec(kReleasesSchema));
-    const std::string version = "INSERT INTO meta(key, value) VALUES('queue_schema', " +
-                                std::to_string(kQueueSchemaVersion) + ")";
-    MV_RETURN_IF_ERROR(db.Exec(version.c_str()));
-    return txn.Commit();
-  }
-  auto version = db.QueryInt("SELECT value FROM meta WHERE key = 'queue_schema'");
-  if (!version.ok()) {
-    return Status::Corruption(db.path() + ": not a mailvault delivery queue (" +
-                              version.status().message() + ")");
-  }
-  if (*version == 1 && create) {
-    // Version 1 lacks consumed_releases; a writer adds it (in this
-    // IMMEDIATE transaction, so two processes cannot both do it).
-    MV_RETURN_IF_ERROR(db.Exec(kReleasesSchema));
-    const std::string version = "UPDATE meta SET value = " + std::to_string(kQueueSchemaVersion) +
-                                " WHERE key = 'queue_schema'";
-    MV_RETURN_IF_ERROR(db.Exec(version.c_str()));
-    return txn.Commit();
-  }
-  // A reader of version 1 reads deliveries only, which version 2 left as
-  // they were.
-  if (*version != kQueueSchemaVersion && *version != 1) {
-    return Status::Corruption(db.path() + ": delivery queue schema version " +
-                              std::to_string(*version) + " is not supported (expected " +
-                              std::to_string(kQueueSchemaVersion) +
-                              "); it was written by another mailvault version");
-  }
-  return txn.Commit();
+const db::Schema& QueueSchema() {
+  static const db::Schema* schema = [] {
+    auto* s = new db::Schema;
+    s->kind = "delivery queue";
+    s->version_key = "queue_schema";
+    s->oldest_readable = 1;
+    s->migrations = {{1, kQueueSchema}, {2, kReleasesSchema}};
+    return s;
+  }();
+  return *schema;
 }
 
 std::string SelectDeliveries(std::string_view rest) {

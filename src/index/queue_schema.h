@@ -16,22 +16,18 @@
 #include <string_view>
 #include <vector>
 
+#include "db/schema.h"
 #include "db/sqlite_db.h"
 #include "mailvault/delivery.h"
 #include "mailvault/status.h"
 
 namespace mailvault::index {
 
-// The value of meta 'queue_schema' this code writes. Version 2 added the
-// consumed_releases table; a writer (`create`) upgrades a version 1 file in
-// place, a reader reads version 1 as it is.
-constexpr int64_t kQueueSchemaVersion = 2;
-
-// Creates the schema in a database without tables, or checks the version
-// of one with tables (upgrading version 1 when `create`): Corruption if it
-// is not a queue or has a version this code does not know. NotFound if
-// there are no tables and `create` is false.
-Status EnsureQueueSchema(db::SqliteDb& db, bool create);
+// The queue's numbered migrations (meta 'queue_schema'). Version 2 added
+// the consumed_releases table; a writer upgrades a version 1 file in place,
+// a reader reads version 1 as it is (it reads deliveries only, which
+// version 2 left as they were).
+const db::Schema& QueueSchema();
 
 // Inserts one entry; bind it with BindDelivery.
 extern const char kInsertDelivery[];
