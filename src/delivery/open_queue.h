@@ -8,7 +8,7 @@
 #include <string>
 
 #include "env/env.h"
-#include "index/queue_db.h"
+#include "delivery/queue_db.h"
 #include "mailvault/status.h"
 
 namespace mailvault::delivery {

@@ -2,7 +2,7 @@
 // result: every console login (success and failure), search, view,
 // preview, save, delivery, delete and settings change, and the CLI's
 // content accesses (docs/audit.md). Kept in DATA/audit.db
-// (index/audit_db.h), encrypted under a key derived from the index key,
+// (journal/audit_db.h), encrypted under a key derived from the index key,
 // rotated at a cap (1,000,000 records by default), newest first when read,
 // exportable as JSON lines.
 //
@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "env/env.h"
-#include "index/audit_db.h"
+#include "journal/audit_db.h"
 #include "mailvault/status.h"
 
 namespace mailvault::journal {

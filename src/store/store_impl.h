@@ -47,7 +47,7 @@
 #include "crypto/keyring.h"
 #include "crypto/page_cipher.h"
 #include "env/env.h"
-#include "index/index.h"
+#include "store/index/index.h"
 #include "mailvault/byte_source.h"
 #include "mailvault/store.h"
 #include "store/availability.h"

@@ -14,7 +14,7 @@
 // little-endian ids (what a row holds); audit_copies(copy_id, audit_id) is
 // what the copy filter reads, so "who touched copy N" is one primary-key
 // range, not a scan of every row's blob.
-#include "index/audit_db.h"
+#include "journal/audit_db.h"
 
 #include <algorithm>
 #include <limits>

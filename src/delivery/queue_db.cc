@@ -14,7 +14,7 @@
 // the next commit, so it is set between transactions, under the mutex.
 //
 // Schema, row codec and the List query: queue_schema.h.
-#include "index/queue_db.h"
+#include "delivery/queue_db.h"
 
 #include <algorithm>
 #include <limits>
@@ -24,7 +24,7 @@
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
 #include "db/sqlite_db.h"
-#include "index/queue_schema.h"
+#include "delivery/queue_schema.h"
 
 namespace mailvault::index {
 namespace {

@@ -1,7 +1,7 @@
 // Row layout and search-pattern helpers (see row_codec.h). JSON goes
 // through nlohmann::json's non-throwing parse and type checks: a damaged
 // row is a Corruption value, never an exception.
-#include "index/row_codec.h"
+#include "store/index/row_codec.h"
 
 #include <nlohmann/json.hpp>
 #include <set>

@@ -1,7 +1,7 @@
 // Tests of the index: the contract of index.h, search checked against a
 // brute-force reference, and the at-rest guarantees (no clear text in any
 // file, damage reported as Corruption, WAL recovery through the VFS).
-#include "index/index.h"
+#include "store/index/index.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 #include <set>
 #include <thread>
 
-#include "index/row_codec.h"
+#include "store/index/row_codec.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::index {

@@ -33,7 +33,7 @@
 // (everything else), each behind its own mutex, so searches do not wait for
 // an ingest batch; WAL lets them run at once. Read-only opens have just the
 // reader.
-#include "index/index.h"
+#include "store/index/index.h"
 
 #include <algorithm>
 #include <limits>
@@ -44,7 +44,7 @@
 #include "db/encrypted_vfs.h"
 #include "db/schema.h"
 #include "db/sqlite_db.h"
-#include "index/row_codec.h"
+#include "store/index/row_codec.h"
 
 namespace mailvault::index {
 namespace {

@@ -3,7 +3,7 @@
 // reopen and across a process that dies without closing, read-only opens,
 // wrong keys and foreign files, and concurrent claims never sharing an
 // entry. No test depends on timing: every time is a value the test passes.
-#include "index/queue_db.h"
+#include "delivery/queue_db.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -18,7 +18,7 @@
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"
 #include "db/sqlite_db.h"
-#include "index/index.h"
+#include "store/index/index.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::index {

@@ -7,8 +7,6 @@
 // who serialises its use.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>

@@ -1,5 +1,5 @@
 // Tests of the row layout and search-pattern helpers.
-#include "index/row_codec.h"
+#include "store/index/row_codec.h"
 
 #include <gtest/gtest.h>
 

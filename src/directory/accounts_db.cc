@@ -6,7 +6,7 @@
 // Schema: meta(key, value) holds 'accounts_schema'; accounts is WITHOUT
 // ROWID keyed by the lower-case name, so List's ORDER BY name walks the
 // primary key.
-#include "index/accounts_db.h"
+#include "directory/accounts_db.h"
 
 #include "db/encrypted_db.h"
 #include "db/encrypted_vfs.h"

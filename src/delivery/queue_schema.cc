@@ -14,7 +14,7 @@
 // consumed_releases (version 2) holds the nonce of each release header
 // intake honoured, until the header would have expired anyway;
 // consumed_releases_expiry finds the expired ones.
-#include "index/queue_schema.h"
+#include "delivery/queue_schema.h"
 
 #include "db/encrypted_db.h"
 
