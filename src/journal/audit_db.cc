@@ -87,8 +87,8 @@ Status DecodeIds(sqlite3_stmt* s, int col, std::vector<uint64_t>* out) {
   return Status::Ok();
 }
 
-Result<AuditRow> ReadRow(sqlite3_stmt* s) {
-  AuditRow r;
+Result<AuditEvent> ReadRow(sqlite3_stmt* s) {
+  AuditEvent r;
   r.id = sqlite3_column_int64(s, 0);
   r.at = sqlite3_column_int64(s, 1);
   r.account = db::ColText(s, 2);
@@ -189,7 +189,7 @@ Result<uint64_t> AuditDb::RotateLocked(uint64_t keep) {
   return DeleteUpTo(newest - static_cast<int64_t>(capped));
 }
 
-Result<std::vector<int64_t>> AuditDb::Append(const std::vector<AuditRow>& rows) {
+Result<std::vector<int64_t>> AuditDb::Append(const std::vector<AuditEvent>& rows) {
   if (read_only_) return ReadOnly();
   std::vector<int64_t> ids;
   if (rows.empty()) return ids;
@@ -204,7 +204,7 @@ Result<std::vector<int64_t>> AuditDb::Append(const std::vector<AuditRow>& rows) 
   MV_ASSIGN_OR_RETURN(
       sqlite3_stmt * link,
       db_->Prepare("INSERT OR IGNORE INTO audit_copies(copy_id, audit_id) VALUES(?1, ?2)"));
-  for (const AuditRow& r : rows) {
+  for (const AuditEvent& r : rows) {
     const std::string blob = EncodeIds(r.copy_ids);
     {
       db::StmtScope scope(ins);
@@ -290,7 +290,7 @@ Result<AuditRowPage> AuditDb::List(const AuditFilter& filter) {
   while (true) {
     MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "list the audit log"));
     if (!row) break;
-    MV_ASSIGN_OR_RETURN(AuditRow r, ReadRow(s));
+    MV_ASSIGN_OR_RETURN(AuditEvent r, ReadRow(s));
     page.rows.push_back(std::move(r));
   }
   if (page.rows.size() > limit) {

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "crypto/keyring.h"
+#include "journal/audit_event.h"
 #include "mailvault/status.h"
 
 namespace mailvault::db {
@@ -50,15 +51,9 @@ const db::Schema& AuditSchema();
 // The cap of a new file.
 constexpr uint64_t kDefaultAuditMaxRecords = 1'000'000;
 
-// One row of `audit`. Times are microseconds since the Unix epoch (UTC).
-// Strings are stored as given.
-struct AuditRow {
-  int64_t id = 0;  // assigned by Append
-  int64_t at = 0;
-  std::string account, role, client, action;
-  std::vector<uint64_t> copy_ids;
-  std::string result, detail;
-};
+// One row of `audit` is one journal::AuditEvent (its id assigned by
+// Append).
+using journal::AuditEvent;
 
 // Which rows List returns: every set filter must match. Empty strings, an
 // unset copy_id and zero times/cursor do not filter.
@@ -73,7 +68,7 @@ struct AuditFilter {
 constexpr size_t kMaxAuditPage = 10'000;
 
 struct AuditRowPage {
-  std::vector<AuditRow> rows;  // newest (highest id) first
+  std::vector<AuditEvent> rows;  // newest (highest id) first
   // Set when more rows match: pass it as `before` for the next page.
   std::optional<int64_t> next;
 };
@@ -99,7 +94,7 @@ class AuditDb {
   // to the stored cap in the same transaction. Returns the ids given, in the
   // order of `rows` (ascending). Ids in the rows are ignored. No rows: no
   // transaction, no ids.
-  Result<std::vector<int64_t>> Append(const std::vector<AuditRow>& rows);
+  Result<std::vector<int64_t>> Append(const std::vector<AuditEvent>& rows);
 
   // Stores a new cap (>= 1, else InvalidArgument) and rotates to it at once.
   // Returns the rows removed.

@@ -22,9 +22,9 @@ crypto::SymmetricKey Key(uint8_t seed) {
   return k;
 }
 
-AuditRow Row(int64_t at, const std::string& account, const std::string& action,
-             std::vector<uint64_t> copies = {}, const std::string& result = "ok") {
-  AuditRow r;
+AuditEvent Row(int64_t at, const std::string& account, const std::string& action,
+               std::vector<uint64_t> copies = {}, const std::string& result = "ok") {
+  AuditEvent r;
   r.at = at;
   r.account = account;
   r.role = "administrator";
@@ -38,7 +38,7 @@ AuditRow Row(int64_t at, const std::string& account, const std::string& action,
 
 std::vector<int64_t> Ids(const AuditRowPage& page) {
   std::vector<int64_t> ids;
-  for (const AuditRow& r : page.rows) ids.push_back(r.id);
+  for (const AuditEvent& r : page.rows) ids.push_back(r.id);
   return ids;
 }
 
@@ -94,7 +94,7 @@ TEST_F(AuditDbTest, AppendGivesAscendingIdsAndListRoundTrips) {
   auto page = ListOk(*db, {});
   ASSERT_EQ(page.rows.size(), 2u);
   EXPECT_FALSE(page.next);
-  const AuditRow& v = page.rows[0];  // newest first
+  const AuditEvent& v = page.rows[0];  // newest first
   EXPECT_EQ(v.id, (*ids)[1]);
   EXPECT_EQ(v.at, 20);
   EXPECT_EQ(v.account, "bob");
@@ -119,7 +119,7 @@ TEST_F(AuditDbTest, EveryFilter) {
                   .ok());
   auto accounts = [&](AuditFilter f) {
     std::vector<std::string> out;
-    for (const AuditRow& r : ListOk(*db, f).rows)
+    for (const AuditEvent& r : ListOk(*db, f).rows)
       out.push_back(r.account + "@" + std::to_string(r.at));
     return out;
   };
@@ -163,7 +163,7 @@ TEST_F(AuditDbTest, EveryFilter) {
 // newest first, and `next` only while more rows match.
 TEST_F(AuditDbTest, KeysetPagingHasNoDuplicatesOrGaps) {
   auto db = OpenDb();
-  std::vector<AuditRow> rows;
+  std::vector<AuditEvent> rows;
   for (int i = 0; i < 50; ++i) {
     rows.push_back(Row(i, i % 2 ? "odd" : "even", "view", {static_cast<uint64_t>(i % 3)}));
   }
