@@ -39,7 +39,7 @@
 #include <set>
 
 #include "bench/bench_util.h"
-#include "index/index.h"
+#include "store/index/index.h"
 
 extern char** environ;
 

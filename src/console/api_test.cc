@@ -19,7 +19,7 @@
 #include "console/server_impl.h"
 #include "delivery/open_queue.h"
 #include "env/env.h"
-#include "index/queue_db.h"
+#include "delivery/queue_db.h"
 #include "testutil/fault_env.h"
 
 namespace mailvault::console {

@@ -10,7 +10,7 @@
 #include "crypto/keyring.h"
 #include "env/data_dir.h"
 #include "env/env.h"
-#include "index/queue_db.h"
+#include "delivery/queue_db.h"
 #include "mailvault/status.h"
 
 namespace mailvault::delivery {

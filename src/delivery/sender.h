@@ -41,7 +41,7 @@
 #include "delivery/options.h"
 #include "delivery/smtp_client.h"
 #include "env/env.h"
-#include "index/queue_db.h"
+#include "delivery/queue_db.h"
 #include "mailvault/store.h"
 
 namespace mailvault::delivery {

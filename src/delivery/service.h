@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "env/env.h"
-#include "index/queue_db.h"
+#include "delivery/queue_db.h"
 #include "mailvault/delivery.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"

@@ -1,6 +1,6 @@
 // Accounts: the console's local accounts (administrators, helpdesk,
 // auditors) with argon2id password hashes, kept in DATA/accounts.db
-// (index/accounts_db.h) under a key derived from the store's index key.
+// (directory/accounts_db.h) under a key derived from the store's index key.
 //
 // Every call reads the database; nothing is cached, so a change made by
 // `mailvault user` while mailvaultd runs is seen by the daemon's next call.
@@ -20,7 +20,7 @@
 #include "crypto/password.h"
 #include "env/data_dir.h"
 #include "env/env.h"
-#include "index/accounts_db.h"
+#include "directory/accounts_db.h"
 #include "mailvault/status.h"
 
 namespace mailvault::directory {

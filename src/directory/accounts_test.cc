@@ -11,7 +11,7 @@
 #include <atomic>
 
 #include "crypto/keyring.h"
-#include "index/accounts_db.h"
+#include "directory/accounts_db.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::directory {

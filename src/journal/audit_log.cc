@@ -24,7 +24,7 @@ namespace mailvault::journal {
 using nlohmann::json;
 
 struct AuditLog::Waiter {
-  index::AuditRow row;
+  AuditEvent row;
   Status status;
   bool done = false;
 };
@@ -87,12 +87,12 @@ Status BadResult(std::string_view r) {
 }
 
 // The row for `e`, validated and cleaned.
-Result<index::AuditRow> ToRow(AuditEvent e, int64_t now) {
+Result<AuditEvent> ToRow(AuditEvent e, int64_t now) {
   MV_RETURN_IF_ERROR(CheckName("action", e.action, /*may_be_empty=*/false));
   MV_RETURN_IF_ERROR(CheckName("role", e.role, /*may_be_empty=*/true));
   if (!IsResult(e.result)) return BadResult(e.result);
   if (e.at < 0) return Status::InvalidArgument("audit event: the time is before 1970");
-  index::AuditRow r;
+  AuditEvent r;
   r.at = e.at == 0 ? now : e.at;
   r.account = Cap(Clean(e.account), kMaxFieldBytes);
   r.role = std::move(e.role);
@@ -111,20 +111,6 @@ Result<index::AuditRow> ToRow(AuditEvent e, int64_t now) {
   r.detail = std::move(detail);
   r.copy_ids = std::move(e.copy_ids);
   return r;
-}
-
-AuditEvent FromRow(index::AuditRow r) {
-  AuditEvent e;
-  e.id = r.id;
-  e.at = r.at;
-  e.account = std::move(r.account);
-  e.role = std::move(r.role);
-  e.client = std::move(r.client);
-  e.action = std::move(r.action);
-  e.copy_ids = std::move(r.copy_ids);
-  e.result = std::move(r.result);
-  e.detail = std::move(r.detail);
-  return e;
 }
 
 Result<index::AuditFilter> ToFilter(const AuditQuery& q) {
@@ -201,7 +187,7 @@ Status AuditLog::Record(AuditEvent e) {
     std::vector<Waiter*> batch(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
     lock.unlock();
-    std::vector<index::AuditRow> rows;
+    std::vector<AuditEvent> rows;
     rows.reserve(batch.size());
     for (Waiter* w : batch) rows.push_back(std::move(w->row));
     Status outcome = db_->Append(rows).status();
@@ -221,8 +207,7 @@ Result<AuditPage> AuditLog::List(const AuditQuery& query) {
   MV_ASSIGN_OR_RETURN(index::AuditFilter filter, ToFilter(query));
   MV_ASSIGN_OR_RETURN(index::AuditRowPage rows, db_->List(filter));
   AuditPage page;
-  page.items.reserve(rows.rows.size());
-  for (index::AuditRow& r : rows.rows) page.items.push_back(FromRow(std::move(r)));
+  page.items = std::move(rows.rows);
   page.next = rows.next;
   return page;
 }

@@ -2,7 +2,7 @@
 // result: every console login (success and failure), search, view,
 // preview, save, delivery, delete and settings change, and the CLI's
 // content accesses (docs/audit.md). Kept in DATA/audit.db
-// (index/audit_db.h), encrypted under a key derived from the index key,
+// (journal/audit_db.h), encrypted under a key derived from the index key,
 // rotated at a cap (1,000,000 records by default), newest first when read,
 // exportable as JSON lines.
 //
@@ -41,7 +41,8 @@
 #include "crypto/keyring.h"
 #include "env/data_dir.h"
 #include "env/env.h"
-#include "index/audit_db.h"
+#include "journal/audit_db.h"
+#include "journal/audit_event.h"
 #include "mailvault/status.h"
 
 namespace mailvault::journal {
@@ -71,18 +72,6 @@ inline constexpr size_t kMaxFieldBytes = 256;    // account, client
 inline constexpr size_t kMaxDetailBytes = 4096;  // detail, including any note
 inline constexpr size_t kMaxCopyIds = 1000;      // copy ids kept per event
 inline constexpr size_t kMaxBatch = 512;         // events per group commit
-
-struct AuditEvent {
-  int64_t id = 0;       // assigned when stored; ignored by Record
-  int64_t at = 0;       // micros since the epoch, UTC; 0 = now
-  std::string account;  // who: an account name, "cli:USER", the name tried at a failed login
-  std::string role;     // their role ("administrator", "cli"); may be empty (failed login)
-  std::string client;   // the client's address ("192.0.2.7", "local")
-  std::string action;   // kAction*
-  std::vector<uint64_t> copy_ids;
-  std::string result;  // kResult*
-  std::string detail;  // free text: the query, the error, the setting changed
-};
 
 // Which events List and Export return; every set filter must match.
 struct AuditQuery {

@@ -315,9 +315,9 @@ TEST_F(AuditLogTest, RotationAtASmallCap) {
 TEST_F(AuditLogTest, ExportWritesEveryMatchAsJsonLines) {
   {
     auto db = OpenDb();
-    std::vector<index::AuditRow> rows;
+    std::vector<AuditEvent> rows;
     for (int i = 0; i < 2500; ++i) {
-      index::AuditRow r;
+      AuditEvent r;
       r.at = kT0 + i;
       r.account = i % 5 == 0 ? "five" : "other";
       r.action = "view";

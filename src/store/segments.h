@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "env/env.h"
-#include "index/index.h"
+#include "store/index/index.h"
 #include "store/record.h"
 
 namespace mailvault::store {

@@ -3,7 +3,7 @@
 // the reason, an external label or a file name, plus headers parsed from the
 // rest of the input, must
 //   - come back byte for byte from the record codec (store/meta_codec.h) and
-//     from the index's row columns (index/row_codec.h),
+//     from the index's row columns (store/index/row_codec.h),
 //   - give valid UTF-8 JSON for the API and the CLI (base/json_text.h),
 // and no decoder may crash on the raw input. An envelope byte such as 0xFC
 // once made the JSON encoder throw and took mailvaultd down.
@@ -13,7 +13,7 @@
 
 #include "base/json_text.h"
 #include "base/utf8.h"
-#include "index/row_codec.h"
+#include "store/index/row_codec.h"
 #include "mime/metadata.h"
 #include "store/copy_json.h"
 #include "store/meta_codec.h"
