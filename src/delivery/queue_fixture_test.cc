@@ -4,7 +4,9 @@
 // carol@example.org 1`). It must still open, read and take writes.
 #include <gtest/gtest.h>
 
+#include "crypto/keyring.h"
 #include "delivery/open_queue.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "testutil/fixture_dir.h"
 #include "testutil/temp_dir.h"
@@ -16,8 +18,10 @@ TEST(QueueFixture, AQueueWrittenByThePreviousVersionOpensReadsAndGrows) {
   TempDir tmp;
   const std::string dir = CopyFixtureDir(
       std::string(MV_SOURCE_DIR) + "/src/delivery/testdata/queue-v2", tmp.path() + "/data");
+  auto keys = crypto::KeyRing::Open(*PosixEnv(), DataDir(dir).keys(), /*need_secrets=*/false);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
   {
-    auto ro = OpenQueue(*PosixEnv(), dir, "", /*read_only=*/true);
+    auto ro = OpenQueue(*PosixEnv(), DataDir(dir), **keys, /*read_only=*/true);
     ASSERT_TRUE(ro.ok()) << ro.status().ToString();
     auto entries = (*ro)->ForCopy(1);
     ASSERT_TRUE(entries.ok()) << entries.status().ToString();
@@ -36,7 +40,7 @@ TEST(QueueFixture, AQueueWrittenByThePreviousVersionOpensReadsAndGrows) {
     EXPECT_FALSE((*entries)[1].original);
     EXPECT_EQ((*ro)->Counts()->queued, 2u);
   }
-  auto queue = OpenQueue(*PosixEnv(), dir, "", /*read_only=*/false);
+  auto queue = OpenQueue(*PosixEnv(), DataDir(dir), **keys, /*read_only=*/false);
   ASSERT_TRUE(queue.ok()) << queue.status().ToString();
   // Its counters carry on: no id or request is handed out twice.
   DeliveryEntry e;

@@ -4,7 +4,9 @@
 // disabled; ada, administrator). It must still open, read and take writes.
 #include <gtest/gtest.h>
 
+#include "crypto/keyring.h"
 #include "directory/accounts.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "testutil/fixture_dir.h"
 #include "testutil/temp_dir.h"
@@ -18,8 +20,10 @@ TEST(AccountsFixture, AccountsWrittenByThePreviousVersionOpenReadAndGrow) {
   TempDir tmp;
   const std::string dir = CopyFixtureDir(
       std::string(MV_SOURCE_DIR) + "/src/directory/testdata/accounts-v2", tmp.path() + "/data");
+  auto keys = crypto::KeyRing::Open(*PosixEnv(), DataDir(dir).keys(), /*need_secrets=*/false);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
   {
-    auto ro = Accounts::Open(*PosixEnv(), dir, "", /*read_only=*/true, kTestCost);
+    auto ro = Accounts::Open(*PosixEnv(), DataDir(dir), **keys, /*read_only=*/true, kTestCost);
     ASSERT_TRUE(ro.ok()) << ro.status().ToString();
     auto list = (*ro)->List();
     ASSERT_TRUE(list.ok()) << list.status().ToString();
@@ -37,12 +41,12 @@ TEST(AccountsFixture, AccountsWrittenByThePreviousVersionOpenReadAndGrow) {
     EXPECT_EQ((*ro)->Authenticate("ada", "fixture-password-1").status().code(),
               Code::kPermissionDenied);
   }
-  auto rw = Accounts::Open(*PosixEnv(), dir, "", /*read_only=*/false, kTestCost);
+  auto rw = Accounts::Open(*PosixEnv(), DataDir(dir), **keys, /*read_only=*/false, kTestCost);
   ASSERT_TRUE(rw.ok()) << rw.status().ToString();
   ASSERT_TRUE((*rw)->Add("zoe", Role::kAuditor, "a-new-password").ok());
   ASSERT_TRUE((*rw)->SetDisabled("helen", false).ok());
   rw->reset();
-  auto again = Accounts::Open(*PosixEnv(), dir, "", /*read_only=*/true, kTestCost);
+  auto again = Accounts::Open(*PosixEnv(), DataDir(dir), **keys, /*read_only=*/true, kTestCost);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ((*again)->List()->size(), 3u);
   EXPECT_FALSE((*again)->Get("helen")->disabled);

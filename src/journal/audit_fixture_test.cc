@@ -4,6 +4,8 @@
 // still open, read and take writes.
 #include <gtest/gtest.h>
 
+#include "crypto/keyring.h"
+#include "env/data_dir.h"
 #include "env/env.h"
 #include "journal/audit_log.h"
 #include "testutil/fixture_dir.h"
@@ -16,11 +18,13 @@ TEST(AuditFixture, AnAuditLogWrittenByThePreviousVersionOpensReadsAndGrows) {
   TempDir tmp;
   const std::string dir = CopyFixtureDir(
       std::string(MV_SOURCE_DIR) + "/src/journal/testdata/audit-v1", tmp.path() + "/data");
+  auto keys = crypto::KeyRing::Open(*PosixEnv(), DataDir(dir).keys(), /*need_secrets=*/false);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
   AuditOptions o;
   o.data_dir = dir;
   o.read_only = true;
   {
-    auto ro = AuditLog::Open(*PosixEnv(), o);
+    auto ro = AuditLog::Open(*PosixEnv(), **keys, o);
     ASSERT_TRUE(ro.ok()) << ro.status().ToString();
     auto page = (*ro)->List({});
     ASSERT_TRUE(page.ok()) << page.status().ToString();
@@ -40,7 +44,7 @@ TEST(AuditFixture, AnAuditLogWrittenByThePreviousVersionOpensReadsAndGrows) {
   }
   o.read_only = false;
   o.max_records = 0;  // keep the file's cap
-  auto rw = AuditLog::Open(*PosixEnv(), o);
+  auto rw = AuditLog::Open(*PosixEnv(), **keys, o);
   ASSERT_TRUE(rw.ok()) << rw.status().ToString();
   AuditEvent next;
   next.account = "cli:0";
