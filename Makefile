@@ -6,7 +6,7 @@ DATA  ?= ./var
 CONFIG ?= conf/mailvault.toml
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps configure build run test unit asan fuzz-build fuzz fuzz-short integration bench clean
+.PHONY: all deps configure build run test format-check unit asan fuzz-build fuzz fuzz-short integration bench clean
 
 all: build
 
@@ -26,10 +26,15 @@ run: configure
 	cmake --build $(BUILD) -j$(JOBS) --target mailvaultd mailvault mailvault-preview
 	$(BUILD)/bin/mailvaultd --config $(CONFIG) --data $(DATA)
 
-# Every test: unit tests, the same under ASan/UBSan, integration suites, and a
-# short fuzz run over the seed corpora.
+# Every test: the format check, unit tests, the same under ASan/UBSan,
+# integration suites, and a short fuzz run over the seed corpora.
 test: build
-	$(MAKE) unit asan integration fuzz-short
+	$(MAKE) format-check unit asan integration fuzz-short
+
+# Every C++ file as clang-format (the repo's .clang-format) would write it;
+# `clang-format -i FILE` fixes one.
+format-check: deps
+	git ls-files -z '*.cc' '*.h' | xargs -0 clang-format --dry-run -Werror
 
 unit:
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

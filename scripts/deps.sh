@@ -10,7 +10,7 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libarchive-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev libmagic-dev libgumbo-dev libseccomp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-14 libclang-rt-14-dev llvm-14
+  clang-14 libclang-rt-14-dev llvm-14 clang-format
   notmuch curl python3 sqlite3 util-linux
   # Integration tests: private Postfix/clamd/rspamd instances started by
   # tests/integration/lib/services.sh (never the system services).
