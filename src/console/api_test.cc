@@ -18,8 +18,8 @@
 #include "console/server.h"
 #include "console/server_impl.h"
 #include "delivery/open_queue.h"
-#include "env/env.h"
 #include "delivery/queue_db.h"
+#include "env/env.h"
 #include "testutil/fault_env.h"
 
 namespace mailvault::console {

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "crypto/keyring.h"
+#include "delivery/queue_db.h"
 #include "env/data_dir.h"
 #include "env/env.h"
-#include "delivery/queue_db.h"
 #include "mailvault/status.h"
 
 namespace mailvault::delivery {

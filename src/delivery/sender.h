@@ -39,9 +39,9 @@
 
 #include "crypto/release.h"
 #include "delivery/options.h"
+#include "delivery/queue_db.h"
 #include "delivery/smtp_client.h"
 #include "env/env.h"
-#include "delivery/queue_db.h"
 #include "mailvault/store.h"
 
 namespace mailvault::delivery {

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "env/env.h"
 #include "delivery/queue_db.h"
+#include "env/env.h"
 #include "mailvault/delivery.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"

@@ -18,9 +18,9 @@
 
 #include "crypto/keyring.h"
 #include "crypto/password.h"
+#include "directory/accounts_db.h"
 #include "env/data_dir.h"
 #include "env/env.h"
-#include "directory/accounts_db.h"
 #include "mailvault/status.h"
 
 namespace mailvault::directory {

@@ -1,6 +1,6 @@
 // The milter's listening socket as the config file writes it, turned into
-// the normalised form Milter::Start listens on ("inet:PORT@HOST"). The one parser of that value: `mailvault config check`
-// and Milter::Start both call it, so a socket one accepts the other runs.
+// the normalised form Milter::Start listens on ("inet:PORT@HOST"). The one parser of that value:
+// `mailvault config check` and Milter::Start both call it, so a socket one accepts the other runs.
 // Pure function; thread-safe.
 #pragma once
 

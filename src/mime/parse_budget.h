@@ -4,11 +4,10 @@
 // GMime's parser has no limits of its own (an object per part and per header
 // line, recursion per nesting level), so hostile mail can cost it gigabytes.
 // ParseBudget counts what costs GMime memory ("--" lines, header lines and
-// bytes, Content-Type lines) over a stream, reassembling lines across pieces and keeping only as much of
-// each line as the rules look at (a whole header line, 3 bytes of a body
-// line), so a message behind a ByteSource never has to be in memory.
-// Feeding the same bytes in any split gives the same limit. Not thread-safe;
-// one object per message.
+// bytes, Content-Type lines) over a stream, reassembling lines across pieces and keeping only as
+// much of each line as the rules look at (a whole header line, 3 bytes of a body line), so a
+// message behind a ByteSource never has to be in memory. Feeding the same bytes in any split gives
+// the same limit. Not thread-safe; one object per message.
 #pragma once
 
 #include <cstddef>

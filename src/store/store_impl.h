@@ -48,10 +48,10 @@
 #include "crypto/page_cipher.h"
 #include "env/data_dir.h"
 #include "env/env.h"
-#include "store/index/index.h"
 #include "mailvault/byte_source.h"
 #include "mailvault/store.h"
 #include "store/availability.h"
+#include "store/index/index.h"
 #include "store/segments.h"
 
 namespace mailvault::store {

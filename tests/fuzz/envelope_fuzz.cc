@@ -13,9 +13,9 @@
 
 #include "base/json_text.h"
 #include "base/utf8.h"
-#include "store/index/row_codec.h"
 #include "mime/metadata.h"
 #include "store/copy_json.h"
+#include "store/index/row_codec.h"
 #include "store/meta_codec.h"
 
 namespace {
