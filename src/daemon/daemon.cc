@@ -135,19 +135,10 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   auto intake_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
   auto delivery_signer = std::make_unique<crypto::ReleaseSigner>(*keys);
 
-  // The delivery queue and its sender.
+  // The delivery queue. Its sender starts last (below).
   MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, data, *keys, false));
   std::unique_ptr<delivery::Sender> sender;
   const delivery::DeliveryOptions& dopts = prepared.delivery;
-  if (dopts.enabled) {
-    auto factory = [relay = dopts.relay] { return delivery::MakeCurlSmtpClient(relay); };
-    MV_ASSIGN_OR_RETURN(
-        sender, delivery::Sender::Start(*env, **store, *queue, *delivery_signer, dopts, factory));
-    spdlog::info("delivery: {} workers sending through {}:{}", dopts.workers, dopts.relay.host,
-                 dopts.relay.port);
-  } else {
-    spdlog::warn("delivery is disabled ([delivery] enabled = false): requests wait in the queue");
-  }
   delivery::DeliveryService deliveries(*env, **store, *queue, dopts.lifetime_micros, [&sender] {
     if (sender) sender->Wake();
   });
@@ -202,15 +193,30 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     spdlog::info("milter listening on {} ({} rules)", mopts.socket, options.rules.size());
   }
 
+  // Delivery last: a release goes out through the site's Postfix and comes
+  // back through this milter, so the milter must listen before the first
+  // one is sent (else Postfix's milter_default_action defers it, and the
+  // retry waits a minute). Stopping goes the other way round: the sender
+  // first, while the milter still takes what it has in flight.
+  if (dopts.enabled) {
+    auto factory = [relay = dopts.relay] { return delivery::MakeCurlSmtpClient(relay); };
+    MV_ASSIGN_OR_RETURN(
+        sender, delivery::Sender::Start(*env, **store, *queue, *delivery_signer, dopts, factory));
+    spdlog::info("delivery: {} workers sending through {}:{}", dopts.workers, dopts.relay.host,
+                 dopts.relay.port);
+  } else {
+    spdlog::warn("delivery is disabled ([delivery] enabled = false): requests wait in the queue");
+  }
+
   wait_for_stop();
 
   spdlog::info("stopping");
+  if (sender) sender->Stop();
   if (milter) milter->Stop();
   milter.reset();
   processor.reset();
   server->Stop();
   server.reset();
-  if (sender) sender->Stop();
   sender.reset();
   audit.reset();
   accounts.reset();

@@ -1,8 +1,12 @@
 // The daemon's life: turn the config into component options and check them
-// (Prepare), initialise the store if the data dir is not one yet, open it
-// for writing (taking the lock), load or create the API token, start
-// delivery, serve the console and API, write DATA/mailvaultd.port, start the
-// milter, and on a stop request close them in reverse and then the store.
+// (Prepare), initialise the store if the data dir is not one yet, open the
+// key ring and the store for writing (taking the lock), load or create the
+// API token, open the delivery queue, serve the console and API, write
+// DATA/mailvaultd.port, start the milter, and only then start delivery: a
+// release goes out through Postfix and back through this milter, which
+// must already listen (delivery_test.sh checks a release queued while the
+// daemon was down goes at the first attempt). On a stop request: delivery
+// first, then the milter, the console, and last the store.
 #pragma once
 
 #include <functional>

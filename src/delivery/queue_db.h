@@ -55,9 +55,9 @@ class QueueDb {
  public:
   // Opens or creates the database (read-only: NotFound if it does not
   // exist or was never given its schema). `key` is the queue key:
-  // crypto::DeriveSubkey(index key, 1, "mvqueue_"). Corruption if the key
-  // does not open it, if the file is not a queue (an index, say) or if its
-  // schema version is unknown.
+  // KeyRing::Derived(crypto::KeyPurpose::kDeliveryQueue). Corruption if the
+  // key does not open it or if the file is not a queue (an index, say);
+  // InvalidArgument if its schema is newer than this code knows.
   static Result<std::unique_ptr<QueueDb>> Open(const QueueDbOptions& options,
                                                const crypto::SymmetricKey& key);
   virtual ~QueueDb() = default;

@@ -1,7 +1,7 @@
 // AccountsDb: the console's local accounts in their own SQLite database,
 // DATA/accounts.db, encrypted page by page like the index and the delivery
 // queue (encrypted_vfs.h) under a key derived from the index key
-// (crypto::DeriveSubkey(index key, 1, "mvaccts_")).
+// (KeyRing::Derived(crypto::KeyPurpose::kAccounts), crypto/key_purpose.h).
 //
 // A plain row store: names, roles and hashes are the caller's
 // (directory/accounts.h validates them and hashes passwords); this class

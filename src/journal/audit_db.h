@@ -1,7 +1,7 @@
 // AuditDb: the audit log's rows in their own SQLite database, DATA/audit.db,
 // encrypted page by page like the index, the delivery queue and the
 // accounts (encrypted_vfs.h) under a key derived from the index key
-// (crypto::DeriveSubkey(index key, 1, "mvaudit_")).
+// (KeyRing::Derived(crypto::KeyPurpose::kAudit), crypto/key_purpose.h).
 //
 // A plain, append-only row store: journal/audit_log.h validates and cleans
 // the events, batches them (group commit) and turns them into JSON. Rows get

@@ -343,6 +343,19 @@ if [ -n "$f" ]; then
 else
   bad "no released message to replay"
 fi
+# ---- start-up order: a release queued while the daemon was down --------------
+# The milter must listen before the sender sends: otherwise Postfix applies
+# milter_default_action to the release and the retry waits a minute.
+stop_daemon
+out=$("$mv" deliver --data "$D" "$EXE" --original --again 2>&1)
+id=$(entry_ids <<<"$out")
+start_daemon
+check "a release queued before start is delivered after it" wait_entry "$id" delivered 20
+attempts=$(entry_field "$id" attempts)
+check "at the first attempt: the milter listened before delivery began ($attempts)" \
+  test "${attempts:-0}" = 1
+check "delivery started after the milter listened" bash -c \
+  "grep -n 'milter listening\\|delivery: .* workers' '$T/daemon.log' | tail -2 | head -1 | grep -q 'milter listening'"
 stop_postfix "$PF_CONF" || true
 
 # ---- kill -9 while the queue drains ----------------------------------------------
