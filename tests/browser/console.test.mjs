@@ -35,10 +35,17 @@ async function search(fill, expectParam) {
   await page.goto(`${BASE}/`);
   await page.waitForSelector(tid('filter-apply'));
   await fill(page);
+  // The list on the page is the unfiltered one until the filtered answer
+  // is in and rendered: wait for that answer, then for a list that is not
+  // loading (a busy machine otherwise reads the old rows).
+  const answered = page.waitForResponse(
+    (r) => r.url().includes('/api/v1/copies?') && r.url().includes(expectParam),
+    { timeout: 30000 },
+  );
   await page.click(tid('filter-apply'));
   await page.waitForFunction((p) => location.search.includes(p), expectParam);
-  await page.waitForSelector(`${tid('copy-table')}, ${tid('empty-state')}`);
-  await page.waitForLoadState('networkidle');
+  await answered;
+  await page.waitForSelector(`.table-wrap:not(.loading) ${tid('copy-table')}, ${tid('empty-state')}`);
   return listedIds(page);
 }
 
@@ -109,8 +116,15 @@ test('view: every field, scan results, attachments, text and sandboxed HTML prev
   assert.equal(await frame.getAttribute('sandbox'), '');
   assert.equal(await frame.getAttribute('src'), `/api/v1/copies/${IDS.html}/html`);
   await page.waitForSelector(tid('remote-images-note'));
-  const inner = await (await frame.contentFrame()).content();
-  assert.ok(inner.includes('<b>won</b>'));
+  // The sanitized document comes from the preview helper, a process per
+  // request: on a busy machine the frame may still be loading it.
+  const previewFrame = await frame.contentFrame();
+  let inner = await previewFrame.content();
+  for (let i = 0; i < 150 && !inner.includes('<b>won</b>'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    inner = await previewFrame.content();
+  }
+  assert.ok(inner.includes('<b>won</b>'), inner);
   assert.ok(!inner.includes('<script') && !inner.includes('onclick') && !inner.includes('tracker.example'));
   await shot(page, '08-preview-html');
   await page.click(tid('back-to-list'));
