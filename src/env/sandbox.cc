@@ -51,6 +51,16 @@ Status AllowIf(scmp_filter_ctx ctx, int syscall, const char* name, scmp_arg_cmp 
   return Status::Ok();
 }
 
+// Argument comparisons, every field named (libseccomp's SCMP_A0 macros
+// leave datum_b to a designated-initializer default that clang's
+// -Wmissing-field-initializers refuses).
+scmp_arg_cmp ArgEquals(unsigned int arg, scmp_datum_t value) {
+  return scmp_arg_cmp{arg, SCMP_CMP_EQ, value, 0};
+}
+scmp_arg_cmp ArgMaskedEquals(unsigned int arg, scmp_datum_t mask, scmp_datum_t value) {
+  return scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, value};
+}
+
 Status LoadFilter() {
   Filter filter;
   scmp_filter_ctx ctx = filter.get();
@@ -58,8 +68,8 @@ Status LoadFilter() {
   // no_new_privs is libseccomp's default (SCMP_FLTATR_CTL_NNP); say so.
   int err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
   if (err != 0) return Errno("seccomp no_new_privs", -err);
-  MV_RETURN_IF_ERROR(AllowIf(ctx, SCMP_SYS(read), "read", SCMP_A0(SCMP_CMP_EQ, 0)));
-  MV_RETURN_IF_ERROR(AllowIf(ctx, SCMP_SYS(write), "write", SCMP_A0(SCMP_CMP_EQ, 1)));
+  MV_RETURN_IF_ERROR(AllowIf(ctx, SCMP_SYS(read), "read", ArgEquals(0, 0)));
+  MV_RETURN_IF_ERROR(AllowIf(ctx, SCMP_SYS(write), "write", ArgEquals(0, 1)));
   MV_RETURN_IF_ERROR(Allow(ctx, SCMP_SYS(exit), "exit"));
   MV_RETURN_IF_ERROR(Allow(ctx, SCMP_SYS(exit_group), "exit_group"));
   MV_RETURN_IF_ERROR(Allow(ctx, SCMP_SYS(rt_sigreturn), "rt_sigreturn"));
@@ -67,10 +77,9 @@ Status LoadFilter() {
   // large blocks and when brk fails, mremap for realloc of those, munmap
   // and madvise to give memory back. Never executable memory.
   MV_RETURN_IF_ERROR(Allow(ctx, SCMP_SYS(brk), "brk"));
+  MV_RETURN_IF_ERROR(AllowIf(ctx, SCMP_SYS(mmap), "mmap", ArgMaskedEquals(2, PROT_EXEC, 0)));
   MV_RETURN_IF_ERROR(
-      AllowIf(ctx, SCMP_SYS(mmap), "mmap", SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)));
-  MV_RETURN_IF_ERROR(
-      AllowIf(ctx, SCMP_SYS(mprotect), "mprotect", SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)));
+      AllowIf(ctx, SCMP_SYS(mprotect), "mprotect", ArgMaskedEquals(2, PROT_EXEC, 0)));
   MV_RETURN_IF_ERROR(Allow(ctx, SCMP_SYS(munmap), "munmap"));
   MV_RETURN_IF_ERROR(Allow(ctx, SCMP_SYS(mremap), "mremap"));
   MV_RETURN_IF_ERROR(Allow(ctx, SCMP_SYS(madvise), "madvise"));
