@@ -109,7 +109,10 @@ const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets) {
   // GMime keeps header values as C strings: a NUL ends the text it parses,
   // so "a@[1] (x\0)" is an unclosed comment to it (and leaks the same way).
   text = text.substr(0, text.find('\0'));
-  bool quoted = false, escaped = false, in_angle = false;
+  // A domain literal ("[192.0.2.1]") is opaque to GMime: a '"' or '('
+  // inside it does not count, so "a@[1 \"x] (" is an unclosed comment to
+  // GMime (and leaks) even though its quotes pair up.
+  bool quoted = false, escaped = false, in_angle = false, literal = false;
   int comment = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -119,12 +122,16 @@ const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets) {
       escaped = true;
     } else if (quoted) {
       quoted = c != '"';
+    } else if (literal) {
+      literal = c != ']';
     } else if (c == '(') {
       ++comment;
     } else if (c == ')') {
       if (--comment < 0) return "unbalanced '(' ')'";
     } else if (comment > 0) {
       // inside a comment
+    } else if (c == '[') {
+      literal = true;
     } else if (c == '"') {
       quoted = true;
     } else if (c == '<') {
@@ -140,6 +147,7 @@ const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets) {
   if (quoted || escaped) return "unterminated quoted string";
   if (comment > 0) return "unbalanced '(' ')'";
   if (in_angle) return "unbalanced '<' '>'";
+  if (literal) return "unbalanced '[' ']'";
   return nullptr;
 }
 

@@ -653,6 +653,14 @@ TEST(ExtractMetadata, UnbalancedAddressHeadersDoNotReachGMimeUnguarded) {
   MessageHeaders nul = ExtractMetadata(std::string(
       "From: r@[192.0.6.1] (x\0y)\r\nTo: bob@example.com\r\nSubject: nul\r\n\r\nhi\r\n", 68));
   EXPECT_EQ(nul.subject, "nul");
+  // A '"' inside a domain literal does not count to GMime: the quotes below
+  // pair up only if it did, and the comment after the literal is unclosed
+  // (found by metadata_fuzz).
+  MessageHeaders literal = ExtractMetadata(
+      "From: r@[192.0 boundary=\"o.2.1] (x\" \"\r\nTo: bob@example.com\r\nSubject: "
+      "lit\r\n\r\nhi\r\n");
+  EXPECT_EQ(literal.subject, "lit");
+  EXPECT_EQ(literal.from.find('('), std::string::npos) << literal.from;
   // Balanced headers are untouched: the comment stays where GMime keeps it.
   MessageHeaders h = ExtractMetadata(
       "From: r@[192.0.2.1] (Rob)\r\nTo: Bob <bob@example.com>\r\nSubject: s\r\n\r\nx\r\n");
