@@ -6,7 +6,7 @@ DATA  ?= ./var
 CONFIG ?= conf/mailvault.toml
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps configure build run test format-check unit asan fuzz-build fuzz fuzz-short integration bench clean
+.PHONY: all deps configure build run deb test format-check unit asan fuzz-build fuzz fuzz-short integration bench clean
 
 all: build
 
@@ -25,6 +25,13 @@ build: configure
 run: configure
 	cmake --build $(BUILD) -j$(JOBS) --target mailvaultd mailvault mailvault-preview
 	$(BUILD)/bin/mailvaultd --config $(CONFIG) --data $(DATA)
+
+# The Debian package mailvault_$(VERSION)_amd64.deb, here, from the
+# release build's programs (CPack: packaging/CMakeLists.txt says why).
+VERSION ?= 0.1.0
+deb: configure
+	cmake --build $(BUILD) -j$(JOBS) --target mailvaultd mailvault mailvault-preview
+	packaging/build-deb.sh $(BUILD)/bin . $(VERSION)
 
 # Every test: the format check, unit tests, the same under ASan/UBSan,
 # integration suites, and a short fuzz run over the seed corpora.
