@@ -8,6 +8,7 @@
 
 #include "env/data_dir.h"
 #include "env/env.h"
+#include "env/privilege.h"
 
 namespace mailvault::cli {
 
@@ -16,6 +17,25 @@ std::string InUseMessage(const std::string& dir, const std::string& detail) {
   if (!detail.empty()) msg += " [" + detail + "]";
   msg += "; stop it or send the message to its API (POST /api/v1/messages)";
   return msg;
+}
+
+std::vector<DataOption>& DataOptions() {
+  static auto* options = new std::vector<DataOption>;
+  return *options;
+}
+
+std::string SelectedDataDir() {
+  for (const DataOption& o : DataOptions()) {
+    if (o.sub->parsed()) return *o.dir;
+  }
+  return "";
+}
+
+Status BecomeDataDirOwner(const std::string& dir) {
+  if (dir.empty()) return Status::Ok();
+  auto who = DropToOwnerOf(dir);
+  if (!who.ok()) return who.status().Annotate("become the owner of " + dir);
+  return Status::Ok();
 }
 
 Result<crypto::KeyRing*> CommandKeys(const std::string& dir) {

@@ -5,8 +5,10 @@
 // Used from the main thread only.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crypto/keyring.h"
 #include "mailvault/status.h"
@@ -33,6 +35,25 @@ std::string InUseMessage(const std::string& dir, const std::string& detail);
 // The secret keys are loaded when readable; a store that reads checks that
 // they were. The ring lives until the process exits.
 Result<crypto::KeyRing*> CommandKeys(const std::string& dir);
+
+// Every subcommand's --data (AddDataOption records them), so that main can
+// find the data dir of the command the line selected before running it.
+struct DataOption {
+  const CLI::App* sub;
+  const std::string* dir;
+};
+std::vector<DataOption>& DataOptions();
+// The data dir of the parsed subcommand; "" when it has no --data.
+std::string SelectedDataDir();
+
+// Run as root against a data dir that belongs to another user (the
+// service account of the package, _mailvault), the CLI becomes that user
+// before it opens anything, so the files it creates there (databases, WAL
+// files, audit records, segments) are the service's, never root's. Files
+// named on the command line (-o, keys export/import) are then opened as
+// that user too; shell redirections (`> FILE`) are still root's. OK when
+// nothing needed to change; the error when the switch failed.
+Status BecomeDataDirOwner(const std::string& dir);
 
 // Opens the store in `dir` read-only (works while the daemon writes).
 Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir);

@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (!action) return ReportError("no command given (see --help)");
+  // As root on the service's data: become its owner before anything is
+  // opened (cli_common.h).
+  if (mailvault::Status s = BecomeDataDirOwner(SelectedDataDir()); !s.ok()) return ReportError(s);
   try {
     return action();
   } catch (const std::exception& e) {

@@ -73,6 +73,7 @@ int RunVerify(const std::string& dir) {
 }  // namespace
 
 void AddDataOption(CLI::App* sub, std::string* dir) {
+  DataOptions().push_back({sub, dir});
   sub->add_option("--data", *dir, "Store directory (env MAILVAULT_DATA)")
       ->envname("MAILVAULT_DATA")
       ->capture_default_str();
