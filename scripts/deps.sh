@@ -17,6 +17,11 @@ PACKAGES=(
   postfix clamav clamav-daemon clamav-testfiles rspamd swaks python3-aiosmtpd
   # Console browser tests: Debian's Chromium, driven by playwright-core.
   chromium
+  # `make deb` and package_test.sh: CPack (in cmake) calls dpkg-shlibdeps
+  # (dpkg-dev); the test checks the unit with systemd-analyze (systemd,
+  # not run as PID 1) and installs the package (adduser, init-system-helpers
+  # for its maintainer scripts).
+  dpkg-dev systemd adduser init-system-helpers
 )
 # The console's front end (web/) is built with Node.js 18 or newer and npm.
 # A node already on PATH (nvm, NodeSource, a newer Debian) is used as it is;
