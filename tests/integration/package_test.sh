@@ -5,7 +5,10 @@
 # --offline=true` at 2.0 or below), start mailvaultd the way the unit does
 # (systemd need not be PID 1 here: the unit's ExecStart under its User,
 # Group, UMask and LimitCORE through setpriv, no capabilities, no new
-# privileges, empty environment, cwd /), send mail through a private Postfix
+# privileges, empty environment, cwd /, and its SystemCallFilter and
+# MemoryDenyWriteExecute through lib/unit_seccomp.c; the namespace
+# settings (ProtectSystem, PrivateTmp, ...) are checked only by
+# systemd-analyze), send mail through a private Postfix
 # to its milter, preview a copy through the installed helper, check owners
 # and modes of data, logs and config, run the CLI as root against the
 # service's data (no root-owned file may appear), take a backup (keys export
@@ -136,20 +139,54 @@ sed -i -e "s/^listen = \"127.0.0.1:8025\"/listen = \"127.0.0.1:$API_PORT\"/" \
   -e 's/^blacklist = \[\]/blacklist = ["spammer@bad.example"]/' "$CONF"
 check "config edited in place keeps 0640 root:_mailvault" is "$(mode_owner $CONF)" "640 root:_mailvault"
 read -r -a argv <<<"$exec_start"
+
+# The unit's SystemCallFilter= and MemoryDenyWriteExecute=, which setpriv
+# cannot give: lib/unit_seccomp.c loads them as systemd would, from the
+# unit's own filter lines expanded by systemd-analyze.
+PUB="$T/pub"
+mkdir -p "$PUB"
+cc -O1 -o "$PUB/unit-seccomp" "$here/lib/unit_seccomp.c" -lseccomp
+expand_filter() {  # expand_filter ITEM...: system call names of the items, groups expanded
+  local item
+  for item in "$@"; do
+    case $item in
+      @*) systemd-analyze syscall-filter "$item" | sed -n '2,$p' | sed 's/^ *//; /^#/d; /^$/d' |
+            while read -r n; do expand_filter "$n"; done ;;
+      *) echo "$item" ;;
+    esac
+  done
+}
+: >"$T/allow"; : >"$T/deny"
+while read -r line; do
+  line=${line#SystemCallFilter=}
+  if [ "${line#\~}" != "$line" ]; then
+    read -r -a items <<<"${line#\~}"; expand_filter "${items[@]}" >>"$T/deny"
+  else
+    read -r -a items <<<"$line"; expand_filter "${items[@]}" >>"$T/allow"
+  fi
+done < <(grep '^SystemCallFilter=' "$UNIT")
+comm -23 <(sort -u "$T/allow") <(sort -u "$T/deny") >"$PUB/syscalls"
+chmod 755 "$PUB" "$PUB/unit-seccomp"; chmod 644 "$PUB/syscalls"
+_svc_open_path "$PUB"
+check "unit's filter allows seccomp(2) (for the preview helper's own filter)" grep -qx seccomp "$PUB/syscalls"
+check "unit's filter emulation refuses a privileged call (chroot, as root)" \
+  bash -c "! '$PUB/unit-seccomp' '$PUB/syscalls' /usr/sbin/chroot / /bin/true 2>/dev/null"
+check "unit's filter emulation refuses writable+executable memory" \
+  bash -c "! '$PUB/unit-seccomp' '$PUB/syscalls' /usr/bin/python3 -c 'import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)' 2>/dev/null"
 (
   cd /
   umask "$unit_umask"
   ulimit -c "$unit_core"
   exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     setpriv --reuid="$unit_user" --regid="$unit_group" --init-groups --no-new-privs \
-    --inh-caps=-all --bounding-set=-all -- "${argv[@]}"
+    --inh-caps=-all --bounding-set=-all -- "$PUB/unit-seccomp" "$PUB/syscalls" "${argv[@]}"
 ) >"$T/daemon.log" 2>&1 &
 daemon_pid=$!
 started() { [ -s $DATA/mailvaultd.port ] && _svc_port_open "$MILTER_PORT" && _svc_port_open "$API_PORT"; }
 if ! _svc_wait_up 30 "$daemon_pid" started; then
   echo "mailvaultd did not start:"; tail -30 "$T/daemon.log"; exit 1
 fi
-ok "mailvaultd started from the unit's ExecStart as $unit_user"
+ok "mailvaultd started from the unit's ExecStart as $unit_user, under its system call filter"
 # The subshell exec'd env, setpriv and mailvaultd in turn: the same pid.
 runs_confined() {
   local st=/proc/$daemon_pid/status
@@ -196,7 +233,8 @@ stripped() {
 }
 check "banned attachment deleted on the way to the sink" stripped
 
-# The HTML preview runs the installed helper under the service's account.
+# The HTML preview spawns the installed helper, which confines itself with
+# its own seccomp filter, all under the service's account and filter.
 html_id=$($mvcli search --data $DATA --from spammer@bad.example --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 token=$(cat $DATA/api.token)
 code=$(curl -s -o "$T/preview.html" -w '%{http_code}' -H "Authorization: Bearer $token" \
