@@ -173,19 +173,26 @@ check "unit's filter emulation refuses a privileged call (chroot, as root)" \
   bash -c "! '$PUB/unit-seccomp' '$PUB/syscalls' /usr/sbin/chroot / /bin/true 2>/dev/null"
 check "unit's filter emulation refuses writable+executable memory" \
   bash -c "! '$PUB/unit-seccomp' '$PUB/syscalls' /usr/bin/python3 -c 'import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_WRITE | mmap.PROT_EXEC)' 2>/dev/null"
-(
-  cd /
-  umask "$unit_umask"
-  ulimit -c "$unit_core"
-  exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-    setpriv --reuid="$unit_user" --regid="$unit_group" --init-groups --no-new-privs \
-    --inh-caps=-all --bounding-set=-all -- "$PUB/unit-seccomp" "$PUB/syscalls" "${argv[@]}"
-) >"$T/daemon.log" 2>&1 &
-daemon_pid=$!
+# start_unit_daemon UMASK READY_CMD: ExecStart as the unit runs it (the
+# umask is the unit's, or a drop-in's).
+start_unit_daemon() {
+  local umask_value=$1 ready=$2
+  rm -f $DATA/mailvaultd.port
+  (
+    cd /
+    umask "$umask_value"
+    ulimit -c "$unit_core"
+    exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+      setpriv --reuid="$unit_user" --regid="$unit_group" --init-groups --no-new-privs \
+      --inh-caps=-all --bounding-set=-all -- "$PUB/unit-seccomp" "$PUB/syscalls" "${argv[@]}"
+  ) >>"$T/daemon.log" 2>&1 &
+  daemon_pid=$!
+  if ! _svc_wait_up 30 "$daemon_pid" "$ready"; then
+    echo "mailvaultd did not start:"; tail -30 "$T/daemon.log"; exit 1
+  fi
+}
 started() { [ -s $DATA/mailvaultd.port ] && _svc_port_open "$MILTER_PORT" && _svc_port_open "$API_PORT"; }
-if ! _svc_wait_up 30 "$daemon_pid" started; then
-  echo "mailvaultd did not start:"; tail -30 "$T/daemon.log"; exit 1
-fi
+start_unit_daemon "$unit_umask" started
 ok "mailvaultd started from the unit's ExecStart as $unit_user, under its system call filter"
 # The subshell exec'd env, setpriv and mailvaultd in turn: the same pid.
 runs_confined() {
@@ -242,6 +249,30 @@ code=$(curl -s -o "$T/preview.html" -w '%{http_code}' -H "Authorization: Bearer 
 check "HTML preview answered 200 through the installed helper" is "$code" 200
 check "preview is sanitized (no script, no remote image)" \
   bash -c "grep -q 'bob' '$T/preview.html' && ! grep -qi '<script\|tracker.example\|onclick' '$T/preview.html'"
+
+# ---- milter on a Unix socket (docs/install.md, section 3) ---------------------
+# A setgid directory of group postfix and the drop-in's UMask=0007 make the
+# socket srwxrwx--- _mailvault:postfix, which Postfix's smtpd (user
+# postfix) can connect to.
+stop_daemon
+SOCKDIR="$T/pfmilter"
+install -d -o _mailvault -g postfix -m 2750 "$SOCKDIR"
+_svc_open_path "$T"
+sed -i "s|^socket = \"inet:127.0.0.1:$MILTER_PORT\"|socket = \"unix:$SOCKDIR/milter.sock\"|" "$CONF"
+sock_ready() { [ -S "$SOCKDIR/milter.sock" ] && [ -s $DATA/mailvaultd.port ]; }
+start_unit_daemon 0007 sock_ready
+check "milter socket is 0770 _mailvault:postfix" \
+  is "$(stat -c '%a %U:%G' "$SOCKDIR/milter.sock")" "770 _mailvault:postfix"
+postfix_set "$T" "smtpd_milters = unix:$SOCKDIR/milter.sock"
+set +e
+swaks --server "127.0.0.1:$PF_PORT" --from spammer@bad.example --to dave@example.com \
+  --data @"$T/html.eml" >"$T/swaks.3" 2>&1
+rc3=$?
+set -e
+check "Postfix reaches the milter on the Unix socket (reject with 5xx)" \
+  bash -c "[ $rc3 = 26 ] && grep -q '<\*\* *5[0-9][0-9]' '$T/swaks.3'"
+three_copies() { [ "$(copies)" = 3 ]; }
+check "third copy in the Backup" wait_for 20 three_copies
 
 # ---- the CLI as root on the service's data ------------------------------------
 echo 'an administrator password' | $mvcli user add admin --role administrator --password-stdin --data $DATA >/dev/null
