@@ -12,7 +12,8 @@
 # to its milter, preview a copy through the installed helper, check owners
 # and modes of data, logs and config, run the CLI as root against the
 # service's data (no root-owned file may appear), take a backup (keys export
-# + segments) and restore it elsewhere, then `dpkg -r` (data kept) and
+# + segments) and restore it elsewhere, upgrade to a newer version (config
+# edits, data, user and modes kept), then `dpkg -r` (data kept) and
 # `dpkg -P` (data, config, user gone; nothing of the package left).
 #
 # Usage: package_test.sh BIN_DIR.  Needs root. Refuses to run where a
@@ -304,6 +305,19 @@ cp -a "$T/backup/store.json" "$T/backup/settings.json" "$T/backup/segments" "$R/
 "$bin/mailvault" rebuild-index --data "$R" >/dev/null 2>&1
 "$bin/mailvault" save "$html_id" --data "$R" -o "$T/restored.eml" >/dev/null
 check "restored copy is byte for byte the installed store's" cmp -s "$T/restored.eml" "$T/copy.eml"
+
+# ---- upgrade ------------------------------------------------------------------
+# A newer version over the running install: the edited conffile, the data
+# and the user stay, the modes too.
+deb2=$("$top/packaging/build-deb.sh" "$bin" "$T/next" 0.1.1)
+conf_before=$(sha256sum <"$CONF")
+dpkg -i "$deb2" >"$T/dpkg-upgrade.log" 2>&1 || { cat "$T/dpkg-upgrade.log"; exit 1; }
+check "upgrade to 0.1.1" is "$(dpkg-query -W -f='${Version}' mailvault)" 0.1.1
+check "upgrade keeps the edited config" is "$(sha256sum <"$CONF")" "$conf_before"
+check "upgrade keeps config 0640 root:_mailvault" is "$(mode_owner $CONF)" "640 root:_mailvault"
+check "upgrade keeps the user" is "$(id -u _mailvault)" "$uid"
+check "upgrade keeps the data" bash -c "$mvcli verify --data $DATA >/dev/null"
+check "upgrade keeps data dir 0700 _mailvault" is "$(mode_owner $DATA)" "700 _mailvault:_mailvault"
 
 # ---- remove, purge ------------------------------------------------------------
 dpkg -r mailvault >"$T/dpkg-r.log" 2>&1 || { cat "$T/dpkg-r.log"; exit 1; }
