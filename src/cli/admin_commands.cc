@@ -129,6 +129,12 @@ int RunKeysExport(const KeysTransferArgs& a) {
   Status audited = AuditCli(a.data, "keys.export", {}, Status::Ok(), "to " + a.file);
   if (!audited.ok()) return ReportError(audited.Annotate("audit log; nothing exported"));
   Status s = a.file == "-" ? WriteStdout(*sealed) : PosixEnv()->WriteFileAtomic(a.file, *sealed);
+  if (!s.ok() && s.code() == Code::kPermissionDenied) {
+    // Run by root, the command writes as the data dir's owner (cli_common.h).
+    return ReportError(s.message() +
+                       " (the export is written as the data dir's owner; 'keys export - > " +
+                       a.file + "' writes it as you)");
+  }
   if (!s.ok()) return ReportError(s);
   if (a.file != "-") {
     std::fprintf(stderr,
