@@ -22,6 +22,21 @@ export interface Session {
   csrf_token: string;
   idle_timeout: number;
   expires_at: string | null;
+  // A personal user's mailboxes and the administrator's personal.* settings.
+  personal?: PersonalSession;
+}
+
+export interface PersonalMailbox {
+  address: string;
+  delegated: boolean;
+  via: string;
+}
+
+export interface PersonalSession {
+  mailboxes: PersonalMailbox[];
+  settings: Partial<Record<'backup' | 'preview' | 'delete' | 'send' | 'remove_message_id' | 'group_mailboxes', boolean>> & {
+    delivery_format?: string;
+  };
 }
 
 export interface Attachment {
