@@ -72,6 +72,28 @@ bool PersonalHtmlAllowed(const Call& c, const CopyMeta& meta) {
   return c.personal.preview && directory::HtmlPreviewAllowed(meta);
 }
 
+// A copy as a personal user may see it: the envelope recipients and the
+// Bcc list hold only the user's own mailboxes (the other recipients of a
+// message, and above all its blind copies, are not theirs to see). Other
+// principals see the copy as it is.
+CopyMeta ForPrincipal(const Principal& who, CopyMeta m) {
+  if (!who.personal) return m;
+  std::vector<std::string> mine;
+  for (const std::string& r : m.rcpt) {
+    if (!VisibleThrough(who, {r}).empty()) mine.push_back(r);
+  }
+  const std::string bcc = index::LowerAscii(m.bcc);
+  std::string own_bcc;
+  for (const std::string& r : mine) {
+    if (bcc.find(index::LowerAscii(r)) != std::string::npos) {
+      own_bcc += (own_bcc.empty() ? "" : ", ") + r;
+    }
+  }
+  m.rcpt = std::move(mine);
+  m.bcc = std::move(own_bcc);
+  return m;
+}
+
 }  // namespace
 
 void ConsoleServer::Impl::SearchCopies(Call& c) {
@@ -95,7 +117,7 @@ void ConsoleServer::Impl::SearchCopies(Call& c) {
   auto page = store.Search(*query);
   if (!page.ok()) return SendStatus(c.res, page.status());
   json items = json::array();
-  for (const CopyMeta& m : page->items) items.push_back(CopyToJson(m));
+  for (const CopyMeta& m : page->items) items.push_back(CopyToJson(ForPrincipal(c.who, m)));
   SendJson(c.res, 200,
            {{"items", std::move(items)}, {"next", page->next ? json(*page->next) : json(nullptr)}});
 }
@@ -107,7 +129,7 @@ void ConsoleServer::Impl::GetCopy(Call& c) {
   auto meta = store.Get(*id);
   if (!meta.ok()) return SendCopyError(c.res, *id, meta.status());
   if (!CheckVisible(c, *meta)) return;
-  json out = CopyToJson(*meta);
+  json out = CopyToJson(ForPrincipal(c.who, *meta));
   // The same message kept twice (a retry after a lost end-of-message
   // reply, docs/intake.md): every role that may view this copy may view
   // those; a personal user only those addressed to them too. A failed

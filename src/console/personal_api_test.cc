@@ -374,6 +374,12 @@ TEST_F(PersonalApiTest, PreviewRules) {
   // No HTML part: not allowed, whatever the label.
   ASSERT_EQ(Call(pat, "GET", "/api/v1/copies/" + std::to_string(plain_) + "/text", "", &body), 200);
   EXPECT_EQ(json::parse(body)["html_allowed"], false);
+  // Another recipient of a copy (here in Bcc) is not the user's to see.
+  ASSERT_EQ(Call(pat, "GET", "/api/v1/copies/" + std::to_string(shared_), "", &body), 200);
+  EXPECT_EQ(json::parse(body)["rcpt"], json::array({"pat@example.com"}));
+  EXPECT_EQ(body.find("bob@example.org"), std::string::npos) << body;
+  ASSERT_EQ(Call(pat, "GET", "/api/v1/copies?subject=invoice", "", &body), 200);
+  EXPECT_EQ(body.find("bob@example.org"), std::string::npos) << body;
   // The view says what the console may offer.
   ASSERT_EQ(Call(pat, "GET", "/api/v1/copies/" + std::to_string(infected_), "", &body), 200);
   EXPECT_EQ(json::parse(body)["personal"]["no_threat"], false);
