@@ -77,6 +77,11 @@ struct SearchQuery {
   std::vector<std::string> engines;  // any of them labelled the copy
   std::optional<uint64_t> size_le;   // bytes
   std::optional<uint64_t> size_ge;   // bytes
+  // Set: only copies whose ENVELOPE recipients include one of these
+  // addresses (whole address, ASCII case-insensitive; RecipientKey). Empty
+  // set: no copies. Enforced in the index query itself, before paging (a
+  // personal user's mailboxes).
+  std::optional<std::vector<std::string>> recipients;
   size_t limit = 50;
   std::optional<CopyId> before;  // keyset cursor: only ids < before
 };

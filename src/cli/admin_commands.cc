@@ -166,6 +166,7 @@ int RunKeysImport(const KeysTransferArgs& a) {
 }
 
 int RunSettingsGet(const std::string& dir, const std::string& key) {
+  if (key.rfind("personal.", 0) == 0) return RunPersonalSettingsGet(dir, key);
   auto store = OpenForReading(dir);
   if (!store.ok()) return ReportError(store.status());
   StoreSettings settings = (*store)->settings();
@@ -181,10 +182,12 @@ int RunSettingsGet(const std::string& dir, const std::string& key) {
   }
   for (const std::string& n : names)
     std::printf("%s = %s\n", n.c_str(), GetSetting(settings, n).c_str());
-  return kExitOk;
+  std::fflush(stdout);
+  return RunPersonalSettingsGet(dir, "");
 }
 
 int RunSettingsSet(const std::string& dir, const std::string& key, const std::string& value) {
+  if (key.rfind("personal.", 0) == 0) return RunPersonalSettingsSet(dir, key, value);
   auto store = OpenForWriting(dir);
   if (!store.ok()) return ReportError(store.status());
   StoreSettings settings = (*store)->settings();
@@ -239,7 +242,8 @@ void AddAdminCommands(CLI::App& app, Action* action) {
   CLI::App* settings =
       app.add_subcommand("settings",
                          "Run-time settings: max_size, notify_free_below, allow_infected_delivery, "
-                         "unavailable_action (process|tempfail|reject), html_preview");
+                         "unavailable_action (process|tempfail|reject), html_preview; and the "
+                         "personal Backup's personal.* (docs/personal.md)");
   settings->require_subcommand(1);
   {
     auto dir = std::make_shared<std::string>(kDefaultDataDir);

@@ -29,7 +29,13 @@ void AddConfigCommand(CLI::App& app, Action* action);
 void AddDeliverCommands(CLI::App& app, Action* action);
 // audit
 void AddAuditCommand(CLI::App& app, Action* action);
-// user add|list|passwd|role|disable|enable|remove
+// user add|list|show|addresses|passwd|role|disable|enable|remove
 void AddUserCommands(CLI::App& app, Action* action);
+// `settings get|set personal.*` (user_commands.cc): the personal Backup's
+// settings live in the accounts database, not the store. `key` "" prints
+// them all (nothing when no accounts file was made yet).
+int RunPersonalSettingsGet(const std::string& dir, const std::string& key);
+int RunPersonalSettingsSet(const std::string& dir, const std::string& key,
+                           const std::string& value);
 
 }  // namespace mailvault::cli

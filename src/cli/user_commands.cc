@@ -1,5 +1,7 @@
-// user add|list|passwd|role|disable|enable|remove: the console's local
-// accounts in DATA/accounts.db (directory/accounts.h). The accounts file
+// user add|list|show|addresses|passwd|role|disable|enable|remove: the
+// console's local accounts in DATA/accounts.db (directory/accounts.h),
+// personal accounts with their mail addresses; and `settings get|set
+// personal.*`, the personal Backup's settings kept in the same file. The accounts file
 // has its own locking, so these work while mailvaultd runs, and the daemon
 // sees a change at its next login.
 //
@@ -16,6 +18,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "base/display_text.h"
 #include "base/json_text.h"
 #include "base/units.h"
 #include "cli/cli_common.h"
@@ -40,6 +43,7 @@ struct UserArgs {
   std::string data = kDefaultDataDir;
   std::string name;
   std::string role;
+  std::vector<std::string> addresses;
   bool password_stdin = false;
   bool json = false;
 };
@@ -67,7 +71,7 @@ CLI::Validator RoleCheck() {
         auto role = directory::ParseRole(v);
         return role.ok() ? std::string() : role.status().message();
       },
-      "administrator|helpdesk|auditor", "ROLE");
+      "administrator|helpdesk|auditor|personal", "ROLE");
 }
 
 // The accounts of the store in `dir`, with the store's own keys. The
@@ -154,11 +158,15 @@ std::string FormatAccounts(const std::vector<Account>& accounts) {
     return s;
   };
   std::string out = pad("NAME", width) + "  " + pad("ROLE", 13) + "  DISABLED  " +
-                    pad("CREATED (UTC)", 20) + "  PASSWORD CHANGED (UTC)\n";
+                    pad("CREATED (UTC)", 20) + "  " + pad("PASSWORD CHANGED (UTC)", 22) +
+                    "  ADDRESSES\n";
   for (const Account& a : accounts) {
+    std::string addresses;
+    for (const std::string& x : a.addresses) addresses += (addresses.empty() ? "" : ", ") + x;
     out += pad(a.name, width) + "  " + pad(std::string(directory::RoleName(a.role)), 13) + "  " +
            pad(a.disabled ? "yes" : "no", 8) + "  " + pad(TimeText(a.created_at), 20) + "  " +
-           TimeText(a.password_changed_at) + "\n";
+           pad(TimeText(a.password_changed_at), 22) + "  " +
+           (addresses.empty() ? "-" : DisplayText(addresses)) + "\n";
   }
   return out;
 }
@@ -171,7 +179,8 @@ nlohmann::json AccountsToJson(const std::vector<Account>& accounts) {
                    {"disabled", a.disabled},
                    {"created_at", TimeJson(a.created_at)},
                    {"updated_at", TimeJson(a.updated_at)},
-                   {"password_changed_at", TimeJson(a.password_changed_at)}});
+                   {"password_changed_at", TimeJson(a.password_changed_at)},
+                   {"addresses", a.addresses}});
   }
   return out;
 }
@@ -194,9 +203,45 @@ int RunAdd(const UserArgs& a) {
   if (!existing.status().IsNotFound()) return ReportError(existing.status());
   Secret password;
   if (int rc = ReadNewPassword(a.name, a.password_stdin, &password); rc != kExitOk) return rc;
-  s = (*accounts)->Add(a.name, *role, password.value);
+  s = (*accounts)->Add(a.name, *role, password.value, a.addresses);
   if (!s.ok()) return ReportError(s);
   return Confirm("added account " + Lower(a.name) + " (" + a.role + ")");
+}
+
+int RunShow(const UserArgs& a) {
+  if (Status s = directory::ValidateAccountName(a.name); !s.ok()) return ReportError(s);
+  auto accounts = OpenAccounts(a.data, /*read_only=*/true);
+  if (!accounts.ok()) return ReportError(accounts.status());
+  auto account = (*accounts)->Get(a.name);
+  if (!account.ok()) return ReportError(account.status());
+  const std::vector<Account> one = {*account};
+  if (a.json) {
+    Status s = WriteStdout(JsonText(AccountsToJson(one)[0], 2) + "\n");
+    return s.ok() ? kExitOk : ReportError(s);
+  }
+  std::string out = "name:             " + account->name + "\n" +
+                    "role:             " + std::string(directory::RoleName(account->role)) + "\n" +
+                    "disabled:         " + (account->disabled ? "yes" : "no") + "\n" +
+                    "created:          " + TimeText(account->created_at) + "\n" +
+                    "password changed: " + TimeText(account->password_changed_at) + "\n";
+  for (const std::string& x : account->addresses)
+    out += "address:          " + DisplayText(x) + "\n";
+  Status s = WriteStdout(out);
+  return s.ok() ? kExitOk : ReportError(s);
+}
+
+int RunAddresses(const UserArgs& a) {
+  if (Status s = directory::ValidateAccountName(a.name); !s.ok()) return ReportError(s);
+  auto accounts = OpenAccounts(a.data, /*read_only=*/false);
+  if (!accounts.ok()) return ReportError(accounts.status());
+  Status s = (*accounts)->SetAddresses(a.name, a.addresses);
+  if (!s.ok()) return ReportError(s);
+  auto account = (*accounts)->Get(a.name);
+  std::string list;
+  if (account.ok()) {
+    for (const std::string& x : account->addresses) list += (list.empty() ? "" : ", ") + x;
+  }
+  return Confirm(Lower(a.name) + " now sees the copies addressed to " + DisplayText(list));
 }
 
 int RunList(const UserArgs& a) {
@@ -274,19 +319,77 @@ CLI::App* AddSub(CLI::App* user, const char* sub_name, const char* help, UserArg
 
 }  // namespace
 
+int RunPersonalSettingsGet(const std::string& dir, const std::string& key) {
+  directory::PersonalSettings settings;
+  auto accounts = OpenAccounts(dir, /*read_only=*/true);
+  if (accounts.ok()) {
+    auto got = (*accounts)->GetPersonalSettings();
+    if (!got.ok()) return ReportError(got.status());
+    settings = *got;
+  } else if (!accounts.status().IsNotFound()) {
+    return ReportError(accounts.status());
+  }  // no accounts file yet: the defaults
+  const std::vector<std::string> names = directory::PersonalSettingNames();
+  if (!key.empty()) {
+    if (std::find(names.begin(), names.end(), key) == names.end()) {
+      std::string valid;
+      for (const std::string& n : names) valid += (valid.empty() ? "" : ", ") + n;
+      return ReportError("unknown setting \"" + key + "\": use one of " + valid);
+    }
+    return Confirm(directory::GetPersonalSetting(settings, key));
+  }
+  std::string out;
+  for (const std::string& n : names) {
+    out += n + " = " + directory::GetPersonalSetting(settings, n) + "\n";
+  }
+  Status s = WriteStdout(out);
+  return s.ok() ? kExitOk : ReportError(s);
+}
+
+int RunPersonalSettingsSet(const std::string& dir, const std::string& key,
+                           const std::string& value) {
+  auto accounts = OpenAccounts(dir, /*read_only=*/false);
+  if (!accounts.ok()) return ReportError(accounts.status());
+  auto settings = (*accounts)->GetPersonalSettings();
+  if (!settings.ok()) return ReportError(settings.status());
+  std::string warning;
+  Status s = directory::SetPersonalSetting(&*settings, key, value, &warning);
+  if (!s.ok()) return ReportError(s);
+  s = (*accounts)->PutPersonalSettings(*settings);
+  if (!s.ok()) return ReportError(s);
+  if (!warning.empty()) std::fprintf(stderr, "mailvault: warning: %s\n", warning.c_str());
+  return Confirm(key + " = " + directory::GetPersonalSetting(*settings, key));
+}
+
 void AddUserCommands(CLI::App& app, Action* action) {
   CLI::App* user = app.add_subcommand(
-      "user", "The console's local accounts (roles: administrator, helpdesk, auditor)");
+      "user", "The console's local accounts (roles: administrator, helpdesk, auditor, personal)");
   user->require_subcommand(1);
   {
     auto a = std::make_shared<UserArgs>();
     CLI::App* sub = AddSub(user, "add", "Add an account; asks for its password", a.get());
-    sub->add_option("--role", a->role, "administrator, helpdesk or auditor")
+    sub->add_option("--role", a->role, "administrator, helpdesk, auditor or personal")
         ->required()
         ->check(RoleCheck());
+    sub->add_option("--address", a->addresses,
+                    "A mail address of a personal account (repeat for more): it sees the "
+                    "copies whose envelope recipients include one");
     sub->add_flag("--password-stdin", a->password_stdin,
                   "Read the password from stdin's first line");
     sub->callback([=] { *action = [=] { return RunAdd(*a); }; });
+  }
+  {
+    auto a = std::make_shared<UserArgs>();
+    CLI::App* sub = AddSub(user, "show", "Show one account and its addresses", a.get());
+    sub->add_flag("--json", a->json, "Print JSON");
+    sub->callback([=] { *action = [=] { return RunShow(*a); }; });
+  }
+  {
+    auto a = std::make_shared<UserArgs>();
+    CLI::App* sub =
+        AddSub(user, "addresses", "Replace a personal account's mail addresses", a.get());
+    sub->add_option("--address", a->addresses, "A mail address (repeat for more)")->required();
+    sub->callback([=] { *action = [=] { return RunAddresses(*a); }; });
   }
   {
     auto a = std::make_shared<UserArgs>();
@@ -304,7 +407,7 @@ void AddUserCommands(CLI::App& app, Action* action) {
   {
     auto a = std::make_shared<UserArgs>();
     CLI::App* sub = AddSub(user, "role", "Change an account's role", a.get());
-    sub->add_option("role", a->role, "administrator, helpdesk or auditor")
+    sub->add_option("role", a->role, "administrator, helpdesk, auditor or personal")
         ->required()
         ->check(RoleCheck());
     sub->callback([=] { *action = [=] { return RunRole(*a); }; });

@@ -70,8 +70,40 @@ PermissionSet RolePermissions(directory::Role role) {
           {P::kSearch, P::kView, P::kPreview, P::kSave, P::kDeliver, P::kQueue, P::kUsage});
     case directory::Role::kAuditor:
       return SetOf({P::kSearch, P::kView, P::kAudit, P::kQueue, P::kUsage, P::kSettingsRead});
+    case directory::Role::kPersonal:
+      return SetOf({P::kSearch, P::kView, P::kPreview, P::kSave, P::kDeliver, P::kDelete});
   }
   return 0;
+}
+
+PermissionSet PersonalPermissions(const directory::PersonalSettings& settings) {
+  using P = Permission;
+  PermissionSet s = SetOf({P::kSearch, P::kView});
+  if (settings.preview) s |= SetOf({P::kPreview, P::kSave});
+  if (settings.allow_sending) s |= SetOf({P::kDeliver});
+  if (settings.delete_allowed) s |= SetOf({P::kDelete});
+  return s & RolePermissions(directory::Role::kPersonal);
+}
+
+std::vector<std::string> VisibleThrough(const Principal& who,
+                                        const std::vector<std::string>& rcpt) {
+  std::vector<std::string> out;
+  for (const directory::Mailbox& m : who.mailboxes) {
+    for (const std::string& r : rcpt) {
+      if (r.size() != m.address.size()) continue;
+      bool same = true;
+      for (size_t i = 0; i < r.size() && same; ++i) {
+        char c = r[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        same = c == m.address[i];
+      }
+      if (same) {
+        out.push_back(m.address);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> PermissionNames(PermissionSet set) {

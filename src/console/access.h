@@ -11,6 +11,12 @@
 //   auditor        search, view (the fields, not the content), the audit
 //                  log, queue, usage, settings_read; no preview, save or
 //                  delivery
+//   personal       at most search, view, preview, save, deliver, delete,
+//                  each narrowed by the personal Backup's settings
+//                  (PersonalPermissions) and every one scoped to the
+//                  copies addressed to the user's mailboxes; never an
+//                  administrator route (settings, queue, usage, audit,
+//                  ingest, delivery to other addresses)
 #pragma once
 
 #include <cstdint>
@@ -19,6 +25,8 @@
 #include <vector>
 
 #include "directory/accounts.h"
+#include "directory/accounts_mailboxes.h"
+#include "directory/accounts_personal.h"
 
 namespace mailvault::console {
 
@@ -46,6 +54,11 @@ const std::vector<Permission>& AllPermissions();
 using PermissionSet = uint32_t;
 
 PermissionSet RolePermissions(directory::Role role);
+// A personal user's permissions under the administrator's settings:
+// search, view; preview and save when personal.preview; deliver when
+// personal.send; delete when personal.delete. (personal.backup off is
+// refused before permissions are looked at.)
+PermissionSet PersonalPermissions(const directory::PersonalSettings& settings);
 inline bool Has(PermissionSet set, Permission p) { return (set & static_cast<uint32_t>(p)) != 0; }
 // The names of the permissions in `set`, in enum order.
 std::vector<std::string> PermissionNames(PermissionSet set);
@@ -56,7 +69,18 @@ struct Principal {
   std::string role;     // "administrator", "helpdesk", "auditor"; "token"
   PermissionSet permissions = 0;
   bool via_session = false;  // a browser session (CSRF checks apply)
+  // A personal user: every copy route is scoped to `mailboxes`.
+  bool personal = false;
+  // The mailboxes a personal user may see now (own ones, and delegated
+  // ones when personal.group_mailboxes is on), in NormalizeAddress form.
+  std::vector<directory::Mailbox> mailboxes;
 };
+
+// Whether `rcpt` (a copy's envelope recipients) includes one of the
+// principal's mailboxes (compared as the index's recipient table does);
+// the matching mailboxes, own ones first. Always empty for a principal
+// without mailboxes.
+std::vector<std::string> VisibleThrough(const Principal& who, const std::vector<std::string>& rcpt);
 
 // The principal of the API token.
 Principal TokenPrincipal();

@@ -88,6 +88,7 @@ void ConsoleServer::Impl::Health(Call& c) {
 
 void ConsoleServer::Impl::PostDeliveries(Call& c) {
   if (services.deliveries == nullptr) return SendError(c.res, 503, "delivery is not available");
+  if (c.who.personal) return PersonalDeliveries(c);
   delivery::DeliveryRequest request;
   Status s = delivery::ParseRequestJson(c.req.body, &request);
   if (!s.ok()) return SendError(c.res, 400, s.message());
@@ -127,8 +128,28 @@ void ConsoleServer::Impl::GetDeliveries(Call& c) {
   SendJson(c.res, 200, body);
 }
 
+namespace {
+
+// The personal Backup's settings as the settings API shows them: flat
+// "personal.*" keys, booleans and the format name.
+Status AddPersonalSettings(directory::Accounts* accounts, json* out) {
+  if (accounts == nullptr) return Status::Ok();
+  MV_ASSIGN_OR_RETURN(directory::PersonalSettings p, accounts->GetPersonalSettings());
+  for (const std::string& key : directory::PersonalSettingNames()) {
+    const std::string v = directory::GetPersonalSetting(p, key);
+    (*out)[key] = v == "yes" ? json(true) : v == "no" ? json(false) : json(v);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 void ConsoleServer::Impl::GetSettings(Call& c) {
-  SendJson(c.res, 200, SettingsToJson(store.settings()));
+  json out = SettingsToJson(store.settings());
+  if (Status s = AddPersonalSettings(services.accounts, &out); !s.ok()) {
+    return SendStatus(c.res, s);
+  }
+  SendJson(c.res, 200, out);
 }
 
 void ConsoleServer::Impl::PutSettings(Call& c) {
@@ -138,6 +159,16 @@ void ConsoleServer::Impl::PutSettings(Call& c) {
   }
   StoreSettings before = store.settings();
   StoreSettings next = before;
+  // personal.* keys live in the accounts database (directory), not in the
+  // store's settings.
+  directory::PersonalSettings personal_before;
+  if (services.accounts != nullptr) {
+    auto p = services.accounts->GetPersonalSettings();
+    if (!p.ok()) return SendStatus(c.res, p.status());
+    personal_before = *p;
+  }
+  directory::PersonalSettings personal_next = personal_before;
+  bool personal_changed = false;
   std::vector<std::string> warnings;
   std::string changes;
   for (const auto& [key, value] : body.items()) {
@@ -152,6 +183,21 @@ void ConsoleServer::Impl::PutSettings(Call& c) {
       return SendError(c.res, 400, key + ": give a string, a boolean or a byte count");
     }
     std::string warning;
+    if (key.rfind("personal.", 0) == 0) {
+      if (services.accounts == nullptr) {
+        return SendError(c.res, 503, "no accounts database: personal settings are not available");
+      }
+      Status s = directory::SetPersonalSetting(&personal_next, key, text, &warning);
+      if (!s.ok()) return SendError(c.res, 400, s.message());
+      if (!warning.empty()) warnings.push_back(warning);
+      const std::string old_value = directory::GetPersonalSetting(personal_before, key);
+      const std::string new_value = directory::GetPersonalSetting(personal_next, key);
+      if (old_value != new_value) {
+        personal_changed = true;
+        changes += (changes.empty() ? "" : ", ") + key + ": " + old_value + " -> " + new_value;
+      }
+      continue;
+    }
     Status s = SetSetting(&next, key, text, &warning);
     if (!s.ok()) return SendError(c.res, 400, s.message());
     if (!warning.empty()) warnings.push_back(warning);
@@ -163,8 +209,15 @@ void ConsoleServer::Impl::PutSettings(Call& c) {
   c.detail = changes.empty() ? "no change" : changes;
   Status s = store.UpdateSettings(next);
   if (!s.ok()) return SendStatus(c.res, s);
+  if (personal_changed) {
+    s = services.accounts->PutPersonalSettings(personal_next);
+    if (!s.ok()) return SendStatus(c.res, s);
+  }
   spdlog::info("console: {} changed settings: {}", c.who.account, c.detail);
   json out = SettingsToJson(store.settings());
+  if (Status ps = AddPersonalSettings(services.accounts, &out); !ps.ok()) {
+    return SendStatus(c.res, ps);
+  }
   out["warnings"] = warnings;
   SendJson(c.res, 200, out);
 }

@@ -9,6 +9,7 @@
 #include "base/mbox.h"
 #include "console/query_params.h"
 #include "console/server_impl.h"
+#include "directory/accounts_db.h"
 #include "preview/preview.h"
 #include "store/copy_json.h"
 
@@ -64,15 +65,59 @@ std::string PreviewUnavailablePage(std::string_view why) {
          "download still work.</p></body></html>";
 }
 
+// For a personal user: the HTML view is shown when Preview is on and the
+// copy's Anti-Virus status allows it (the caller checks the message has
+// HTML).
+bool PersonalHtmlAllowed(const Call& c, const CopyMeta& meta) {
+  return c.personal.preview && directory::HtmlPreviewAllowed(meta);
+}
+
+// A copy as a personal user may see it: the envelope recipients and the
+// Bcc list hold only the user's own mailboxes (the other recipients of a
+// message, and above all its blind copies, are not theirs to see). Other
+// principals see the copy as it is.
+CopyMeta ForPrincipal(const Principal& who, CopyMeta m) {
+  if (!who.personal) return m;
+  std::vector<std::string> mine;
+  for (const std::string& r : m.rcpt) {
+    if (!VisibleThrough(who, {r}).empty()) mine.push_back(r);
+  }
+  const std::string bcc = index::LowerAscii(m.bcc);
+  std::string own_bcc;
+  for (const std::string& r : mine) {
+    if (bcc.find(index::LowerAscii(r)) != std::string::npos) {
+      own_bcc += (own_bcc.empty() ? "" : ", ") + r;
+    }
+  }
+  m.rcpt = std::move(mine);
+  m.bcc = std::move(own_bcc);
+  return m;
+}
+
 }  // namespace
 
 void ConsoleServer::Impl::SearchCopies(Call& c) {
   auto query = ParseCopiesQuery(c.req.params, env.NowMicros());
   if (!query.ok()) return SendError(c.res, 400, query.status().message());
+  // mailbox=ADDRESS: the copies whose envelope recipients include it. For a
+  // personal user it must be one of theirs; without it, all of theirs.
+  const std::string mailbox = c.req.get_param_value("mailbox");
+  if (c.who.personal) {
+    std::vector<std::string> scope;
+    for (const directory::Mailbox& m : c.who.mailboxes) {
+      if (mailbox.empty() || index::LowerAscii(mailbox) == m.address) scope.push_back(m.address);
+    }
+    if (!mailbox.empty() && scope.empty()) {
+      return SendError(c.res, 403, "the mailbox " + mailbox + " is not one of yours");
+    }
+    query->recipients = std::move(scope);  // none: an empty set, which matches nothing
+  } else if (!mailbox.empty()) {
+    query->recipients = std::vector<std::string>{mailbox};
+  }
   auto page = store.Search(*query);
   if (!page.ok()) return SendStatus(c.res, page.status());
   json items = json::array();
-  for (const CopyMeta& m : page->items) items.push_back(CopyToJson(m));
+  for (const CopyMeta& m : page->items) items.push_back(CopyToJson(ForPrincipal(c.who, m)));
   SendJson(c.res, 200,
            {{"items", std::move(items)}, {"next", page->next ? json(*page->next) : json(nullptr)}});
 }
@@ -83,12 +128,31 @@ void ConsoleServer::Impl::GetCopy(Call& c) {
   c.copy_ids = {*id};
   auto meta = store.Get(*id);
   if (!meta.ok()) return SendCopyError(c.res, *id, meta.status());
-  json out = CopyToJson(*meta);
+  if (!CheckVisible(c, *meta)) return;
+  json out = CopyToJson(ForPrincipal(c.who, *meta));
   // The same message kept twice (a retry after a lost end-of-message
   // reply, docs/intake.md): every role that may view this copy may view
-  // those. A failed lookup only loses the hint.
+  // those; a personal user only those addressed to them too. A failed
+  // lookup only loses the hint.
   auto dups = store.PossibleDuplicates(*id);
-  out["possible_duplicates"] = dups.ok() ? json(*dups) : json::array();
+  json dup_ids = json::array();
+  if (dups.ok()) {
+    for (CopyId d : *dups) {
+      if (c.who.personal) {
+        auto other = store.Get(d);
+        if (!other.ok() || VisibleThrough(c.who, other->rcpt).empty()) continue;
+      }
+      dup_ids.push_back(d);
+    }
+  }
+  out["possible_duplicates"] = std::move(dup_ids);
+  if (c.who.personal) {
+    // What this user may do with this copy (the console shows only these).
+    out["personal"] = {
+        {"mailboxes", VisibleThrough(c.who, meta->rcpt)},
+        {"html_allowed", store.settings().html_preview && PersonalHtmlAllowed(c, *meta)},
+        {"no_threat", directory::NoThreatFound(*meta)}};
+  }
   SendJson(c.res, 200, out);
 }
 
@@ -97,6 +161,13 @@ void ConsoleServer::Impl::GetText(Call& c) {
   if (!id.ok()) return SendStatus(c.res, id.status());
   c.copy_ids = {*id};
   c.detail = "text";
+  bool html_allowed = store.settings().html_preview;
+  if (c.who.personal) {
+    auto meta = store.Get(*id);
+    if (!meta.ok()) return SendCopyError(c.res, *id, meta.status());
+    if (!CheckVisible(c, *meta)) return;
+    html_allowed = html_allowed && PersonalHtmlAllowed(c, *meta);
+  }
   auto raw = store.Read(*id);
   if (!raw.ok()) return SendCopyError(c.res, *id, raw.status());
   auto text = preview::MakeTextPreview(*raw, options.preview);
@@ -105,7 +176,7 @@ void ConsoleServer::Impl::GetText(Call& c) {
            {{"text", text->text},
             {"truncated", text->truncated},
             {"has_html", text->has_html},
-            {"html_allowed", store.settings().html_preview}});
+            {"html_allowed", html_allowed && text->has_html}});
 }
 
 void ConsoleServer::Impl::GetHtml(Call& c) {
@@ -115,6 +186,16 @@ void ConsoleServer::Impl::GetHtml(Call& c) {
   c.detail = "html";
   if (!store.settings().html_preview) {
     return SendError(c.res, 403, "the HTML preview is turned off (setting html_preview)");
+  }
+  if (c.who.personal) {
+    auto meta = store.Get(*id);
+    if (!meta.ok()) return SendCopyError(c.res, *id, meta.status());
+    if (!CheckVisible(c, *meta)) return;
+    if (!PersonalHtmlAllowed(c, *meta)) {
+      return SendError(c.res, 403,
+                       "the HTML view is not shown for this copy (its Anti-Virus status); the "
+                       "plain text is");
+    }
   }
   auto raw = store.Read(*id);
   if (!raw.ok()) return SendCopyError(c.res, *id, raw.status());
@@ -150,6 +231,13 @@ void ConsoleServer::Impl::GetEml(Call& c) {
   c.detail = "eml";
   auto meta = store.Get(*id);
   if (!meta.ok()) return SendCopyError(c.res, *id, meta.status());
+  if (!CheckVisible(c, *meta)) return;
+  if (c.who.personal && !directory::NoThreatFound(*meta)) {
+    return SendError(c.res, 403,
+                     "copy " + std::to_string(*id) +
+                         " carries a threat label: it cannot be saved from the "
+                         "personal Backup");
+  }
   if (!AuditBeforeSending(c, "save")) return;
   c.res.set_header("Content-Disposition",
                    "attachment; filename=\"copy-" + std::to_string(*id) + ".eml\"");
@@ -184,6 +272,13 @@ void ConsoleServer::Impl::GetArchive(Call& c) {
   for (CopyId id : *ids) {
     auto meta = store.Get(id);
     if (!meta.ok()) return SendCopyError(c.res, id, meta.status());
+    if (!CheckVisible(c, *meta)) return;
+    if (c.who.personal && !directory::NoThreatFound(*meta)) {
+      return SendError(c.res, 403,
+                       "copy " + std::to_string(id) +
+                           " carries a threat label: it cannot be saved from the "
+                           "personal Backup");
+    }
     metas.push_back(std::move(*meta));
   }
   if (!AuditBeforeSending(c, "save")) return;
@@ -228,6 +323,15 @@ void ConsoleServer::Impl::DeleteCopies(Call& c) {
     return SendError(c.res, 400, "at most " + std::to_string(kMaxDeleteCopies) + " at once");
   }
   c.copy_ids = ids;
+  if (c.who.personal) {
+    // All or nothing: one copy that is not the user's (or is gone) refuses
+    // the whole request before anything is deleted.
+    for (CopyId id : ids) {
+      auto meta = store.Get(id);
+      if (!meta.ok()) return SendCopyError(c.res, id, meta.status());
+      if (!CheckVisible(c, *meta)) return;
+    }
+  }
   Status s = store.Delete(ids);
   if (!s.ok() && s.code() != Code::kNotFound) return SendStatus(c.res, s);
   if (!s.ok()) c.detail = s.message();  // some were already gone; the rest are deleted

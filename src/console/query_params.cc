@@ -84,9 +84,9 @@ Result<std::vector<CopyId>> ParseIdList(std::string_view text, size_t max) {
 }
 
 Result<SearchQuery> ParseCopiesQuery(const Params& params, int64_t now_micros) {
-  MV_RETURN_IF_ERROR(
-      CheckKnownParams(params, {"from", "to", "subject", "message_id", "rule", "period", "since",
-                                "until", "engine", "size_le_kb", "size_ge_kb", "limit", "before"}));
+  MV_RETURN_IF_ERROR(CheckKnownParams(
+      params, {"from", "to", "subject", "message_id", "rule", "period", "since", "until", "engine",
+               "size_le_kb", "size_ge_kb", "limit", "before", "mailbox"}));
   SearchArgs args;
   MV_ASSIGN_OR_RETURN(args.from, SingleParam(params, "from"));
   MV_ASSIGN_OR_RETURN(args.to, SingleParam(params, "to"));

@@ -240,7 +240,13 @@ ConsoleServer::Impl::Impl(const ConsoleServices& s, ConsoleOptions o)
       sessions(*s.env, options.sessions),
       throttle(*s.env, options.throttle),
       refusals(options.refusals),
-      login_slots(std::clamp(options.login_concurrency, 1, 64)) {}
+      login_slots(std::clamp(options.login_concurrency, 1, 64)) {
+  mailboxes = s.mailboxes;
+  if (mailboxes == nullptr && s.accounts != nullptr) {
+    local_mailboxes = std::make_unique<directory::LocalMailboxes>(*s.accounts);
+    mailboxes = local_mailboxes.get();
+  }
+}
 
 std::string ConsoleServer::Impl::SessionCookie(const httplib::Request& req) const {
   const std::string name = CookieName() + "=";
@@ -312,7 +318,45 @@ bool ConsoleServer::Impl::Resolve(Call& c) {
   c.who.permissions = RolePermissions(account->role);
   c.who.via_session = true;
   c.session = std::move(session);
+  if (account->role == directory::Role::kPersonal) return ResolvePersonal(c);
   return true;
+}
+
+bool ConsoleServer::Impl::ResolvePersonal(Call& c) {
+  c.who.personal = true;
+  auto settings = services.accounts->GetPersonalSettings();
+  if (!settings.ok()) {
+    spdlog::error("console: reading the personal settings: {}", settings.status().ToString());
+    SendError(c.res, 503, "the personal Backup's settings cannot be read now");
+    c.detail = "cannot read the personal settings";
+    return false;
+  }
+  c.personal = *settings;
+  c.who.permissions = PersonalPermissions(c.personal);
+  auto boxes = mailboxes->MailboxesOf(c.who.account);
+  if (!boxes.ok() && boxes.status().code() != Code::kNotFound) {
+    spdlog::error("console: mailboxes of {}: {}", c.who.account, boxes.status().ToString());
+    SendError(c.res, 503, "your mailboxes cannot be looked up now: try again later");
+    c.detail = "cannot look up the mailboxes";
+    return false;
+  }
+  if (boxes.ok()) {
+    for (directory::Mailbox& m : *boxes) {
+      if (!m.delegated || c.personal.group_mailboxes) c.who.mailboxes.push_back(std::move(m));
+    }
+  }
+  return true;
+}
+
+bool ConsoleServer::Impl::CheckVisible(Call& c, const CopyMeta& meta) {
+  if (!c.who.personal || !VisibleThrough(c.who, meta.rcpt).empty()) return true;
+  SendError(c.res, 404, "no copy " + std::to_string(meta.id));
+  if (std::find(c.copy_ids.begin(), c.copy_ids.end(), meta.id) == c.copy_ids.end()) {
+    c.copy_ids.push_back(meta.id);
+  }
+  AuditRefusal(c, c.action,
+               "copy " + std::to_string(meta.id) + " is not addressed to a mailbox of this user");
+  return false;
 }
 
 bool ConsoleServer::Impl::OriginAllowed(const httplib::Request& req) const {
@@ -402,7 +446,7 @@ bool ConsoleServer::Impl::CheckHost(const httplib::Request& req, httplib::Respon
               "this console does not answer to the name in the Host header (add it to [api] "
               "server_names)");
   }
-  Call c{req, res, {}, std::nullopt, nullptr, {}, {}, false};
+  Call c{req, res, {}, std::nullopt, nullptr, {}, {}, false, "request", {}};
   AuditRefusal(c, "request", "Host \"" + host + "\" is not a name of this console");
   return false;
 }
@@ -414,7 +458,7 @@ void ConsoleServer::Impl::Dispatch(const RouteDef& def, const httplib::Request& 
   res.set_header("Referrer-Policy", "no-referrer");
   res.set_header("X-Frame-Options", "DENY");
   if (tls) res.set_header("Strict-Transport-Security", "max-age=31536000");
-  Call c{req, res, {}, std::nullopt, reader, {}, {}, false};
+  Call c{req, res, {}, std::nullopt, reader, {}, {}, false, def.action, {}};
   const std::string method = req.method;
   // A route that reads its own body has not read it yet: a refusal closes
   // the connection rather than leave the body to be read as the next
@@ -439,6 +483,12 @@ void ConsoleServer::Impl::Dispatch(const RouteDef& def, const httplib::Request& 
                                          : "CSRF check failed");
         return;
       }
+    }
+    if (c.who.personal && !c.personal.enabled && std::string_view(def.path) != "/api/v1/session") {
+      SendError(res, 403, "the personal Backup is turned off by the administrator");
+      refused_unread();
+      AuditRefusal(c, def.action, "personal Backup is off");
+      return;
     }
     if (def.permission && !Has(c.who.permissions, *def.permission)) {
       SendError(res, 403,

@@ -8,7 +8,13 @@
 // in this order: the Host header (else 421), who it is (else 401, with
 // WWW-Authenticate: Bearer), for a session's state-changing request the
 // X-CSRF-Token header and the Origin (else 403), the role's permission for
-// the route (else 403), then runs the route. Every login, search, view,
+// the route (else 403), then runs the route. A personal user (role
+// personal) is also refused every route but the session's while the
+// personal Backup is off (403), and every copy route is scoped to the
+// copies addressed to the user's mailboxes (docs/personal.md): searches
+// through SearchQuery::recipients, single copies by their recipients (a
+// copy of someone else answers 404, as one that does not exist, and is
+// recorded as a refusal). Every login, search, view,
 // preview, save, delivery, delete, settings change and audit read, and every
 // refusal (401, 403, 415, 421, and a route's own 403), is recorded in the
 // audit log (journal/audit_log.h) with the copies asked for and why. Reads of message content are
@@ -30,6 +36,7 @@
 #include "console/sessions.h"
 #include "delivery/service.h"
 #include "directory/accounts.h"
+#include "directory/accounts_mailboxes.h"
 #include "env/env.h"
 #include "journal/audit_log.h"
 #include "mailvault/status.h"
@@ -94,6 +101,11 @@ struct ConsoleServices {
   delivery::DeliveryService* deliveries = nullptr;
   directory::Accounts* accounts = nullptr;
   journal::AuditLog* audit = nullptr;  // required
+  // The mailboxes of personal users (directory/accounts_mailboxes.h). Null:
+  // local personal accounts only (LocalMailboxes over `accounts`). A
+  // directory cache plugs in here (ChainedMailboxes of the local accounts
+  // and the cache).
+  directory::MailboxProvider* mailboxes = nullptr;
 };
 
 // One route: method and path as docs/openapi.yaml spells it

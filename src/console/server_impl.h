@@ -33,7 +33,11 @@ struct Call {
   // What the route tells the audit log.
   std::vector<uint64_t> copy_ids;
   std::string detail;
-  bool audited = false;  // the route recorded its event itself
+  bool audited = false;     // the route recorded its event itself
+  const char* action = "";  // the route's audit name (RouteDef::action)
+  // For a personal principal: the administrator's settings as read for
+  // this request.
+  directory::PersonalSettings personal;
 };
 
 using RouteHandler = void (ConsoleServer::Impl::*)(Call&);
@@ -74,6 +78,8 @@ struct ConsoleServer::Impl {
   LoginThrottle throttle;
   RefusalLimiter refusals;  // bounds the records of unauthenticated refusals
   std::counting_semaphore<64> login_slots;
+  std::unique_ptr<directory::LocalMailboxes> local_mailboxes;  // when services.mailboxes is null
+  directory::MailboxProvider* mailboxes = nullptr;             // never null with accounts
 
   // Pipeline (server.cc).
   void Register();
@@ -82,6 +88,14 @@ struct ConsoleServer::Impl {
   // Who the request acts for; false after answering 401 (c.detail says why)
   // or an error.
   bool Resolve(Call& c);
+  // For a personal account: its settings, permissions and mailboxes into
+  // `c`; false after answering 503 (a lookup failed: never more access
+  // because of it).
+  bool ResolvePersonal(Call& c);
+  // For a personal principal: true if `meta` is addressed to one of its
+  // mailboxes. Otherwise answers 404 (as for a missing copy), records the
+  // refusal and returns false. Always true for other principals.
+  bool CheckVisible(Call& c, const CopyMeta& meta);
   // Records a refused request: `why`, the method and target, and the copies
   // it asked for.
   void AuditRefusal(Call& c, const char* action, const std::string& why);
@@ -116,6 +130,10 @@ struct ConsoleServer::Impl {
   void GetEml(Call& c);
   void GetArchive(Call& c);
   void DeleteCopies(Call& c);
+  // personal_routes.cc: what copy_routes and admin_routes do differently
+  // for a personal user.
+  void PersonalDeliveries(Call& c);
+  nlohmann::json PersonalSessionJson(const Call& c) const;
 
   // admin_routes.cc
   void Health(Call& c);

@@ -38,6 +38,7 @@ json ConsoleServer::Impl::SessionJson(const Call& c) const {
     j["idle_timeout"] = nullptr;
     j["expires_at"] = nullptr;
   }
+  if (c.who.personal) j["personal"] = PersonalSessionJson(c);
   return j;
 }
 
@@ -120,6 +121,11 @@ void ConsoleServer::Impl::Login(Call& c) {
   c.who.permissions = RolePermissions(account->role);
   c.who.via_session = true;
   c.session = session;
+  if (account->role == directory::Role::kPersonal && !ResolvePersonal(c)) {
+    sessions.Remove(session.token);
+    Audit(c, "login", "error").IgnoreError();
+    return;
+  }
   std::string cookie = CookieName() + "=" + session.token + "; Path=/; HttpOnly; SameSite=Strict";
   if (tls) cookie += "; Secure";
   c.res.set_header("Set-Cookie", cookie);

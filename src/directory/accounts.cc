@@ -12,13 +12,16 @@
 
 #include <string.h>
 
+#include <algorithm>
+
+#include "base/utf8.h"
 #include "crypto/keyring.h"
 #include "crypto/page_cipher.h"
 
 namespace mailvault::directory {
 namespace {
 
-constexpr Role kRoles[] = {Role::kAdministrator, Role::kHelpdesk, Role::kAuditor};
+constexpr Role kRoles[] = {Role::kAdministrator, Role::kHelpdesk, Role::kAuditor, Role::kPersonal};
 constexpr size_t kMaxNameLength = 64;
 constexpr size_t kMinPasswordBytes = 10;
 
@@ -37,7 +40,29 @@ Result<Account> FromRow(const index::AccountRow& row) {
   a.updated_at = row.updated_at;
   a.password_changed_at = row.password_changed_at;
   a.sessions_ended_at = row.sessions_ended_at;
+  a.addresses = row.addresses;
   return a;
+}
+
+// Normalised, de-duplicated, within bounds; a personal account needs one,
+// another role none.
+Result<std::vector<std::string>> CheckAddresses(Role role, const std::vector<std::string>& given) {
+  std::vector<std::string> out;
+  for (const std::string& a : given) {
+    MV_ASSIGN_OR_RETURN(std::string n, NormalizeAddress(a));
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
+  }
+  if (out.size() > kMaxAddresses) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxAddresses) +
+                                   " addresses per account");
+  }
+  if (role == Role::kPersonal && out.empty()) {
+    return Status::InvalidArgument("a personal account needs at least one address (--address)");
+  }
+  if (role != Role::kPersonal && !out.empty()) {
+    return Status::InvalidArgument("only personal accounts have addresses");
+  }
+  return out;
 }
 
 Status WrongLogin() { return Status::PermissionDenied(std::string(kWrongLogin)); }
@@ -52,6 +77,8 @@ std::string_view RoleName(Role role) {
       return "helpdesk";
     case Role::kAuditor:
       return "auditor";
+    case Role::kPersonal:
+      return "personal";
   }
   return "auditor";  // not reached: every enumerator is handled above
 }
@@ -61,7 +88,7 @@ Result<Role> ParseRole(std::string_view name) {
     if (RoleName(r) == name) return r;
   }
   return Status::InvalidArgument("unknown role \"" + std::string(name) +
-                                 "\": use administrator, helpdesk or auditor");
+                                 "\": use administrator, helpdesk, auditor or personal");
 }
 
 Status ValidateAccountName(std::string_view name) {
@@ -117,16 +144,64 @@ Result<std::unique_ptr<Accounts>> Accounts::Open(Env& env, const DataDir& data,
   return std::unique_ptr<Accounts>(new Accounts(env, std::move(*db), cost));
 }
 
-Status Accounts::Add(std::string_view name, Role role, std::string_view password) {
+Result<std::string> NormalizeAddress(std::string_view address) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("the address \"" + std::string(address.substr(0, 300)) + "\" " +
+                                   why);
+  };
+  if (address.size() < 3 || address.size() > 254) return bad("must be 3 to 254 bytes");
+  if (!IsValidUtf8(address)) return bad("is not valid UTF-8");
+  const size_t at = address.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size()) {
+    return bad("must be local-part@domain");
+  }
+  if (address.find('@') != at) return bad("has more than one @");
+  for (char ch : address) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f ||
+        std::string_view("<>()[],;:\\\"").find(ch) != std::string_view::npos) {
+      return bad("may not hold spaces, control characters or <>()[],;:\\\"");
+    }
+  }
+  return index::LowerAscii(address);
+}
+
+Status Accounts::Add(std::string_view name, Role role, std::string_view password,
+                     const std::vector<std::string>& addresses) {
   MV_RETURN_IF_ERROR(ValidateAccountName(name));
   MV_RETURN_IF_ERROR(ValidatePassword(password));
+  MV_ASSIGN_OR_RETURN(std::vector<std::string> normal, CheckAddresses(role, addresses));
   MV_ASSIGN_OR_RETURN(std::string hash, crypto::HashPassword(password, cost_));
   index::AccountRow row;
   row.name = index::LowerAscii(name);
   row.role = RoleName(role);
   row.password_hash = std::move(hash);
   row.created_at = row.updated_at = row.password_changed_at = env_.NowMicros();
+  row.addresses = std::move(normal);
   return db_->Add(row);
+}
+
+Status Accounts::SetAddresses(std::string_view name, const std::vector<std::string>& addresses) {
+  MV_ASSIGN_OR_RETURN(std::vector<std::string> normal, CheckAddresses(Role::kPersonal, addresses));
+  const int64_t now = env_.NowMicros();
+  return db_->Update(name, [&](index::AccountRow* r) {
+    if (r->role != RoleName(Role::kPersonal)) {
+      return Status::InvalidArgument("only personal accounts have addresses: '" + r->name +
+                                     "' is " + r->role);
+    }
+    r->addresses = normal;
+    r->updated_at = now;
+    return Status::Ok();
+  });
+}
+
+Result<PersonalSettings> Accounts::GetPersonalSettings() {
+  MV_ASSIGN_OR_RETURN(auto values, db_->Settings());
+  return PersonalSettingsFromMap(values);
+}
+
+Status Accounts::PutPersonalSettings(const PersonalSettings& settings) {
+  return db_->PutSettings(PersonalSettingsToMap(settings));
 }
 
 Status Accounts::SetPassword(std::string_view name, std::string_view password) {

@@ -1,6 +1,6 @@
 // Accounts: the console's local accounts (administrators, helpdesk,
-// auditors) with argon2id password hashes, kept in DATA/accounts.db
-// (directory/accounts_db.h) under a key derived from the store's index key.
+// auditors, and personal users with their mail addresses) with argon2id password hashes, kept in
+// DATA/accounts.db (directory/accounts_db.h) under a key derived from the store's index key.
 //
 // Every call reads the database; nothing is cached, so a change made by
 // `mailvault user` while mailvaultd runs is seen by the daemon's next call.
@@ -19,15 +19,18 @@
 #include "crypto/keyring.h"
 #include "crypto/password.h"
 #include "directory/accounts_db.h"
+#include "directory/accounts_personal.h"
 #include "env/data_dir.h"
 #include "env/env.h"
 #include "mailvault/status.h"
 
 namespace mailvault::directory {
 
-enum class Role { kAdministrator, kHelpdesk, kAuditor };
+// kPersonal: an end user who sees only the copies addressed to their own
+// mailboxes (docs/personal.md); never an administrator route.
+enum class Role { kAdministrator, kHelpdesk, kAuditor, kPersonal };
 
-// "administrator", "helpdesk", "auditor".
+// "administrator", "helpdesk", "auditor", "personal".
 std::string_view RoleName(Role role);
 // The role named `name` (exactly as RoleName spells it); InvalidArgument
 // naming the valid roles otherwise.
@@ -42,7 +45,20 @@ struct Account {
   // account is disabled or its password changes, so a later enable does not
   // revive a session from before (0 = none ended).
   int64_t sessions_ended_at = 0;
+  // A personal account's mail addresses (NormalizeAddress), as given;
+  // empty for the other roles.
+  std::vector<std::string> addresses;
 };
+
+// At most this many addresses per account.
+inline constexpr size_t kMaxAddresses = 100;
+
+// A mail address as accounts keep it and the index's recipient table keys
+// it: local@domain, 3..254 bytes of well-formed UTF-8 without spaces,
+// controls or any of <>()[],;:\" outside the local part's letters, one
+// '@' with something on both sides; ASCII letters lower-cased.
+// InvalidArgument saying what is wrong.
+Result<std::string> NormalizeAddress(std::string_view address);
 
 // 1..64 characters of [a-z0-9._@-], starting with a letter or digit. Names
 // are case-insensitive: upper-case letters are accepted here and stored
@@ -73,13 +89,22 @@ class Accounts {
   Accounts(const Accounts&) = delete;
   Accounts& operator=(const Accounts&) = delete;
 
-  // AlreadyExists for a taken name; InvalidArgument for a bad name or
-  // password.
-  Status Add(std::string_view name, Role role, std::string_view password);
+  // AlreadyExists for a taken name; InvalidArgument for a bad name,
+  // password or address, for a personal account without an address, and
+  // for addresses given to another role. Addresses are normalised and
+  // de-duplicated.
+  Status Add(std::string_view name, Role role, std::string_view password,
+             const std::vector<std::string>& addresses = {});
+  // Replaces a personal account's addresses (at least one); ends none of
+  // its sessions (the next request sees the new set). NotFound,
+  // InvalidArgument (as Add).
+  Status SetAddresses(std::string_view name, const std::vector<std::string>& addresses);
   // A new hash, password_changed_at = sessions_ended_at = now. NotFound,
   // InvalidArgument.
   Status SetPassword(std::string_view name, std::string_view password);
-  Status SetRole(std::string_view name, Role role);  // NotFound
+  // NotFound. The addresses stay as they are: they count for the personal
+  // role only (a personal account without any sees no copy).
+  Status SetRole(std::string_view name, Role role);
   // Disabling also sets sessions_ended_at = now. NotFound.
   Status SetDisabled(std::string_view name, bool disabled);
   Status Remove(std::string_view name);        // NotFound
@@ -96,6 +121,12 @@ class Accounts {
   // replaced by one with `cost` (a failure to do so does not fail the
   // login).
   Result<Account> Authenticate(std::string_view name, std::string_view password);
+
+  // The personal Backup's settings (accounts_personal.h), stored here and
+  // not in the store: the administrator's policy for users, read on each
+  // request so `mailvault settings set personal.*` applies at once.
+  Result<PersonalSettings> GetPersonalSettings();
+  Status PutPersonalSettings(const PersonalSettings& settings);
 
  private:
   Accounts(Env& env, std::unique_ptr<index::AccountsDb> db, crypto::PasswordCost cost)

@@ -20,7 +20,8 @@ constexpr char kKind[] = "accounts database";
 constexpr size_t kCacheBytes = 1 << 20;
 
 // The accounts database's migrations. 1 created it; 2 added the session
-// cut-off, until then only a password change.
+// cut-off, until then only a password change; 3 the addresses of personal
+// accounts and the settings of the personal Backup.
 db::Schema AccountsSchemaDecl() {
   db::Schema s;
   s.kind = kKind;
@@ -40,6 +41,12 @@ CREATE TABLE accounts(
       {2, R"sql(
 ALTER TABLE accounts ADD COLUMN sessions_ended_at INTEGER NOT NULL DEFAULT 0;
 UPDATE accounts SET sessions_ended_at = password_changed_at;
+)sql"},
+      {3, R"sql(
+CREATE TABLE account_addresses(
+  name TEXT NOT NULL, position INTEGER NOT NULL, address TEXT NOT NULL,
+  PRIMARY KEY(name, position)) WITHOUT ROWID;
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 )sql"},
   };
   return s;
@@ -99,11 +106,77 @@ std::string LowerAscii(std::string_view s) {
 }
 
 AccountsDb::AccountsDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db,
-                       bool read_only, std::string columns)
+                       bool read_only, std::string columns, bool has_v3)
     : vfs_(std::move(vfs)),
       db_(std::move(db)),
       read_only_(read_only),
-      columns_(std::move(columns)) {}
+      columns_(std::move(columns)),
+      has_v3_(has_v3) {}
+
+Status AccountsDb::ReadAddresses(AccountRow* row) {
+  row->addresses.clear();
+  if (!has_v3_) return Status::Ok();
+  MV_ASSIGN_OR_RETURN(
+      sqlite3_stmt * s,
+      db_->Prepare("SELECT address FROM account_addresses WHERE name = ?1 ORDER BY position"));
+  db::StmtScope scope(s);
+  db::BindText(s, 1, row->name);
+  while (true) {
+    MV_ASSIGN_OR_RETURN(bool more, db::Step(s, "read addresses"));
+    if (!more) return Status::Ok();
+    row->addresses.emplace_back(db::ColText(s, 0));
+  }
+}
+
+Status AccountsDb::WriteAddresses(const AccountRow& row) {
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * del,
+                      db_->Prepare("DELETE FROM account_addresses WHERE name = ?1"));
+  {
+    db::StmtScope scope(del);
+    db::BindText(del, 1, row.name);
+    MV_RETURN_IF_ERROR(db::Step(del, "replace addresses").status());
+  }
+  MV_ASSIGN_OR_RETURN(
+      sqlite3_stmt * ins,
+      db_->Prepare("INSERT INTO account_addresses(name, position, address) VALUES(?1, ?2, ?3)"));
+  for (size_t i = 0; i < row.addresses.size(); ++i) {
+    db::StmtScope scope(ins);
+    db::BindText(ins, 1, row.name);
+    sqlite3_bind_int64(ins, 2, static_cast<int64_t>(i));
+    db::BindText(ins, 3, row.addresses[i]);
+    MV_RETURN_IF_ERROR(db::Step(ins, "store addresses").status());
+  }
+  return Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> AccountsDb::Settings() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::string> out;
+  if (!has_v3_) return out;
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s, db_->Prepare("SELECT key, value FROM settings"));
+  db::StmtScope scope(s);
+  while (true) {
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "read settings"));
+    if (!row) return out;
+    out[std::string(db::ColText(s, 0))] = std::string(db::ColText(s, 1));
+  }
+}
+
+Status AccountsDb::PutSettings(const std::map<std::string, std::string>& values) {
+  if (read_only_) return ReadOnly();
+  std::lock_guard<std::mutex> lock(mu_);
+  db::Transaction txn(*db_);
+  MV_RETURN_IF_ERROR(txn.Begin(true));
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                      db_->Prepare("INSERT OR REPLACE INTO settings(key, value) VALUES(?1, ?2)"));
+  for (const auto& [key, value] : values) {
+    db::StmtScope scope(s);
+    db::BindText(s, 1, key);
+    db::BindText(s, 2, value);
+    MV_RETURN_IF_ERROR(db::Step(s, "store setting " + key).status());
+  }
+  return txn.Commit();
+}
 
 AccountsDb::~AccountsDb() { db_.reset(); }  // before the VFS it was opened through
 
@@ -112,13 +185,18 @@ Status AccountsDb::ReadOnly() const {
 }
 
 Result<AccountRow> AccountsDb::Select(const std::string& name) {
-  MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                      db_->Prepare("SELECT " + columns_ + " FROM accounts WHERE name = ?1"));
-  db::StmtScope scope(s);
-  db::BindText(s, 1, name);
-  MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "read account"));
-  if (!row) return Status::NotFound("no account " + Quoted(name));
-  return ReadRow(s);
+  AccountRow out;
+  {
+    MV_ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                        db_->Prepare("SELECT " + columns_ + " FROM accounts WHERE name = ?1"));
+    db::StmtScope scope(s);
+    db::BindText(s, 1, name);
+    MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "read account"));
+    if (!row) return Status::NotFound("no account " + Quoted(name));
+    out = ReadRow(s);
+  }
+  MV_RETURN_IF_ERROR(ReadAddresses(&out));
+  return out;
 }
 
 Status AccountsDb::Add(const AccountRow& given) {
@@ -142,6 +220,7 @@ Status AccountsDb::Add(const AccountRow& given) {
     }
     MV_RETURN_IF_ERROR(step.status());
   }
+  if (!row.addresses.empty()) MV_RETURN_IF_ERROR(WriteAddresses(row));
   return txn.Commit();
 }
 
@@ -168,6 +247,7 @@ Status AccountsDb::Update(std::string_view given_name,
     if (rc != SQLITE_OK) return db_->Error(rc, "update account: bind");
     MV_RETURN_IF_ERROR(db::Step(s, "update account " + Quoted(name)).status());
   }
+  MV_RETURN_IF_ERROR(WriteAddresses(row));
   return txn.Commit();
 }
 
@@ -184,6 +264,9 @@ Status AccountsDb::Remove(std::string_view given_name) {
     MV_RETURN_IF_ERROR(db::Step(s, "remove account " + Quoted(name)).status());
     if (sqlite3_changes(db_->get()) == 0) return Status::NotFound("no account " + Quoted(name));
   }
+  AccountRow gone;
+  gone.name = name;
+  MV_RETURN_IF_ERROR(WriteAddresses(gone));  // none: the addresses go with the account
   return txn.Commit();
 }
 
@@ -200,9 +283,11 @@ Result<std::vector<AccountRow>> AccountsDb::List() {
   std::vector<AccountRow> rows;
   while (true) {
     MV_ASSIGN_OR_RETURN(bool row, db::Step(s, "list accounts"));
-    if (!row) return rows;
+    if (!row) break;
     rows.push_back(ReadRow(s));
   }
+  for (AccountRow& r : rows) MV_RETURN_IF_ERROR(ReadAddresses(&r));
+  return rows;
 }
 
 Result<std::unique_ptr<AccountsDb>> AccountsDb::Open(const AccountsDbOptions& options,
@@ -219,8 +304,9 @@ Result<std::unique_ptr<AccountsDb>> AccountsDb::Open(const AccountsDbOptions& op
   std::unique_ptr<db::SqliteDb> db = std::move(opened.db);
   if (options.read_only) MV_RETURN_IF_ERROR(db->Exec("PRAGMA query_only=1"));
   std::string columns = opened.schema_version == 1 ? kColumnsV1 : kColumns;
-  return std::unique_ptr<AccountsDb>(
-      new AccountsDb(std::move(vfs), std::move(db), options.read_only, std::move(columns)));
+  return std::unique_ptr<AccountsDb>(new AccountsDb(std::move(vfs), std::move(db),
+                                                    options.read_only, std::move(columns),
+                                                    opened.schema_version >= 3));
 }
 
 }  // namespace mailvault::index

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,8 +39,10 @@ struct Schema;
 namespace mailvault::index {
 
 // The accounts database's numbered migrations (meta 'accounts_schema').
-// Version 2 added accounts.sessions_ended_at; a version 1 file is migrated
-// when a writer opens it (and read as if migrated by a reader).
+// Version 2 added accounts.sessions_ended_at; version 3 the addresses of
+// personal accounts (account_addresses) and the administrator's personal
+// Backup settings (settings). An older file is migrated when a writer opens
+// it (and read as if migrated by a reader: no addresses, no settings).
 const db::Schema& AccountsSchema();
 
 // One row of `accounts`. Times are microseconds since the Unix epoch.
@@ -54,6 +57,9 @@ struct AccountRow {
   // Console sessions made at or before this time are over (the account was
   // disabled or its password changed); 0 = none ended.
   int64_t sessions_ended_at = 0;
+  // The mail addresses of a personal account (as the caller normalised
+  // them), in the order given; stored in account_addresses.
+  std::vector<std::string> addresses;
 };
 
 struct AccountsDbOptions {
@@ -90,9 +96,21 @@ class AccountsDb {
   Result<AccountRow> Get(std::string_view name);  // NotFound
   Result<std::vector<AccountRow>> List();         // every row, by name
 
+  // The settings table: key -> value, as the caller spells them (the
+  // personal Backup's toggles, directory/accounts_personal.h). Empty for a
+  // file older than version 3 read-only.
+  Result<std::map<std::string, std::string>> Settings();
+  // Writes every pair of `values` in one transaction.
+  Status PutSettings(const std::map<std::string, std::string>& values);
+
  private:
   AccountsDb(std::unique_ptr<db::EncryptedVfs> vfs, std::unique_ptr<db::SqliteDb> db,
-             bool read_only, std::string columns);
+             bool read_only, std::string columns, bool has_v3);
+  // The addresses of `row` read into it; the caller holds mu_.
+  Status ReadAddresses(AccountRow* row);
+  // Replaces the addresses of `row.name`; the caller holds mu_ in a
+  // write transaction.
+  Status WriteAddresses(const AccountRow& row);
   Status ReadOnly() const;
   // The row of `name` (lower case) or NotFound; the caller holds mu_.
   Result<AccountRow> Select(const std::string& name);
@@ -102,6 +120,7 @@ class AccountsDb {
   std::unique_ptr<db::SqliteDb> db_;  // guarded by mu_
   const bool read_only_;
   const std::string columns_;  // the SELECT list: a version 1 file read-only differs
+  const bool has_v3_;          // the file has the version 3 tables
 };
 
 // ASCII lower case: account names are case-insensitive.

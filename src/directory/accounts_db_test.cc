@@ -205,7 +205,8 @@ TEST_F(AccountsDbTest, AVersion1FileIsReadAndMigrated) {
     ASSERT_TRUE(db->Add(r).ok());
   }
   {
-    // Make it what version 1 wrote: no sessions_ended_at column.
+    // Make it what version 1 wrote: no sessions_ended_at column, none of
+    // version 3's tables.
     auto vfs = db::EncryptedVfs::Register(Key(1));
     ASSERT_TRUE(vfs.ok());
     db::EncryptedDbOptions o;
@@ -213,6 +214,7 @@ TEST_F(AccountsDbTest, AVersion1FileIsReadAndMigrated) {
     o.what_kind = "accounts database";
     auto raw = db::OpenEncryptedDb(**vfs, o);
     ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+    ASSERT_TRUE((*raw)->Exec("DROP TABLE account_addresses; DROP TABLE settings").ok());
     ASSERT_TRUE((*raw)->Exec("ALTER TABLE accounts DROP COLUMN sessions_ended_at").ok());
     ASSERT_TRUE((*raw)->Exec("UPDATE meta SET value = 1 WHERE key = 'accounts_schema'").ok());
   }

@@ -40,15 +40,27 @@ TEST(AccountsFixture, AccountsWrittenByThePreviousVersionOpenReadAndGrow) {
     ASSERT_TRUE(ada.ok()) << ada.status().ToString();
     EXPECT_EQ((*ro)->Authenticate("ada", "fixture-password-1").status().code(),
               Code::kPermissionDenied);
+    // Read as if migrated to schema 3: no addresses, default settings.
+    EXPECT_TRUE((*list)[0].addresses.empty());
+    auto settings = (*ro)->GetPersonalSettings();
+    ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+    EXPECT_FALSE(settings->enabled);
   }
   auto rw = Accounts::Open(*PosixEnv(), DataDir(dir), **keys, /*read_only=*/false, kTestCost);
   ASSERT_TRUE(rw.ok()) << rw.status().ToString();
   ASSERT_TRUE((*rw)->Add("zoe", Role::kAuditor, "a-new-password").ok());
   ASSERT_TRUE((*rw)->SetDisabled("helen", false).ok());
+  // The writer migrated it to schema 3: personal accounts and settings.
+  ASSERT_TRUE((*rw)->Add("pat", Role::kPersonal, "a-new-password", {"pat@example.com"}).ok());
+  PersonalSettings on;
+  on.enabled = true;
+  ASSERT_TRUE((*rw)->PutPersonalSettings(on).ok());
   rw->reset();
   auto again = Accounts::Open(*PosixEnv(), DataDir(dir), **keys, /*read_only=*/true, kTestCost);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ((*again)->List()->size(), 3u);
+  EXPECT_EQ((*again)->List()->size(), 4u);
+  EXPECT_EQ((*again)->Get("pat")->addresses, std::vector<std::string>{"pat@example.com"});
+  EXPECT_TRUE((*again)->GetPersonalSettings()->enabled);
   EXPECT_FALSE((*again)->Get("helen")->disabled);
 }
 

@@ -101,7 +101,7 @@ class AccountsTest : public ::testing::Test {
 };
 
 TEST(Roles, NamesRoundTrip) {
-  for (Role r : {Role::kAdministrator, Role::kHelpdesk, Role::kAuditor}) {
+  for (Role r : {Role::kAdministrator, Role::kHelpdesk, Role::kAuditor, Role::kPersonal}) {
     auto parsed = ParseRole(RoleName(r));
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(*parsed, r);
@@ -116,7 +116,8 @@ TEST(Roles, UnknownRoleNamesTheValidOnes) {
     auto r = ParseRole(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
-    EXPECT_NE(r.status().message().find("administrator, helpdesk or auditor"), std::string::npos);
+    EXPECT_NE(r.status().message().find("administrator, helpdesk, auditor or personal"),
+              std::string::npos);
   }
 }
 

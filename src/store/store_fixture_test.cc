@@ -64,6 +64,14 @@ TEST(StoreFixture, VersionOneStoreOpensReadsVerifiesAndGrows) {
   ASSERT_EQ(second->attachments.size(), 1u);
   EXPECT_EQ(second->attachments[0].name, "invoice.pdf");
   EXPECT_EQ(*(*store)->Read(2), kSecond);
+  // The upgrade filled the recipient table (index schema 4) from the copies
+  // already indexed: a personal user's search finds them.
+  SearchQuery mine_only;
+  mine_only.recipients = std::vector<std::string>{"Bob@Example.org"};
+  auto bobs = (*store)->Search(mine_only);
+  ASSERT_TRUE(bobs.ok()) << bobs.status().ToString();
+  ASSERT_EQ(bobs->items.size(), 1u);
+  EXPECT_EQ(bobs->items[0].id, 1u);
 
   // A new copy (version 2) beside them, with an envelope that is not UTF-8.
   PutRequest r;

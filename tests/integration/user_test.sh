@@ -6,7 +6,9 @@
 # one "mailvault: ..." line; list --json; the password prompt on a real
 # pseudo-terminal (asked twice, never echoed, a mismatch changes nothing);
 # DATA/accounts.db never holds a name or a password in clear; another
-# store's keys and a dir that is no store fail cleanly.
+# store's keys and a dir that is no store fail cleanly. Personal accounts:
+# --address (needed, normalised, refused on other roles), show, addresses,
+# and `settings get|set personal.*` kept in accounts.db, not settings.json.
 #
 # Usage: user_test.sh BIN_DIR   (BIN_DIR holds mailvault)
 # Needs: bash, python3, grep.
@@ -72,14 +74,14 @@ check "add carol with a CRLF line (auditor)" \
   bash -c "printf 'Carol-Secret-Pass-333\r\n' | '$mv' user add carol --role auditor --password-stdin --data '$D' >/dev/null"
 check "list shows the three, by name" \
   bash -c "'$mv' user list --data '$D' | awk 'NR > 1 {print \$1}' | paste -sd, | grep -qx 'alice,bob,carol'"
-check "list header" bash -c "'$mv' user list --data '$D' | head -1 | grep -q '^NAME *ROLE *DISABLED *CREATED (UTC) *PASSWORD CHANGED (UTC)$'"
-check "list row of bob" bash -c "'$mv' user list --data '$D' | grep -Eq '^bob +helpdesk +no +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +[0-9-]{10}T[0-9:]{8}Z$'"
+check "list header" bash -c "'$mv' user list --data '$D' | head -1 | grep -q '^NAME *ROLE *DISABLED *CREATED (UTC) *PASSWORD CHANGED (UTC) *ADDRESSES$'"
+check "list row of bob" bash -c "'$mv' user list --data '$D' | grep -Eq '^bob +helpdesk +no +[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z +[0-9-]{10}T[0-9:]{8}Z +-$'"
 check "list --json parses and has every field" bash -c "'$mv' user list --data '$D' --json | python3 -c '
 import json, sys, datetime
 v = json.load(sys.stdin)
 assert [a[\"name\"] for a in v] == [\"alice\", \"bob\", \"carol\"], v
 for a in v:
-    assert set(a) == {\"name\", \"role\", \"disabled\", \"created_at\", \"updated_at\", \"password_changed_at\"}, a
+    assert set(a) == {\"name\", \"role\", \"disabled\", \"created_at\", \"updated_at\", \"password_changed_at\", \"addresses\"}, a
     assert a[\"disabled\"] is False
     for k in (\"created_at\", \"updated_at\", \"password_changed_at\"):
         assert a[k].endswith(\"Z\"), a[k]
@@ -97,7 +99,7 @@ check "short password message" grep -q 'too short: at least 10' "$T/err"
 check "short password: no account made" test "$(account dave role)" = absent
 check "short password not in the message" bash -c "! grep -q Tiny9 '$T/err'"
 expect_fail "unknown role refused" 2 add dave admin 'Dave-Secret-Pass-55'
-check "unknown role message names the roles" grep -q 'unknown role "admin": use administrator, helpdesk or auditor' "$T/err"
+check "unknown role message names the roles" grep -q 'unknown role "admin": use administrator, helpdesk, auditor or personal' "$T/err"
 check "unknown role: no account made" test "$(account dave role)" = absent
 expect_fail "bad name refused" 1 add 'dave smith' auditor 'Dave-Secret-Pass-55'
 check "bad name message" grep -q 'may hold only letters, digits' "$T/err"
@@ -187,6 +189,43 @@ for f in "$D/accounts.db" "$D/accounts.db-wal"; do
     check "$(basename "$f") has no '$word' in clear" no_clear_text "$f" "$word"
   done
 done
+
+# ---- personal accounts and their settings ---------------------------------------
+add_personal() {
+  printf '%s\n' 'Pat-Secret-Pass-1' | "$mv" user add pat --role personal --password-stdin \
+    --data "$D" "$@"
+}
+expect_fail "a personal account needs an address" 1 add_personal
+check "no address message" grep -q 'needs at least one address' "$T/err"
+expect_fail "a bad address is refused" 1 add_personal --address 'not an address'
+expect_fail "an administrator has no addresses" 1 \
+  bash -c "printf 'x-Secret-Pass-1\n' | '$mv' user add adm --role administrator --address a@example.com --password-stdin --data '$D'"
+check "add pat (personal, two addresses)" bash -c \
+  "printf 'Pat-Secret-Pass-1\n' | '$mv' user add pat --role personal --address Pat@Example.COM --address sales@example.com --password-stdin --data '$D' | grep -qx 'added account pat (personal)'"
+check "list shows the addresses, lower case" bash -c \
+  "'$mv' user list --data '$D' | grep -Eq '^pat +personal +no .* pat@example.com, sales@example.com$'"
+check "list --json addresses" bash -c \
+  "'$mv' user list --data '$D' --json | python3 -c 'import json,sys; a=[x for x in json.load(sys.stdin) if x[\"name\"]==\"pat\"][0]; sys.exit(a[\"addresses\"]!=[\"pat@example.com\",\"sales@example.com\"])'"
+check "show pat" bash -c "'$mv' user show pat --data '$D' | grep -qx 'address:          sales@example.com'"
+check "show --json" bash -c "'$mv' user show PAT --data '$D' --json | grep -q '\"role\": \"personal\"'"
+check "replace the addresses" bash -c \
+  "'$mv' user addresses pat --address pat@example.com --data '$D' | grep -qx 'pat now sees the copies addressed to pat@example.com'"
+check "one address left" bash -c "'$mv' user show pat --data '$D' --json | grep -c '@example.com' | grep -qx 1"
+expect_fail "addresses of an administrator" 1 "$mv" user addresses alice --address a@example.com --data "$D"
+check "no address in clear in accounts.db" no_clear_text "$D/accounts.db" 'pat@example.com'
+check "settings get personal.backup: no by default" bash -c \
+  "'$mv' settings get personal.backup --data '$D' | grep -qx no"
+check "settings set personal.backup yes" bash -c \
+  "'$mv' settings set personal.backup yes --data '$D' | grep -qx 'personal.backup = yes'"
+check "settings get personal.backup" bash -c "'$mv' settings get personal.backup --data '$D' | grep -qx yes"
+check "settings set personal.delivery_format as-is" bash -c \
+  "'$mv' settings set personal.delivery_format as-is --data '$D' | grep -qx 'personal.delivery_format = as-is'"
+expect_fail "a bad personal value" 1 "$mv" settings set personal.send maybe --data "$D"
+expect_fail "an unknown personal key" 1 "$mv" settings set personal.nope yes --data "$D"
+check "remove_message_id warns about DKIM" bash -c \
+  "'$mv' settings set personal.remove_message_id yes --data '$D' 2>&1 >/dev/null | grep -q DKIM"
+check "the store's settings.json has no personal key" bash -c "! grep -q personal '$D/settings.json'"
+check "remove pat" bash -c "'$mv' user remove pat --data '$D' | grep -qx 'removed account pat'"
 
 # ---- remove ---------------------------------------------------------------------
 check "remove bob" bash -c "'$mv' user remove bob --data '$D' | grep -qx 'removed account bob'"

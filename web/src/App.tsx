@@ -9,6 +9,7 @@ import { CopyList } from './CopyList';
 import { CopyView } from './CopyView';
 import { Login } from './Login';
 import { can, homePath, listActions, navItems, routePermission } from './perms';
+import { mailboxChoices, personalBackupOff } from './personal';
 import { Queue } from './Queue';
 import { loginUrl, navigate, parseRoute, safeNext, useLocation, type Route } from './router';
 import { SettingsPage } from './Settings';
@@ -128,12 +129,18 @@ export function App() {
   const actions = listActions(session);
   const need = routePermission(route.name);
   let page;
-  if (need && !can(session, need)) {
+  if (personalBackupOff(session)) {
+    page = (
+      <ErrorState error={new ApiError(403, 'The personal Backup is turned off by the administrator')} />
+    );
+  } else if (need && !can(session, need)) {
     page = <ErrorState error={new ApiError(403, 'Your role cannot open this page')} />;
   } else {
     switch (route.name) {
       case 'list':
-        page = <CopyList search={loc.search} actions={actions} notify={setNotice} />;
+        page = (
+          <CopyList search={loc.search} actions={actions} notify={setNotice} mailboxes={mailboxChoices(session)} />
+        );
         break;
       case 'copy':
         page = <CopyView key={route.id} id={route.id} actions={actions} notify={setNotice} />;

@@ -80,6 +80,7 @@ export function CopyActions(props: {
         <DeliverDialog
           ids={ids}
           allowOther={actions.deliverOther}
+          personal={actions.personal}
           onCancel={() => setDialog(null)}
           onDone={(answer) => {
             setDialog(null);

@@ -6,6 +6,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { api } from './api';
 import { CopyActions } from './CopyActions';
 import { FilterBar } from './FilterBar';
+import { currentMailbox, setCurrentMailbox, type MailboxChoice } from './personal';
 import { ENGINES, filterToApiParams, filterToQuery, isEmptyFilter, listQueryFromSearch, listSearch, type Filter } from './filter';
 import { formatBytes, formatTime, formatTimeFull, fromText, toText } from './format';
 import { actionTargets, isTypingTarget, listKeyAction, moveCursor, toggle, toggleAll } from './keys';
@@ -48,13 +49,21 @@ export function StatusChips({ statuses }: { statuses: Record<string, string> | n
   );
 }
 
-export function CopyList(props: { search: string; actions: ListActions; notify: Notify }) {
+export function CopyList(props: {
+  search: string;
+  actions: ListActions;
+  notify: Notify;
+  // Personal mode: the switch between the user's mailboxes (empty: none).
+  mailboxes?: MailboxChoice[];
+}) {
   const { filter, before } = useMemo(() => listQueryFromSearch(props.search), [props.search]);
   const [pageSize, setPageSize] = useState(storedPageSize);
+  const [mailbox, setMailbox] = useState(currentMailbox);
   const filterKey = filterToQuery(filter);
-  const key = `${filterKey}|${before}|${pageSize}`;
+  const key = `${filterKey}|${before}|${pageSize}|${mailbox}`;
   const page = useAsync(() => {
     const q = filterToApiParams(filter);
+    if (mailbox) q.set('mailbox', mailbox);
     q.set('limit', String(pageSize));
     if (before) q.set('before', before);
     return api.copies(q);
@@ -158,6 +167,27 @@ export function CopyList(props: { search: string; actions: ListActions; notify: 
   return (
     <section class="page page-list">
       <div ref={filterRef}>
+        {props.mailboxes && props.mailboxes.length > 1 ? (
+          <label class="field mailbox-switch">
+            <span>Mailbox</span>
+            <select
+              data-testid="mailbox-switch"
+              value={mailbox}
+              onChange={(e) => {
+                const v = e.currentTarget.value;
+                setCurrentMailbox(v);
+                setMailbox(v);
+                if (before) navigate(`/${listSearch(filter)}`);
+              }}
+            >
+              {props.mailboxes.map((m) => (
+                <option key={m.value} value={m.value}>
+                  {m.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
         <FilterBar filter={filter} onApply={apply} />
       </div>
       <div class="toolbar">

@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api } from './api';
 import { parseAddressList } from './format';
+import { currentMailbox, personalDelivery } from './personal';
 import type { DeliveryAnswer, DeliveryFormat } from './types';
 import { Shown } from './Shown';
 import { Modal, errorMessage } from './ui';
@@ -13,6 +14,9 @@ import { Modal, errorMessage } from './ui';
 export function DeliverDialog(props: {
   ids: number[];
   allowOther: boolean;
+  // A personal user: to their own mailbox only, in the administrator's
+  // format; the dialog only confirms.
+  personal?: boolean;
   onDone: (answer: DeliveryAnswer) => void;
   onCancel: () => void;
 }) {
@@ -36,6 +40,15 @@ export function DeliverDialog(props: {
     }
     setBusy(true);
     setError('');
+    if (props.personal) {
+      try {
+        props.onDone(await api.deliverPersonal(personalDelivery(props.ids, currentMailbox())));
+      } catch (err) {
+        setError(errorMessage(err));
+        setBusy(false);
+      }
+      return;
+    }
     try {
       const answer = await api.deliver({
         ids: props.ids,
@@ -55,6 +68,15 @@ export function DeliverDialog(props: {
   return (
     <Modal title={n === 1 ? 'Deliver the message' : `Deliver ${n} messages`} testid="deliver-dialog" onClose={props.onCancel}>
       <form onSubmit={submit} class="form">
+        {props.personal ? (
+          <p data-testid="deliver-personal">
+            {currentMailbox()
+              ? `The message is delivered to ${currentMailbox()}.`
+              : 'The message is delivered to your mailbox it was addressed to.'}
+          </p>
+        ) : null}
+        {props.personal ? null : (
+        <>
         <label class="check">
           <input
             type="checkbox"
@@ -97,6 +119,8 @@ export function DeliverDialog(props: {
           />
           Without the Message-ID header
         </label>
+        </>
+        )}
         {error ? (
           <div class="form-error" data-testid="deliver-error" role="alert">
             <Shown value={error} />

@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api';
-import { formFromSettings, settingsUpdate, type SettingsForm } from './settings';
+import { PERSONAL_FLAGS, formFromSettings, settingsUpdate, type SettingsForm } from './settings';
 import type { UnavailableAction } from './types';
 import { ErrorState, Loading, errorMessage, useAsync } from './ui';
 
@@ -107,6 +107,35 @@ export function SettingsPage(props: { canWrite: boolean }) {
             HTML preview of messages (sanitized, sandboxed, remote images blocked)
           </label>
         </fieldset>
+        {Object.keys(form.personal).length ? (
+          <fieldset data-testid="settings-personal">
+            <legend>Personal accounts — Backup</legend>
+            {PERSONAL_FLAGS.map((f) => (
+              <label class="check" key={f.key}>
+                <input
+                  type="checkbox"
+                  data-testid={`set-${f.key.replace('.', '-')}`}
+                  disabled={ro}
+                  checked={!!form.personal[f.key]}
+                  onChange={(e) => set('personal', { ...form.personal, [f.key]: e.currentTarget.checked })}
+                />
+                {f.label}
+              </label>
+            ))}
+            <label class="field">
+              <span>Delivery format</span>
+              <select
+                data-testid="set-personal-delivery_format"
+                disabled={ro}
+                value={form.personalFormat}
+                onChange={(e) => set('personalFormat', e.currentTarget.value)}
+              >
+                <option value="as-attachment">As an attachment</option>
+                <option value="as-is">As is</option>
+              </select>
+            </label>
+          </fieldset>
+        ) : null}
         {warnings.length ? (
           <ul class="warnings" data-testid="settings-warnings">
             {warnings.map((w) => (

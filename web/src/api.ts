@@ -134,6 +134,8 @@ export const api = {
     call<{ message: string; deleted: number }>('POST', '/copies/delete', { body: { ids } }),
 
   deliver: (req: DeliveryRequest) => call<DeliveryAnswer>('POST', '/deliveries', { body: req }),
+  deliverPersonal: (req: { ids: number[]; mailbox?: string }) =>
+    call<DeliveryAnswer>('POST', '/deliveries', { body: req }),
   deliveries: (params: Record<string, string | number | null | undefined>) =>
     call<DeliveryPage>('GET', `/deliveries${qs(params)}`),
 

@@ -16,7 +16,7 @@ const auditor = session('auditor', ['search', 'view', 'audit', 'queue', 'usage',
 
 describe('permission gating', () => {
   it('administrator sees every button and page', () => {
-    expect(listActions(admin)).toEqual({ deliver: true, view: true, save: true, delete: true, deliverOther: true, preview: true });
+    expect(listActions(admin)).toEqual({ deliver: true, view: true, save: true, delete: true, deliverOther: true, preview: true, personal: false });
     expect(navItems(admin).map((n) => n.path)).toEqual(['/', '/queue', '/audit', '/settings', '/usage']);
   });
 
@@ -30,7 +30,7 @@ describe('permission gating', () => {
   });
 
   it('auditor sees no message content and changes nothing', () => {
-    expect(listActions(auditor)).toEqual({ deliver: false, view: true, save: false, delete: false, deliverOther: false, preview: false });
+    expect(listActions(auditor)).toEqual({ deliver: false, view: true, save: false, delete: false, deliverOther: false, preview: false, personal: false });
     expect(can(auditor, 'settings_read')).toBe(true);
     expect(can(auditor, 'settings_write')).toBe(false);
     expect(navItems(auditor).map((n) => n.path)).toContain('/audit');

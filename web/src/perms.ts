@@ -15,6 +15,8 @@ export interface ListActions {
   // Deliver to addresses other than the original recipients.
   deliverOther: boolean;
   preview: boolean;
+  // A personal user: deliveries go to their own mailbox (personal.ts).
+  personal: boolean;
 }
 
 export function listActions(session: Session | null | undefined): ListActions {
@@ -25,6 +27,7 @@ export function listActions(session: Session | null | undefined): ListActions {
     delete: can(session, 'delete'),
     deliverOther: can(session, 'deliver') && can(session, 'deliver_other'),
     preview: can(session, 'preview'),
+    personal: !!session && session.role === 'personal',
   };
 }
 

@@ -18,7 +18,24 @@ describe('settings form', () => {
       allowInfected: false,
       unavailable: 'tempfail',
       htmlPreview: true,
+      personal: {},
+      personalFormat: '',
     });
+  });
+
+  it('reads and sends the personal Backup settings', () => {
+    const f = formFromSettings({
+      ...server,
+      'personal.backup': false,
+      'personal.send': true,
+      'personal.delivery_format': 'as-attachment',
+    });
+    expect(f.personal).toEqual({ 'personal.backup': false, 'personal.send': true });
+    expect(
+      settingsUpdate(f, { ...f, personal: { ...f.personal, 'personal.backup': true }, personalFormat: 'as-is' })
+        .update,
+    ).toEqual({ 'personal.backup': true, 'personal.delivery_format': 'as-is' });
+    expect(settingsUpdate(f, f).update).toEqual({});
   });
 
   it('sends only what changed', () => {

@@ -3,7 +3,16 @@
 // their text changed, since the form shows them rounded).
 
 import { formatSizeInput, parseSizeInput, sizeInputBytes } from './format';
-import type { Settings, SettingsUpdate, UnavailableAction } from './types';
+import type { PersonalFlagKey, Settings, SettingsUpdate, UnavailableAction } from './types';
+
+export const PERSONAL_FLAGS: ReadonlyArray<{ key: PersonalFlagKey; label: string }> = [
+  { key: 'personal.backup', label: 'Personal Backup (users see the copies addressed to them)' },
+  { key: 'personal.preview', label: 'Preview messages (HTML only where Anti-Virus found nothing)' },
+  { key: 'personal.delete', label: 'Delete messages' },
+  { key: 'personal.send', label: 'Allow sending messages from Backup (to their own mailbox, no threats)' },
+  { key: 'personal.remove_message_id', label: 'Remove SMTP Message-ID (as is only; may break DKIM)' },
+  { key: 'personal.group_mailboxes', label: 'Allow access to Backup of group mailboxes' },
+];
 
 export interface SettingsForm {
   maxSize: string;
@@ -11,6 +20,9 @@ export interface SettingsForm {
   allowInfected: boolean;
   unavailable: UnavailableAction;
   htmlPreview: boolean;
+  // Present when the server has an accounts database.
+  personal: Partial<Record<PersonalFlagKey, boolean>>;
+  personalFormat: string;
 }
 
 export function formFromSettings(s: Settings): SettingsForm {
@@ -20,6 +32,10 @@ export function formFromSettings(s: Settings): SettingsForm {
     allowInfected: !!s.allow_infected_delivery,
     unavailable: s.unavailable_action,
     htmlPreview: !!s.html_preview,
+    personal: Object.fromEntries(
+      PERSONAL_FLAGS.filter((f) => typeof s[f.key] === 'boolean').map((f) => [f.key, !!s[f.key]]),
+    ),
+    personalFormat: s['personal.delivery_format'] ?? '',
   };
 }
 
@@ -44,5 +60,12 @@ export function settingsUpdate(
   if (now.allowInfected !== before.allowInfected) update.allow_infected_delivery = now.allowInfected;
   if (now.unavailable !== before.unavailable) update.unavailable_action = now.unavailable;
   if (now.htmlPreview !== before.htmlPreview) update.html_preview = now.htmlPreview;
+  for (const f of PERSONAL_FLAGS) {
+    const v = now.personal[f.key];
+    if (v !== undefined && v !== before.personal[f.key]) update[f.key] = v;
+  }
+  if (now.personalFormat && now.personalFormat !== before.personalFormat) {
+    update['personal.delivery_format'] = now.personalFormat;
+  }
   return { update, error: null };
 }

@@ -22,6 +22,21 @@ export interface Session {
   csrf_token: string;
   idle_timeout: number;
   expires_at: string | null;
+  // A personal user's mailboxes and the administrator's personal.* settings.
+  personal?: PersonalSession;
+}
+
+export interface PersonalMailbox {
+  address: string;
+  delegated: boolean;
+  via: string;
+}
+
+export interface PersonalSession {
+  mailboxes: PersonalMailbox[];
+  settings: Partial<Record<'backup' | 'preview' | 'delete' | 'send' | 'remove_message_id' | 'group_mailboxes', boolean>> & {
+    delivery_format?: string;
+  };
 }
 
 export interface Attachment {
@@ -112,14 +127,24 @@ export interface DeliveryAnswer {
 
 export type UnavailableAction = 'process' | 'tempfail' | 'reject';
 
-export interface Settings {
+export type Settings = {
   max_size: number;
   notify_free_below: number;
   allow_infected_delivery: boolean;
   unavailable_action: UnavailableAction;
   html_preview: boolean;
   warnings?: string[];
-}
+} & Partial<Record<PersonalFlagKey, boolean>> & { 'personal.delivery_format'?: string };
+
+// The personal Backup's settings (docs/personal.md), kept by the server in
+// the accounts database.
+export type PersonalFlagKey =
+  | 'personal.backup'
+  | 'personal.preview'
+  | 'personal.delete'
+  | 'personal.send'
+  | 'personal.remove_message_id'
+  | 'personal.group_mailboxes';
 
 export type SettingsUpdate = Partial<{
   max_size: number | string;
@@ -127,7 +152,8 @@ export type SettingsUpdate = Partial<{
   allow_infected_delivery: boolean;
   unavailable_action: UnavailableAction;
   html_preview: boolean;
-}>;
+}> &
+  Partial<Record<PersonalFlagKey, boolean>> & { 'personal.delivery_format'?: string };
 
 export interface Usage {
   copies: number;

@@ -16,6 +16,9 @@
 //               match in another column or across a separator is dropped.
 //               Rows are removed with FTS5's 'delete' command fed the text
 //               rebuilt from the stored columns, byte for byte as inserted.
+//   copy_rcpt   (RecipientKey(envelope recipient), id), for the recipient
+//               filter of personal users; emptied with its copy by a
+//               trigger.
 //   meta        schema version (IndexSchema: numbered migrations), the watermark, and running
 //   totals (count,
 //               message bytes, record bytes) kept in the same transactions
@@ -85,6 +88,24 @@ ALTER TABLE copies ADD COLUMN body_digest TEXT NOT NULL DEFAULT '';
 CREATE INDEX copies_digest ON copies(body_digest) WHERE body_digest != '';
 )sql";
 
+// 3 -> 4: the recipient table, for personal users' searches: one row per
+// (envelope recipient, copy), the address keyed by RecipientKey (ASCII
+// lower case; SQLite's lower() folds ASCII only, so the backfill below and
+// RecipientKey agree). Rows go when their copy goes (the trigger), so no
+// path that deletes copies can leave a recipient behind. The backfill reads
+// the rcpt JSON of every copy indexed before: a string is an address, a
+// {"hex"} object is not UTF-8 and is not indexed (RecipientKey gives "").
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE copy_rcpt(
+  addr TEXT NOT NULL, id INTEGER NOT NULL, PRIMARY KEY(addr, id)) WITHOUT ROWID;
+CREATE INDEX copy_rcpt_id ON copy_rcpt(id);
+CREATE TRIGGER copies_rcpt_gone AFTER DELETE ON copies
+  BEGIN DELETE FROM copy_rcpt WHERE id = old.id; END;
+INSERT OR IGNORE INTO copy_rcpt(addr, id)
+  SELECT lower(j.value), c.id FROM copies c, json_each(c.rcpt) j
+  WHERE j.type = 'text' AND j.value != '';
+)sql";
+
 // The columns an Entry is read from, in the order ReadEntry expects.
 constexpr char kColumns[] =
     "c.id, c.segment, c.offset, c.length, c.key_id, c.placed_at, c.received_at, c.sent_at, "
@@ -122,6 +143,7 @@ constexpr char kInsertCopy[] =
     "queue_id, statuses, reason, attachments, body_digest) "
     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
     "?19, ?20, ?21, ?22, ?23, ?24)";
+constexpr char kInsertRcpt[] = "INSERT OR IGNORE INTO copy_rcpt(addr, id) VALUES(?1, ?2)";
 constexpr char kInsertFts[] = "INSERT INTO copies_fts(rowid, text) VALUES(?1, ?2)";
 constexpr char kDeleteFts[] =
     "INSERT INTO copies_fts(copies_fts, rowid, text) VALUES('delete', ?1, ?2)";
@@ -274,6 +296,7 @@ Status SqliteIndex::Insert(const std::vector<Entry>& entries, const Watermark& m
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * ins, writer_->Prepare(kInsertCopy));
   MV_ASSIGN_OR_RETURN(sqlite3_stmt * fts, writer_->Prepare(kInsertFts));
+  MV_ASSIGN_OR_RETURN(sqlite3_stmt * to, writer_->Prepare(kInsertRcpt));
   int64_t bytes = 0;
   int64_t record_bytes = 0;
   for (const Entry& e : entries) {
@@ -319,6 +342,14 @@ Status SqliteIndex::Insert(const std::vector<Entry>& entries, const Watermark& m
       sqlite3_bind_int64(fts, 1, ToSql(m.id));
       db::BindText(fts, 2, text);
       MV_RETURN_IF_ERROR(db::Step(fts, "index text of copy " + std::to_string(m.id)).status());
+    }
+    for (const std::string& r : m.rcpt) {
+      const std::string key = RecipientKey(r);
+      if (key.empty()) continue;
+      db::StmtScope scope(to);
+      db::BindText(to, 1, key);
+      sqlite3_bind_int64(to, 2, ToSql(m.id));
+      MV_RETURN_IF_ERROR(db::Step(to, "index recipients of copy " + std::to_string(m.id)).status());
     }
     bytes += ToSql(m.size);
     record_bytes += ToSql(e.loc.length);
@@ -376,6 +407,19 @@ Result<SearchPage> SqliteIndex::Search(const SearchQuery& q) {
     engines |= bit;
   }
   SearchPage page;
+  // The recipient set, keyed as the table is; a set that keys to nothing
+  // matches nothing (never "no restriction").
+  std::vector<std::string> recipients;
+  if (q.recipients) {
+    for (const std::string& r : *q.recipients) {
+      std::string key = RecipientKey(r);
+      if (!key.empty() &&
+          std::find(recipients.begin(), recipients.end(), key) == recipients.end()) {
+        recipients.push_back(std::move(key));
+      }
+    }
+    if (recipients.empty()) return page;
+  }
   std::lock_guard<std::mutex> lock(read_mu_);
   db::Transaction txn(*reader_);  // one snapshot for the bounds and the rows
   MV_RETURN_IF_ERROR(txn.Begin(false));
@@ -422,6 +466,18 @@ Result<SearchPage> SqliteIndex::Search(const SearchQuery& q) {
   // Rechecked per row (unary + keeps the planner off the placed_at index).
   if (q.since) where += " AND +c.placed_at >= " + p.Add(*q.since);
   if (q.until) where += " AND +c.placed_at < " + p.Add(*q.until);
+  if (!recipients.empty()) {
+    // The principal's copies, by the recipient table: SQLite builds the id
+    // list once (an ephemeral b-tree, a few thousand ids for a user) and
+    // walks it newest first, so the page costs the user's share of the
+    // store, not the store.
+    std::string in;
+    for (const std::string& r : recipients) in += (in.empty() ? "" : ", ") + p.Add(r);
+    where += " AND c.id IN (SELECT r.id FROM copy_rcpt r WHERE r.addr IN (" + in + "))";
+    // The trigram index would walk every copy matching the needle to find
+    // the user's few; the user's own copies, rechecked by LIKE, are fewer.
+    match.clear();
+  }
 
   // With a text needle the trigram index drives the query; the engine tags
   // narrow it further there, so a common needle with a rare engine does not
@@ -624,7 +680,8 @@ Status SqliteIndex::Clear() {
   db::Transaction txn(*writer_);
   MV_RETURN_IF_ERROR(txn.Begin(true));
   MV_RETURN_IF_ERROR(
-      writer_->Exec("DELETE FROM copies; INSERT INTO copies_fts(copies_fts) VALUES('delete-all'); "
+      writer_->Exec("DELETE FROM copy_rcpt; DELETE FROM copies; INSERT INTO copies_fts(copies_fts) "
+                    "VALUES('delete-all'); "
                     "UPDATE meta SET value = 0 WHERE key IN "
                     "('wm_segment', 'wm_offset', 'count', 'bytes', 'record_bytes');"));
   return txn.Commit();
@@ -683,7 +740,7 @@ const db::Schema& IndexSchema() {
     auto* s = new db::Schema;
     s->kind = "index";
     s->version_key = "schema";
-    s->migrations = {{2, kSchemaV2}, {3, kSchemaV3}};
+    s->migrations = {{2, kSchemaV2}, {3, kSchemaV3}, {4, kSchemaV4}};
     s->too_old_hint =
         "start mailvaultd, which upgrades or rebuilds it, or run `mailvault rebuild-index`";
     return s;

@@ -109,7 +109,8 @@ class Index {
 };
 
 // The index's numbered migrations (meta 'schema'): 2 created it (an older
-// index is rebuilt from the segments), 3 added the body digest.
+// index is rebuilt from the segments), 3 added the body digest, 4 the
+// recipient table (SearchQuery::recipients), filled from the copies in place.
 const db::Schema& IndexSchema();
 
 // Checks every page of the index file at `path` (SQLite `PRAGMA

@@ -427,6 +427,17 @@ bool Matches(const CopyMeta& m, const SearchQuery& q) {
     for (const auto& e : q.engines) any = any || m.statuses.count(e) > 0;
     if (!any) return false;
   }
+  if (q.recipients) {
+    auto lower = [](std::string s) {
+      for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    bool any = false;
+    for (const std::string& want : *q.recipients) {
+      for (const std::string& r : m.rcpt) any = any || lower(r) == lower(want);
+    }
+    if (!any) return false;
+  }
   return true;
 }
 
@@ -447,6 +458,7 @@ TEST_F(IndexTest, RandomQueriesAgreeWithBruteForce) {
     e.meta.to = word() + "@" + word() + ".test";
     e.meta.cc = rng() % 2 ? word() + "@cc.test" : "";
     e.meta.rcpt = {word() + "@" + word() + ".test"};
+    if (rng() % 3 == 0) e.meta.rcpt.push_back(word() + "@" + word() + ".test");
     e.meta.subject = word() + " " + word() + " " + word();
     e.meta.message_id = word() + "." + std::to_string(id) + "@mx.test";
     e.meta.size = rng() % 10000;
@@ -480,6 +492,17 @@ TEST_F(IndexTest, RandomQueriesAgreeWithBruteForce) {
     if (rng() % 4 == 0) q.size_le = rng() % 10000;
     if (rng() % 4 == 0) q.size_ge = rng() % 10000;
     if (rng() % 4 == 0) q.engines = {std::string(kEngines[rng() % std::size(kEngines)])};
+    if (rng() % 3 == 0) {
+      // A personal user's mailboxes: addresses that occur, in any case, and
+      // sometimes one that does not or a substring (which must not match).
+      q.recipients.emplace();
+      for (int k = 0, n = static_cast<int>(rng() % 4); k < n; ++k) {
+        std::string a = all[rng() % all.size()].rcpt[0];
+        if (rng() % 2) std::transform(a.begin(), a.end(), a.begin(), ::toupper);
+        if (rng() % 5 == 0) a = a.substr(1);
+        q.recipients->push_back(a);
+      }
+    }
     std::vector<CopyId> want;
     for (auto it = all.rbegin(); it != all.rend(); ++it) {
       if (Matches(*it, q)) want.push_back(it->id);
@@ -487,6 +510,45 @@ TEST_F(IndexTest, RandomQueriesAgreeWithBruteForce) {
     EXPECT_EQ(SearchAll(*idx_, q), want)
         << "query " << i << " from=" << q.from << " to=" << q.to << " subject=" << q.subject;
   }
+}
+
+TEST_F(IndexTest, RecipientFilterIsExactCaseFoldedAndFollowsRemovals) {
+  std::vector<Entry> batch;
+  for (CopyId id = 1; id <= 6; ++id) {
+    Entry e = MakeEntry(id);
+    e.meta.rcpt = {id % 2 ? "Alice@Corp.Example" : "bob@corp.example"};
+    if (id == 6) e.meta.rcpt = {"\xff@corp.example", "alice@corp.example.evil"};
+    // Header To names alice everywhere: only the envelope counts.
+    e.meta.to = "alice@corp.example";
+    e.loc.segment = id;
+    batch.push_back(e);
+  }
+  ASSERT_TRUE(idx_->Insert(batch, {}).ok());
+  SearchQuery q;
+  q.recipients = std::vector<std::string>{"ALICE@corp.example"};
+  EXPECT_EQ(SearchAll(*idx_, q), (std::vector<CopyId>{5, 3, 1}));
+  q.recipients = std::vector<std::string>{"alice@corp.example", "bob@corp.example"};
+  q.limit = 2;
+  EXPECT_EQ(SearchAll(*idx_, q), (std::vector<CopyId>{5, 4, 3, 2, 1}));
+  // With a text filter too: the recipient set drives, LIKE rechecks.
+  q.subject = "number 4";
+  EXPECT_EQ(SearchAll(*idx_, q), (std::vector<CopyId>{4}));
+  q.subject.clear();
+  // An empty set, or one of no usable address, is nothing, never everything.
+  q.recipients = std::vector<std::string>{};
+  EXPECT_TRUE(SearchAll(*idx_, q).empty());
+  q.recipients = std::vector<std::string>{"", "\xff@corp.example"};
+  EXPECT_TRUE(SearchAll(*idx_, q).empty());
+  q.recipients = std::vector<std::string>{"lice@corp.example"};
+  EXPECT_TRUE(SearchAll(*idx_, q).empty());
+  // Removal and eviction take the recipients along.
+  ASSERT_TRUE(idx_->Remove({3}).ok());
+  q.recipients = std::vector<std::string>{"alice@corp.example"};
+  EXPECT_EQ(SearchAll(*idx_, q), (std::vector<CopyId>{5, 1}));
+  ASSERT_TRUE(idx_->RemoveSegmentsUpTo(1).ok());
+  EXPECT_EQ(SearchAll(*idx_, q), (std::vector<CopyId>{5}));
+  ASSERT_TRUE(idx_->Clear().ok());
+  EXPECT_TRUE(SearchAll(*idx_, q).empty());
 }
 
 TEST_F(IndexTest, ReadOnlyOpenRefusesWritesAndSeesNewCommits) {

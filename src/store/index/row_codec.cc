@@ -85,6 +85,15 @@ bool PlainUtf8(std::string_view s) {
 
 }  // namespace
 
+std::string RecipientKey(std::string_view address) {
+  if (address.empty() || !IsValidUtf8(address)) return "";
+  std::string out(address);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string EncodeRcpt(const std::vector<std::string>& rcpt) {
   json arr = json::array();
   for (const std::string& r : rcpt) arr.push_back(Lossless(r));

@@ -26,6 +26,14 @@ Status DecodeRcpt(std::string_view json, std::vector<std::string>* out);
 Status DecodeStatuses(std::string_view json, std::map<std::string, std::string>* out);
 Status DecodeAttachments(std::string_view json, std::vector<Attachment>* out);
 
+// An envelope recipient as the recipient table keys it: the address with
+// ASCII letters lower-cased, every other byte kept (the local part is
+// case-sensitive by RFC 5321, but no mail system in use treats it so, and
+// a personal user must not miss mail written Alice@). "" for an address
+// that is not well-formed UTF-8: no account address can be such, so it is
+// not indexed.
+std::string RecipientKey(std::string_view address);
+
 // The engines column: the bits (EngineBit) of the engines that labelled the
 // copy. Engines this build does not know are kept in the statuses column
 // but have no bit.
