@@ -1,6 +1,7 @@
 // Metrics and the Prometheus text format (see metrics.h).
 #include "base/metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -164,6 +165,12 @@ Family<T>::~Family() {
 
 template <typename T>
 T& Family<T>::With(std::initializer_list<std::string_view> values) {
+  // The common case (the child exists) without allocating.
+  if (values.size() == label_names_.size()) {
+    for (Child* c = head_.load(std::memory_order_acquire); c != nullptr; c = c->next) {
+      if (std::equal(c->values.begin(), c->values.end(), values.begin())) return c->metric;
+    }
+  }
   return With(std::vector<std::string>(values.begin(), values.end()));
 }
 
