@@ -204,14 +204,23 @@ Status ParseConsole(std::string_view source, const toml::table& t, DaemonOptions
 }
 
 Status ParseLog(std::string_view source, const toml::table& t, DaemonOptions* o) {
-  MV_RETURN_IF_ERROR(CheckKeys(source, t, "log", {"level"}));
+  MV_RETURN_IF_ERROR(
+      CheckKeys(source, t, "log", {"level", "trace_file", "trace_max_size", "trace_files"}));
   MV_RETURN_IF_ERROR(GetString(source, t, "log", "level", &o->log_level));
+  MV_RETURN_IF_ERROR(GetString(source, t, "log", "trace_file", &o->trace_file));
+  MV_RETURN_IF_ERROR(GetSizeKey(source, t, "log", "trace_max_size", true, &o->trace_max_size));
+  MV_RETURN_IF_ERROR(GetInt(source, t, "log", "trace_files", &o->trace_files));
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
   if (!kLevels.contains(o->log_level)) {
     return Status::InvalidArgument(std::string(source) + ": log.level \"" + o->log_level +
                                    "\": use trace, debug, info, warn or error");
   }
   return Status::Ok();
+}
+
+Status ParseDebug(std::string_view source, const toml::table& t, DaemonOptions* o) {
+  MV_RETURN_IF_ERROR(CheckKeys(source, t, "debug", {"core_dumps"}));
+  return GetBool(source, t, "debug", "core_dumps", &o->core_dumps);
 }
 
 Status ParseMilter(std::string_view source, const toml::table& t, DaemonOptions* o) {
@@ -530,7 +539,27 @@ console::ConsoleOptions ConsoleOptionsOf(const DaemonOptions& options) {
   return api;
 }
 
+Status CheckLogOptions(const DaemonOptions& options) {
+  if (options.trace_max_size < 64'000) {
+    return Status::InvalidArgument("log.trace_max_size: must be at least 64KB");
+  }
+  if (options.trace_files < 1 || options.trace_files > 100) {
+    return Status::InvalidArgument("log.trace_files: must be a whole number from 1 to 100");
+  }
+  if (!options.trace_file.empty() && options.trace_file.back() == '/') {
+    return Status::InvalidArgument("log.trace_file: \"" + options.trace_file +
+                                   "\" names a directory: name the file (trace.log)");
+  }
+  return Status::Ok();
+}
+
+std::string TraceFilePath(const DaemonOptions& options) {
+  return options.trace_file.empty() ? JoinPath(DataDir(options.data_dir).log(), "trace.log")
+                                    : options.trace_file;
+}
+
 Status CheckDaemonOptions(const DaemonOptions& options) {
+  MV_RETURN_IF_ERROR(CheckLogOptions(options));
   MV_RETURN_IF_ERROR(console::CheckConsoleOptions(ConsoleOptionsOf(options)));
   MV_RETURN_IF_ERROR(intake::CheckMilterOptions(options.milter));
   MV_RETURN_IF_ERROR(scan::CheckClamdOptions(options.engines.clamd));
@@ -551,9 +580,9 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
                                    std::to_string(b.column) + ": " + std::string(e.description()));
   }
   DaemonOptions o;
-  MV_RETURN_IF_ERROR(
-      CheckKeys(source, root, "",
-                {"store", "api", "console", "log", "milter", "engines", "delivery", "rule"}));
+  MV_RETURN_IF_ERROR(CheckKeys(
+      source, root, "",
+      {"store", "api", "console", "log", "debug", "milter", "engines", "delivery", "rule"}));
   for (const auto& [key, node] : root) {
     if (key.str() != "rule" && !node.is_table()) {
       return Status::InvalidArgument(Where(source, node) + ": " + std::string(key.str()) +
@@ -564,6 +593,7 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
   if (auto* t = root["api"].as_table()) MV_RETURN_IF_ERROR(ParseApi(source, *t, &o));
   if (auto* t = root["console"].as_table()) MV_RETURN_IF_ERROR(ParseConsole(source, *t, &o));
   if (auto* t = root["log"].as_table()) MV_RETURN_IF_ERROR(ParseLog(source, *t, &o));
+  if (auto* t = root["debug"].as_table()) MV_RETURN_IF_ERROR(ParseDebug(source, *t, &o));
   if (auto* t = root["milter"].as_table()) MV_RETURN_IF_ERROR(ParseMilter(source, *t, &o));
   if (auto* t = root["engines"].as_table()) MV_RETURN_IF_ERROR(ParseEngines(source, *t, &o));
   if (auto* t = root["delivery"].as_table()) MV_RETURN_IF_ERROR(ParseDelivery(source, *t, &o));

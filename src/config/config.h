@@ -42,7 +42,15 @@ struct DaemonOptions {
   int64_t session_lifetime_micros = 12 * 3600 * 1'000'000LL;
   uint64_t audit_max_records = 1'000'000;  // oldest records dropped beyond this
   // [log]
-  std::string log_level = "info";  // trace, debug, info, warn, error
+  std::string log_level = "info";  // the trace file's: trace, debug, info, warn, error
+  // The daemon's detailed log (addresses, subjects, client IPs): "" =
+  // DATA/log/trace.log (TraceFilePath). Rotated when it reaches
+  // trace_max_size, keeping trace_files rotated files beside it; all 0600.
+  std::string trace_file;
+  uint64_t trace_max_size = 500'000'000;  // 500 MB
+  int trace_files = 4;
+  // [debug]
+  bool core_dumps = false;  // crash dumps (they hold message contents): env/core_dumps.h
   // [milter]; the socket in its normalised form ("inet:10025@127.0.0.1", as
   // intake::MilterSocketSpec gives it).
   intake::MilterOptions milter;
@@ -80,6 +88,15 @@ Status CheckDaemonOptions(const DaemonOptions& options);
 Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view source);
 // Reads and parses a config file.
 Result<DaemonOptions> LoadConfig(const std::string& path);
+
+// The rules for the [log] keys: trace_max_size at least 64KB, trace_files
+// 1 to 100, trace_file not a directory name. InvalidArgument naming the key
+// ("log.trace_files: ..."). CheckDaemonOptions applies it, and so does the
+// daemon's start-up (daemon::Prepare).
+Status CheckLogOptions(const DaemonOptions& options);
+
+// The trace log's path: options.trace_file or DATA/log/trace.log.
+std::string TraceFilePath(const DaemonOptions& options);
 
 // The token file to use: options.token_file or DATA/api.token.
 std::string TokenFilePath(const DaemonOptions& options);

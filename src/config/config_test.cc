@@ -229,6 +229,30 @@ TEST(ConfigTest, BadValuesNameTheKey) {
   ExpectError("[api\n", "t.toml:1");
 }
 
+// The trace log and crash dumps (issue 17 §2); their ranges are in
+// daemon_test's table (config check and start-up agree).
+TEST(ConfigTest, LogAndDebugKeys) {
+  auto d = ParseConfig("", "t.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->trace_max_size, 500'000'000u);
+  EXPECT_EQ(d->trace_files, 4);
+  EXPECT_FALSE(d->core_dumps);
+  EXPECT_EQ(TraceFilePath(*d), "./var/log/trace.log");
+  auto o = ParseConfig(
+      "[log]\ntrace_file = \"/var/log/mailvault/trace.log\"\ntrace_max_size = \"1MB\"\n"
+      "trace_files = 7\n[debug]\ncore_dumps = true\n",
+      "t.toml");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(TraceFilePath(*o), "/var/log/mailvault/trace.log");
+  EXPECT_EQ(o->trace_max_size, 1'000'000u);
+  EXPECT_EQ(o->trace_files, 7);
+  EXPECT_TRUE(o->core_dumps);
+  ExpectError("[debug]\ncore_dumps = 1\n", "t.toml:2: debug.core_dumps must be true or false");
+  ExpectError("[debug]\ncores = true\n", "unknown key debug.cores");
+  ExpectError("[log]\ntrace_max_size = \"big\"\n", "t.toml:2: log.trace_max_size");
+  ExpectError("[log]\ntrace_files = \"4\"\n", "log.trace_files must be a whole number");
+}
+
 // Every new key: a bad value is an error naming the key and its line.
 TEST(ConfigTest, BadEngineAndMilterValuesNameKeyAndLine) {
   ExpectError("[milter]\nenabled = \"yes\"\n", "t.toml:2: milter.enabled must be true or false");

@@ -83,6 +83,17 @@ void ConsoleServer::Impl::Health(Call& c) {
     body["status"] = body["status"] == "ok" ? "error" : body["status"];
     if (!body.contains("error")) body["error"] = stats.status().message();
   }
+  if (services.engines) {
+    // Informational: an engine that is down does not make the Backup
+    // unhealthy (mail passes unscanned by it, and the log said so at start).
+    json engines = json::array();
+    for (const EngineReach& e : services.engines()) {
+      json one = {{"engine", e.engine}, {"address", e.address}, {"reachable", e.reachable}};
+      if (!e.reachable) one["error"] = e.error;
+      engines.push_back(std::move(one));
+    }
+    body["engines"] = std::move(engines);
+  }
   SendJson(c.res, body["status"] == "ok" ? 200 : 503, body);
 }
 

@@ -101,6 +101,7 @@ class ConsoleApiTest : public ::testing::Test {
     s.deliveries = deliveries_.get();
     s.accounts = accounts_.get();
     s.audit = audit_.get();
+    s.engines = engines_;
     auto server = ConsoleServer::Start(s, o);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
@@ -187,6 +188,7 @@ class ConsoleApiTest : public ::testing::Test {
   std::unique_ptr<ConsoleServer> server_;
   std::unique_ptr<httplib::Client> client_;
   CopyId plain_id_ = 0, html_id_ = 0;
+  std::function<std::vector<EngineReach>()> engines_;
 };
 
 // One request per route, and the roles that may make it.
@@ -1110,6 +1112,92 @@ TEST_F(ConsoleApiTest, TheViewNamesPossibleDuplicates) {
   res = client_->Get("/api/v1/copies/" + std::to_string(html_id_), Headers(&a));
   ASSERT_TRUE(res);
   EXPECT_EQ(json::parse(res->body)["possible_duplicates"], json::array()) << res->body;
+}
+
+// GET /metrics: the figures in Prometheus's text format, from loopback
+// without credentials; never to a browser without the token.
+TEST_F(ConsoleApiTest, MetricsAnswerALoopbackScraper) {
+  auto value = [](const std::string& text, const std::string& series) -> std::string {
+    size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return "missing";
+    at += series.size() + 2;
+    return text.substr(at, text.find('\n', at) - at);
+  };
+  auto before = client_->Get("/metrics");
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->status, 200) << before->body;
+  EXPECT_EQ(before->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(value(before->body, "mailvault_store_copies"), "2");
+  EXPECT_NE(value(before->body, "mailvault_store_max_bytes"), "missing");
+  EXPECT_NE(value(before->body, "mailvault_store_free_bytes"), "missing");
+  EXPECT_EQ(value(before->body, "mailvault_store_unavailable"), "0");
+  EXPECT_EQ(value(before->body, "mailvault_delivery_queue{state=\"queued\"}"), "0");
+  EXPECT_NE(before->body.find("# TYPE mailvault_audit_records gauge\n"), std::string::npos);
+  // Counted where it happens: a wrong password.
+  const std::string wrong = "mailvault_console_signin_failures_total{reason=\"wrong_password\"}";
+  const std::string was = value(before->body, wrong);
+  auto res = client_->Post("/api/v1/session", json({{"name", "alice"}, {"password", "no"}}).dump(),
+                           "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  auto after = client_->Get("/metrics");
+  ASSERT_TRUE(after);
+  EXPECT_EQ(value(after->body, wrong), std::to_string(was == "missing" ? 1 : std::stoi(was) + 1));
+  // Not audited when allowed (a scraper polls).
+  for (const auto& e : AllAudit()) EXPECT_NE(e.action, "metrics");
+}
+
+TEST_F(ConsoleApiTest, MetricsNeedTheTokenFromABrowser) {
+  Login admin = SignIn("alice");
+  const std::vector<httplib::Headers> browsers = {
+      {{"Cookie", admin.cookie}},
+      {{"Sec-Fetch-Mode", "cors"}, {"Sec-Fetch-Site", "same-origin"}},
+      {{"Origin", "http://127.0.0.1:" + std::to_string(server_->port())}},
+  };
+  for (const auto& h : browsers) {
+    auto res = client_->Get("/metrics", h);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401) << h.begin()->first;
+    EXPECT_EQ(res->body.find("mailvault_store_copies"), std::string::npos);
+    EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Bearer");
+  }
+  auto wrong = client_->Get("/metrics", {{"Authorization", "Bearer wrong-token-wrong-token"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  // The token works, with or without a session beside it.
+  auto ok = client_->Get(
+      "/metrics", {{"Authorization", std::string("Bearer ") + kToken}, {"Cookie", admin.cookie}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  int refusals = 0;
+  for (const auto& e : AllAudit()) refusals += e.action == "metrics" && e.result == "denied";
+  EXPECT_EQ(refusals, 4);
+}
+
+TEST_F(ConsoleApiTest, HealthAndMetricsSayWhichEnginesAnswer) {
+  auto health = client_->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_FALSE(json::parse(health->body).contains("engines"));  // none given
+  engines_ = [] {
+    return std::vector<EngineReach>{
+        {"clamd", "unix:/run/clamav/clamd.ctl", false, "connect: No such file or directory"},
+        {"rspamd", "http://127.0.0.1:11333", true, ""}};
+  };
+  StartServer({});
+  health = client_->Get("/api/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);  // an engine down does not make the Backup unhealthy
+  json body = json::parse(health->body);
+  ASSERT_EQ(body["engines"].size(), 2u);
+  EXPECT_EQ(body["engines"][0]["engine"], "clamd");
+  EXPECT_EQ(body["engines"][0]["reachable"], false);
+  EXPECT_EQ(body["engines"][0]["error"], "connect: No such file or directory");
+  EXPECT_EQ(body["engines"][1]["reachable"], true);
+  EXPECT_FALSE(body["engines"][1].contains("error"));
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("\nmailvault_engine_up{engine=\"clamd\"} 0\n"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nmailvault_engine_up{engine=\"rspamd\"} 1\n"), std::string::npos);
 }
 
 }  // namespace

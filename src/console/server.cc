@@ -603,6 +603,10 @@ void ConsoleServer::Impl::Register() {
     if (m == "PUT") server->Put(pattern, handler);
     if (m == "DELETE") server->Delete(pattern, handler);
   }
+  // Prometheus's scrape, before the UI's catch-all.
+  server->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    ServeMetrics(req, res);
+  });
   // Everything else under GET that is not the API is the UI (history
   // routing: /copies/12 is the app's page for copy 12).
   server->Get(R"(/(?!api/).*)",

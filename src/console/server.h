@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -92,6 +93,15 @@ Status CheckConsoleOptions(const ConsoleOptions& options);
 // address with or without brackets. No port.
 bool IsServerName(std::string_view name);
 
+// Whether a scanning engine answered when last asked (the daemon asks at
+// start: daemon/engine_check.h), for GET /api/v1/health and /metrics.
+struct EngineReach {
+  std::string engine;  // "clamd", "rspamd", ...
+  std::string address;
+  bool reachable = false;
+  std::string error;  // why not, when not
+};
+
 // What the server works on, borrowed: all must outlive it. `deliveries`
 // may be null (the delivery routes answer 503); `accounts` may be null (no
 // one can log in; the token still works).
@@ -106,6 +116,9 @@ struct ConsoleServices {
   // directory cache plugs in here (ChainedMailboxes of the local accounts
   // and the cache).
   directory::MailboxProvider* mailboxes = nullptr;
+  // The engines' reachability; may be empty (no engines shown). Called
+  // from request threads.
+  std::function<std::vector<EngineReach>()> engines;
 };
 
 // One route: method and path as docs/openapi.yaml spells it

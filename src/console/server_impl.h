@@ -115,6 +115,8 @@ struct ConsoleServer::Impl {
   // returns false.
   bool AuditBeforeSending(Call& c, const char* action);
   void ServeUi(const httplib::Request& req, httplib::Response& res);
+  // GET /metrics (metrics_route.cc): loopback or the API token.
+  void ServeMetrics(const httplib::Request& req, httplib::Response& res);
 
   // session_routes.cc
   void Login(Call& c);

@@ -1,15 +1,28 @@
 // Login, the session and logout (POST/GET/DELETE /api/v1/session).
 #include <spdlog/spdlog.h>
 
+#include "base/metrics.h"
 #include "base/units.h"
 #include "console/server_impl.h"
 
 namespace mailvault::console {
 namespace {
 
+using metrics::Counter;
+using metrics::CounterFamily;
 using nlohmann::json;
 
 constexpr size_t kMaxNameBytes = 256;
+
+// mailvault_console_signin_failures_total{reason} (docs/metrics.md).
+Counter& SigninFailures(std::string_view reason) {
+  static CounterFamily& f = metrics::Global().Counters(
+      "mailvault_console_signin_failures_total",
+      "Console sign-ins refused: wrong_password (unknown name or wrong password) or throttled "
+      "(too many failures).",
+      {"reason"});
+  return f.With({reason});
+}
 
 // A name as typed, made safe for the audit log (a failed login records what
 // was tried, which may be anything).
@@ -84,6 +97,7 @@ void ConsoleServer::Impl::Login(Call& c) {
              {{"error", "too many failed sign-ins: try again in " + std::to_string(seconds) + " s"},
               {"retry_after", seconds}});
     c.detail = "throttled";
+    SigninFailures("throttled").Add();
     Audit(c, "login", "denied").IgnoreError();
     return;
   }
@@ -105,6 +119,7 @@ void ConsoleServer::Impl::Login(Call& c) {
       return;
     }
     throttle.Failed(name, address);
+    SigninFailures("wrong_password").Add();
     c.res.set_header("WWW-Authenticate", "Bearer");  // every 401 names a scheme (RFC 9110)
     SendError(c.res, 401, std::string(directory::kWrongLogin));
     c.detail = "wrong user name or password";

@@ -5,11 +5,17 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "base/display_text.h"
+#include "base/units.h"
 #include "console/server.h"
 #include "crypto/keyring.h"
 #include "crypto/release.h"
+#include "daemon/engine_check.h"
+#include "daemon/spool_reset.h"
 #include "daemon/token.h"
+#include "daemon/trace_log.h"
 #include "delivery/open_queue.h"
 #include "delivery/sender.h"
 #include "delivery/service.h"
@@ -62,6 +68,8 @@ Result<std::vector<std::unique_ptr<scan::Engine>>> MakeEngines(const scan::Engin
 
 Result<Prepared> Prepare(const DaemonOptions& options, Env& env) {
   Prepared p;
+  // What SetUpTraceLog and main apply ([log]).
+  MV_RETURN_IF_ERROR(config::CheckLogOptions(options));
   // What ConsoleServer::Start checks before it binds.
   p.api = config::ConsoleOptionsOf(options);
   MV_RETURN_IF_ERROR(console::CheckConsoleOptions(p.api));
@@ -97,6 +105,16 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     spdlog::warn("store event {}: {}", kind, DisplayText(message));
   };
   Status init = Store::Init(store_options);
+  if (init.ok() || init.code() == Code::kAlreadyExists) {
+    // The trace file from here on (trace_log.h): after the data dir is a
+    // store, as the default file is inside it.
+    MV_ASSIGN_OR_RETURN(auto logger, MakeDaemonLogger(options, /*to_stderr=*/true));
+    spdlog::set_default_logger(std::move(logger));
+    spdlog::flush_every(std::chrono::seconds(1));
+    spdlog::info("trace log {} at {} (rotated at {}, {} files kept); crash dumps {}",
+                 TraceFilePath(options), options.log_level, FormatSize(options.trace_max_size),
+                 options.trace_files, options.core_dumps ? "on" : "off");
+  }
   if (init.ok()) {
     spdlog::info("initialised a new store in {}", options.data_dir);
   } else if (init.code() != Code::kAlreadyExists) {
@@ -119,6 +137,17 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     return store.status().Annotate("open store " + options.data_dir);
   }
   spdlog::info("store {} open for writing", options.data_dir);
+  if (options.milter.enabled) {
+    // Temporary files only until restart (spool_reset.h).
+    Result<int> removed = EmptySpool(*env, prepared.milter.spool_dir);
+    if (!removed.ok()) {
+      spdlog::warn("cannot empty the spool {}: {}", prepared.milter.spool_dir,
+                   removed.status().ToString());
+    } else if (*removed > 0) {
+      spdlog::info("spool {}: removed {} files left from before this start",
+                   prepared.milter.spool_dir, *removed);
+    }
+  }
 
   console::ConsoleOptions api = prepared.api;
   if (!options.token.empty()) {
@@ -155,7 +184,23 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   audit_options.data_dir = options.data_dir;
   audit_options.max_records = options.audit_max_records;
   MV_ASSIGN_OR_RETURN(auto audit, journal::AuditLog::Open(*env, *keys, audit_options));
+  // The engines, asked once before the console and the milter start: the
+  // answers are logged plainly (mail passes unscanned by an engine that is
+  // down) and shown in health and /metrics.
+  std::vector<console::EngineReach> engines_reach;
+  if (options.milter.enabled) {
+    engines_reach = CheckEngines(prepared.engines);
+    for (const console::EngineReach& r : engines_reach) {
+      if (r.reachable) spdlog::info("{} answers at {}", r.engine, r.address);
+    }
+    for (const std::string& warning : EngineWarnings(engines_reach, prepared.engines)) {
+      spdlog::warn("{}", warning);
+    }
+  }
   console::ConsoleServices services;
+  if (options.milter.enabled) {
+    services.engines = [&engines_reach] { return engines_reach; };
+  }
   services.env = env;
   services.store = store->get();
   services.deliveries = &deliveries;

@@ -148,6 +148,10 @@ const std::map<std::string, KeyInfo>& Keys() {
                                     })}},
       {"delivery.timeout",
        {Kind::kString, Dur([](O& o) -> int64_t& { return o.delivery.relay.timeout_micros; })}},
+      {"log.trace_file", {Kind::kString, Str(&O::trace_file)}},
+      {"log.trace_max_size",
+       {Kind::kString, Size([](O& o) -> uint64_t& { return o.trace_max_size; })}},
+      {"log.trace_files", {Kind::kInt, Int([](O& o) -> int& { return o.trace_files; })}},
   };
   return *keys;
 }
@@ -308,6 +312,17 @@ std::vector<Row> Rows() {
       {"delivery.lifetime", "0s", false},
       {"delivery.connect_timeout", "0s", false},
       {"delivery.timeout", "0s", false},
+      // [log]: the trace log's rotation (issue 17 §2).
+      {"log.trace_file", "/var/log/mailvault/trace.log", true},
+      {"log.trace_file", "/var/log/mailvault/", false},
+      {"log.trace_max_size", "500MB", true},
+      {"log.trace_max_size", "64KB", true},
+      {"log.trace_max_size", "1KB", false},
+      {"log.trace_max_size", "0", false},
+      {"log.trace_files", "4", true},
+      {"log.trace_files", "100", true},
+      {"log.trace_files", "0", false},
+      {"log.trace_files", "101", false},
   };
 }
 

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "daemon/daemon.h"
+#include "env/core_dumps.h"
 
 int main(int argc, char** argv) {
   using namespace mailvault::daemon;
@@ -40,7 +41,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!data_dir.empty()) options->data_dir = data_dir;
-  spdlog::set_level(spdlog::level::from_str(options->log_level));
+
+  // Crash dumps hold message contents: off unless [debug] core_dumps
+  // (before any thread starts).
+  if (mailvault::Status s = mailvault::SetCoreDumps(options->core_dumps); !s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return 1;
+  }
+  if (options->core_dumps) {
+    spdlog::warn("crash dumps are ON ([debug] core_dumps): a core file holds message contents");
+  }
 
   // Every milter connection costs a descriptor: allow as many as the hard
   // limit lets us.
@@ -66,11 +76,14 @@ int main(int argc, char** argv) {
     });
     if (!s.ok()) {
       spdlog::error("{}", s.message());
+      spdlog::shutdown();
       return 1;
     }
   } catch (const std::exception& e) {
     spdlog::error("internal error: {}", e.what());
+    spdlog::shutdown();
     return 1;
   }
+  spdlog::shutdown();  // flushes the trace file
   return 0;
 }

@@ -40,6 +40,9 @@ constexpr DataFileInfo kFiles[] = {
      "the port the running daemon's console listens on, for the CLI"},
     {DataFile::kSpool, "spool", true,
      "the milter's encrypted temp files (anonymous, never named; unless [milter] sets another)"},
+    {DataFile::kLog, "log", true,
+     "the daemon's trace log, trace.log and its rotated files (unless [log] trace_file sets "
+     "another place)"},
 };
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "intake/processor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <set>
 
+#include "base/metrics.h"
 #include "mime/parts.h"
 
 namespace mailvault::intake {
@@ -11,6 +13,73 @@ namespace {
 
 using rules::ActionKind;
 using rules::Decision;
+
+// Intake's and the engines' metrics (docs/metrics.md).
+struct IntakeMetrics {
+  metrics::CounterFamily& messages = metrics::Global().Counters(
+      "mailvault_intake_messages_total",
+      "Messages decided at end of message, by what the milter answered: accept, discard, "
+      "reject, tempfail; released (a signed release let through unscanned).",
+      {"outcome"});
+  metrics::CounterFamily& verdicts = metrics::Global().Counters(
+      "mailvault_intake_verdicts_total",
+      "Engine verdicts, by scan type and label (label \"clean\" when the engine found nothing).",
+      {"engine", "label"});
+  metrics::CounterFamily& actions = metrics::Global().Counters(
+      "mailvault_intake_actions_total",
+      "Actions the rules took, one per label and recipient group.", {"action"});
+  metrics::Counter& copy_failures = metrics::Global().CounterOf(
+      "mailvault_intake_copy_failures_total",
+      "Messages whose copy the Backup could not keep (unavailable_action applied).");
+  metrics::HistogramFamily& engine_seconds = metrics::Global().Histograms(
+      "mailvault_engine_scan_duration_seconds", "Time one engine took to scan one message.",
+      {"engine"}, metrics::LatencyBuckets());
+  metrics::CounterFamily& engine_errors = metrics::Global().Counters(
+      "mailvault_engine_errors_total",
+      "Scans an engine could not make (down, timeout, protocol error): the message passed as "
+      "not-scanned for that engine.",
+      {"engine"});
+  metrics::Histogram& eom_seconds = metrics::Global().HistogramOf(
+      "mailvault_intake_eom_duration_seconds",
+      "End of message to the milter's answer: scans, copies made durable, decision.",
+      metrics::LatencyBuckets());
+};
+
+IntakeMetrics& Metrics() {
+  static IntakeMetrics m;
+  return m;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Scans and counts: the engine's latency and its failures.
+std::vector<scan::Verdict> TimedScan(scan::Engine& e, const scan::Message& message) {
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<scan::Verdict> v = e.Scan(message);
+  IntakeMetrics& m = Metrics();
+  const std::string_view name = e.name();
+  m.engine_seconds.With({name}).Observe(SecondsSince(started));
+  if (std::any_of(v.begin(), v.end(), [](const scan::Verdict& x) { return !x.error.empty(); })) {
+    m.engine_errors.With({name}).Add();
+  }
+  return v;
+}
+
+std::string_view OutcomeName(Outcome::Kind k) {
+  switch (k) {
+    case Outcome::Kind::kAccept:
+      return "accept";
+    case Outcome::Kind::kDiscard:
+      return "discard";
+    case Outcome::Kind::kReject:
+      return "reject";
+    case Outcome::Kind::kTempfail:
+      return "tempfail";
+  }
+  return "accept";
+}
 
 bool Passes(const Decision& g) {
   return g.rule == nullptr || g.strongest < ActionKind::kDeleteMessage;
@@ -99,11 +168,11 @@ std::vector<scan::Verdict> Processor::RunEngines(const std::vector<std::string>&
   std::vector<std::future<std::vector<scan::Verdict>>> pending;
   for (size_t i = 1; i < run.size(); ++i) {
     auto task = std::make_shared<std::packaged_task<std::vector<scan::Verdict>()>>(
-        [e = run[i], &message] { return e->Scan(message); });
+        [e = run[i], &message] { return TimedScan(*e, message); });
     pending.push_back(task->get_future());
     pool_.Run([task] { (*task)(); });
   }
-  out = run[0]->Scan(message);
+  out = TimedScan(*run[0], message);
   for (auto& f : pending) {
     std::vector<scan::Verdict> v = f.get();
     out.insert(out.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
@@ -167,6 +236,16 @@ Result<uint64_t> Processor::HonourRelease(const Received& m, int64_t now) {
 }
 
 Outcome Processor::Process(const Received& m) {
+  const auto started = std::chrono::steady_clock::now();
+  Outcome out = Decide(m);
+  IntakeMetrics& metrics = Metrics();
+  metrics.eom_seconds.Observe(SecondsSince(started));
+  const bool released = out.kind == Outcome::Kind::kAccept && out.summary.rfind("released", 0) == 0;
+  metrics.messages.With({released ? "released" : OutcomeName(out.kind)}).Add();
+  return out;
+}
+
+Outcome Processor::Decide(const Received& m) {
   Outcome out;
   const ByteSource& raw = *m.raw;
   const int64_t now = env_.NowMicros();
@@ -189,6 +268,9 @@ Outcome Processor::Process(const Received& m) {
   scan::Message message{raw, m.envelope};
   std::vector<scan::Verdict> verdicts = RunEngines(types, message);
   AttributeToAttachments(raw, &verdicts);
+  for (const scan::Verdict& v : verdicts) {
+    Metrics().verdicts.With({v.engine, v.clean() ? std::string("clean") : v.label}).Add();
+  }
   for (Decision& g : groups) {
     if (g.rule != nullptr) rules::Decide(verdicts, &g);
   }
@@ -228,6 +310,7 @@ Outcome Processor::Process(const Received& m) {
   std::string labels;
   for (const Decision& g : groups) {
     for (const auto& a : g.applied) {
+      Metrics().actions.With({rules::ActionName(a.what.action)}).Add();
       if (!labels.empty()) labels += ", ";
       labels += a.engine + "=" + a.label + "->" + std::string(rules::ActionName(a.what.action));
     }
@@ -283,6 +366,7 @@ Outcome Processor::Process(const Received& m) {
   out.summary =
       (labels.empty() ? std::string("clean") : labels) + (out.copies.empty() ? "" : "; copies");
   for (CopyId id : out.copies) out.summary += " " + std::to_string(id);
+  if (!copy_status.ok()) Metrics().copy_failures.Add();
   if (!copy_status.ok()) return Unavailable(copy_status, m.envelope.queue_id, std::move(out));
   return out;
 }

@@ -94,9 +94,11 @@ class Processor {
             rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
             ConsumeRelease consume_release, ProcessorOptions options, EventSink on_event);
 
+  // Decides and counts the outcome into the metrics (docs/metrics.md).
   Outcome Process(const Received& message);
 
  private:
+  Outcome Decide(const Received& message);
   std::vector<scan::Verdict> RunEngines(const std::vector<std::string>& scan_types,
                                         const scan::Message& message);
   Outcome Unavailable(const Status& why, const std::string& queue_id, Outcome pass);

@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "base/json_text.h"
+#include "base/metrics.h"
 #include "base/units.h"
 #include "crypto/keyring.h"
 
@@ -173,6 +174,14 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(Env& env, const crypto::KeyRing
 
 Status AuditLog::Record(AuditEvent e) {
   if (read_only_) return Status::PermissionDenied("the audit log is open read-only");
+  // mailvault_audit_records_total{result} and _errors_total (docs/metrics.md).
+  static metrics::CounterFamily& written = metrics::Global().Counters(
+      "mailvault_audit_records_total",
+      "Audit records written, by result (ok, denied, failed, error).", {"result"});
+  static metrics::Counter& failed = metrics::Global().CounterOf(
+      "mailvault_audit_record_errors_total",
+      "Audit records that could not be written (the access they describe was refused).");
+  metrics::Counter& counter = written.With({e.result});
   Waiter self;
   MV_ASSIGN_OR_RETURN(self.row, ToRow(std::move(e), env_.NowMicros()));
   std::unique_lock<std::mutex> lock(mu_);
@@ -200,6 +209,7 @@ Status AuditLog::Record(AuditEvent e) {
     committing_ = false;
     cv_.notify_all();
   }
+  (self.status.ok() ? counter : failed).Add();
   return self.status;
 }
 

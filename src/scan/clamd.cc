@@ -280,6 +280,17 @@ Verdict ClamdEngine::ScanStream(const ByteSource& raw, uint64_t limit, net::Dead
   return v;
 }
 
+Status ClamdEngine::Ping() {
+  const net::Deadline deadline =
+      net::DeadlineAfter(std::min<int64_t>(options_.timeout_micros, 5'000'000));
+  auto sock = net::Connect(endpoint_, deadline);
+  if (!sock.ok()) return sock.status();
+  MV_RETURN_IF_ERROR(sock->WriteAll(std::string_view("zPING\0", 6), deadline));
+  MV_ASSIGN_OR_RETURN(std::string reply, sock->ReadUntil('\0', kMaxReplyBytes, deadline));
+  if (reply != "PONG") return Status::Unavailable("unexpected PING reply " + Quote(reply));
+  return Status::Ok();
+}
+
 Result<ClamdVersion> ClamdEngine::Version(net::Deadline deadline) {
   const int64_t now = now_();
   {

@@ -111,6 +111,9 @@ class ClamdEngine final : public Engine {
   std::vector<std::string> covers() const override { return {"anti-virus"}; }
   // One "anti-virus" verdict; see the table above.
   std::vector<Verdict> Scan(const Message& message) override;
+  std::string address() const override { return options_.address; }
+  // PING, expecting PONG.
+  Status Ping() override;
 
   // How long a VERSION answer is reused.
   static constexpr int64_t kVersionCacheMicros = 60'000'000;

@@ -215,6 +215,10 @@ class FakeClamd {
     std::lock_guard<std::mutex> l(mu_);
     scan_reply_ = std::move(r);
   }
+  void set_ping_reply(std::string r) {
+    std::lock_guard<std::mutex> l(mu_);
+    ping_reply_ = std::move(r);
+  }
   void set_version_reply(std::string r) {
     std::lock_guard<std::mutex> l(mu_);
     version_reply_ = std::move(r);
@@ -277,6 +281,7 @@ class FakeClamd {
       ++versions_;
       return Reply(conn, version_reply_);
     }
+    if (*command == "zPING") return Reply(conn, ping_reply_);
     if (*command != "zINSTREAM") return Reply(conn, "UNKNOWN COMMAND");
     ++scans_;
     std::string stream;
@@ -311,6 +316,7 @@ class FakeClamd {
   std::mutex mu_;
   std::string scan_reply_ = "stream: OK";
   std::string version_reply_ = kVersion;
+  std::string ping_reply_ = "PONG";
   std::string last_stream_;
   std::vector<size_t> last_chunks_;
   std::vector<std::string> problems_;
@@ -476,6 +482,24 @@ TEST(ClamdEngine, ConnectionRefusedIsNotScanned) {
   Verdict v = ScanOne(*engine, "hello");
   EXPECT_EQ(v.label, "not-scanned");
   EXPECT_EQ(v.error, "clamd at " + address + ": connection refused");
+}
+
+// What mailvaultd asks at start (the engines it can reach).
+TEST(ClamdEngine, PingAnswersWhetherClamdIsThere) {
+  TempDir dir;
+  {
+    FakeClamd fake(UnixAt(dir));
+    auto engine = Engine(fake.address());
+    EXPECT_EQ(engine->address(), fake.address());
+    EXPECT_TRUE(engine->Ping().ok());
+    fake.set_ping_reply("NOPE");
+    Status wrong = engine->Ping();
+    EXPECT_FALSE(wrong.ok());
+    EXPECT_NE(wrong.message().find("NOPE"), std::string::npos) << wrong.ToString();
+    EXPECT_EQ(fake.scans(), 0);
+  }
+  auto gone = Engine("unix:" + dir.File("clamd.sock"))->Ping();
+  EXPECT_FALSE(gone.ok());
 }
 
 TEST(ClamdEngine, MissingUnixSocketIsNotScanned) {

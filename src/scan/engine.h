@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mailvault/byte_source.h"
+#include "mailvault/status.h"
 
 namespace mailvault::scan {
 
@@ -70,6 +71,14 @@ class Engine {
   // One verdict per covered scan type. Thread-safe; returns within the
   // engine's configured timeout (plus a small margin).
   virtual std::vector<Verdict> Scan(const Message& message) = 0;
+
+  // Where the engine's source is asked ("unix:/run/clamav/clamd.ctl",
+  // "http://127.0.0.1:11333"); "" for an engine that works in this process.
+  virtual std::string address() const { return ""; }
+  // Whether the source answers now (clamd: PING, rspamd: GET /ping), within
+  // min(the engine's timeout, 5 s): OK, or Unavailable/IOError saying why.
+  // Built-in engines always answer. Thread-safe; mailvaultd asks at start.
+  virtual Status Ping() { return Status::Ok(); }
 };
 
 }  // namespace mailvault::scan

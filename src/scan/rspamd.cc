@@ -441,6 +441,32 @@ Result<std::unique_ptr<RspamdEngine>> RspamdEngine::Make(const RspamdOptions& op
   return std::unique_ptr<RspamdEngine>(new RspamdEngine(std::move(normalised), url + "/checkv2"));
 }
 
+Status RspamdEngine::Ping() {
+  std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
+  if (!handle) return Status::Unavailable("cannot create a curl handle");
+  CURL* c = handle.get();
+  ReplyBuffer reply;
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  const std::string url = options_.url + "/ping";
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_PROXY, "");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::clamp<int64_t>(options_.timeout_micros / 1000, 1, 5000)));
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &WriteReply);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) {
+    return Status::Unavailable(errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+  }
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  if (code != 200) return Status::Unavailable(HttpError(code, reply.body));
+  return Status::Ok();
+}
+
 std::vector<Verdict> RspamdEngine::Scan(const Message& message) {
   const std::string where = "rspamd at " + options_.url + ": ";
   const uint64_t size = message.raw.size();

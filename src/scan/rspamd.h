@@ -117,6 +117,9 @@ class RspamdEngine final : public Engine {
   }
   // Three verdicts; see the tables above.
   std::vector<Verdict> Scan(const Message& message) override;
+  std::string address() const override { return options_.url; }
+  // GET /ping, expecting 200 "pong".
+  Status Ping() override;
 
  private:
   RspamdEngine(RspamdOptions options, std::string endpoint)

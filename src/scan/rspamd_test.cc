@@ -443,6 +443,9 @@ class FakeRspamd {
       res.status = status_;
       res.set_content(body_, "application/json");
     });
+    server_.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("pong\r\n", "text/plain");
+    });
     // The engine keeps connections alive between scans; a short keep-alive
     // lets stop() return at once instead of waiting out the default 5 s.
     server_.set_keep_alive_timeout(0);
@@ -522,6 +525,22 @@ std::vector<Verdict> ScanBytes(RspamdEngine& engine, std::string_view bytes,
   auto v = engine.Scan(Message{src, env});
   ExpectWellFormed(v);
   return v;
+}
+
+// What mailvaultd asks at start (the engines it can reach).
+TEST(RspamdEngine, PingAnswersWhetherRspamdIsThere) {
+  std::string url;
+  {
+    FakeRspamd fake;
+    url = fake.url();
+    auto engine = Engine(url);
+    EXPECT_EQ(engine->address(), url);
+    EXPECT_TRUE(engine->Ping().ok());
+    EXPECT_EQ(fake.requests(), 0);  // no scan
+    auto wrong_path = Engine(url + "/nothing-here");
+    EXPECT_FALSE(wrong_path->Ping().ok());  // 404
+  }
+  EXPECT_FALSE(Engine(url)->Ping().ok());  // nothing listens now
 }
 
 TEST(RspamdEngine, SendsEnvelopeHeadersAndTheBody) {

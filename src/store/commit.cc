@@ -1,7 +1,9 @@
 // StoreImpl's write pipeline: Put, group commit, indexing, eviction. See the
 // design note in store_impl.h.
 #include <algorithm>
+#include <chrono>
 
+#include "base/metrics.h"
 #include "base/units.h"
 #include "crypto/release.h"
 #include "mime/metadata.h"
@@ -20,6 +22,30 @@ constexpr size_t kMaxBatchCount = 1024;
 // a record in memory by their own thread.
 constexpr uint64_t kBigMessage = 1 << 20;
 constexpr int64_t kFreeCheckEvery = 10'000'000;  // 10 s
+
+// The store's metrics (docs/metrics.md).
+struct StoreMetrics {
+  metrics::Histogram& commit_seconds = metrics::Global().HistogramOf(
+      "mailvault_store_commit_duration_seconds",
+      "Group commits: appending one batch of copies to the segment and syncing it.",
+      metrics::LatencyBuckets());
+  metrics::Histogram& batch_copies = metrics::Global().HistogramOf(
+      "mailvault_store_commit_batch_copies", "Copies made durable by one group commit (one fsync).",
+      metrics::CountBuckets(kMaxBatchCount));
+  metrics::Counter& commit_errors = metrics::Global().CounterOf(
+      "mailvault_store_commit_errors_total", "Group commits that failed (nothing acknowledged).");
+  metrics::Counter& evicted_segments = metrics::Global().CounterOf(
+      "mailvault_store_evicted_segments_total",
+      "Segment files removed because the store was above its size cap.");
+  metrics::Counter& evicted_copies = metrics::Global().CounterOf(
+      "mailvault_store_evicted_copies_total",
+      "Copies removed with them (oldest first, to get below the size cap).");
+};
+
+StoreMetrics& Metrics() {
+  static StoreMetrics m;
+  return m;
+}
 
 // The digest of a message's body (what follows the first empty line) in
 // crypto::BodyDigest's canonical form, fed in any chunking.
@@ -151,7 +177,13 @@ Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
   if (s.ok()) {
     appending_ = true;
     l.unlock();
+    const auto started = std::chrono::steady_clock::now();
     s = AppendBatch(batch);
+    StoreMetrics& m = Metrics();
+    m.commit_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    m.batch_copies.Observe(static_cast<double>(batch.size()));
+    if (!s.ok()) m.commit_errors.Add();
     l.lock();
     appending_ = false;
   }
@@ -299,6 +331,8 @@ void StoreImpl::Evict() {
     Status s = segments_->Remove(oldest);
     if (s.ok()) {
       auto n = Checked(Idx()->RemoveSegmentsUpTo(oldest));
+      Metrics().evicted_segments.Add();
+      if (n.ok()) Metrics().evicted_copies.Add(*n);
       Event("evicted", "size cap " + FormatSize(max_size) + " reached: removed segment " +
                            std::to_string(oldest) + " with " + std::to_string(n.ok() ? *n : 0) +
                            " oldest copies");
