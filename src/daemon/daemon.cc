@@ -14,6 +14,7 @@
 #include "delivery/sender.h"
 #include "delivery/service.h"
 #include "directory/accounts.h"
+#include "directory/ldap_options.h"
 #include "env/data_dir.h"
 #include "env/env.h"
 #include "intake/milter.h"
@@ -72,6 +73,9 @@ Result<Prepared> Prepare(const DaemonOptions& options, Env& env) {
     MV_RETURN_IF_ERROR(delivery::CheckDeliveryOptions(p.delivery));
     MV_RETURN_IF_ERROR(delivery::MakeCurlSmtpClient(p.delivery.relay).status());
   }
+  p.ldap = options.ldap;
+  // What the LDAP cache's sync checks before it connects.
+  MV_RETURN_IF_ERROR(directory::CheckLdapOptions(p.ldap));
   p.milter = options.milter;
   if (p.milter.spool_dir.empty()) p.milter.spool_dir = DataDir(options.data_dir).spool();
   if (p.milter.enabled) {
