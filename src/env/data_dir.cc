@@ -40,6 +40,8 @@ constexpr DataFileInfo kFiles[] = {
      "the port the running daemon's console listens on, for the CLI"},
     {DataFile::kSpool, "spool", true,
      "the milter's encrypted temp files (anonymous, never named; unless [milter] sets another)"},
+    {DataFile::kLdapCache, "ldap.db", false,
+     "the LDAP/AD cache: users, addresses, groups, delegations (SQLite, pages encrypted)"},
 };
 
 }  // namespace

@@ -38,6 +38,7 @@ enum class DataFile {
   kApiToken,      // api.token
   kDaemonPort,    // mailvaultd.port
   kSpool,         // spool/
+  kLdapCache,     // ldap.db
 };
 
 struct DataFileInfo {
@@ -87,6 +88,7 @@ class DataDir {
   std::string api_token() const { return Path(DataFile::kApiToken); }
   std::string daemon_port() const { return Path(DataFile::kDaemonPort); }
   std::string spool() const { return Path(DataFile::kSpool); }
+  std::string ldap_cache() const { return Path(DataFile::kLdapCache); }
 
   // True when the data dir holds a store (its store.json).
   bool IsStore(Env& env) const;

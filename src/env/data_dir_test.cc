@@ -22,7 +22,7 @@ TEST(DataDirTest, EveryFileHasOneRow) {
     EXPECT_FALSE(info.holds.empty()) << info.name;
     EXPECT_EQ(info.name.find('/'), std::string_view::npos) << info.name;
   }
-  EXPECT_EQ(i, static_cast<int>(DataFile::kSpool) + 1);
+  EXPECT_EQ(i, static_cast<int>(DataFile::kLdapCache) + 1);
 }
 
 // Each accessor is the row's name in the data dir; the keys may be elsewhere.
@@ -46,6 +46,7 @@ TEST(DataDirTest, AccessorsNameTheRows) {
       {d.api_token(), DataFile::kApiToken},
       {d.daemon_port(), DataFile::kDaemonPort},
       {d.spool(), DataFile::kSpool},
+      {d.ldap_cache(), DataFile::kLdapCache},
   };
   ASSERT_EQ(std::size(accessors), DataFiles().size());
   for (const auto& [path, file] : accessors) {
