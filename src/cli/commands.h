@@ -31,5 +31,7 @@ void AddDeliverCommands(CLI::App& app, Action* action);
 void AddAuditCommand(CLI::App& app, Action* action);
 // user add|list|passwd|role|disable|enable|remove
 void AddUserCommands(CLI::App& app, Action* action);
+// ldap test|sync|show|auth
+void AddLdapCommands(CLI::App& app, Action* action);
 
 }  // namespace mailvault::cli

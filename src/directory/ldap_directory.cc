@@ -46,7 +46,7 @@ Result<std::unique_ptr<LdapDirectory>> LdapDirectory::Open(const LdapOptions& op
   return std::unique_ptr<LdapDirectory>(new LdapDirectory(options, env, std::move(*cache)));
 }
 
-Result<std::string> LdapDirectory::LookupPassword() {
+Result<std::string> ReadBindPassword(const LdapOptions& options_, Env& env_) {
   if (options_.bind_password_file.empty()) return std::string();
   auto text = env_.ReadFile(options_.bind_password_file);
   if (!text.ok()) {
@@ -76,7 +76,7 @@ Result<LdapSyncReport> LdapDirectory::Sync() {
 Result<LdapSyncReport> LdapDirectory::SyncLocked() {
   const int64_t started = env_.NowMicros();
   if (!options_.enabled) return Status::InvalidArgument("LDAP is not enabled ([ldap] enabled)");
-  MV_ASSIGN_OR_RETURN(std::string password, LookupPassword());
+  MV_ASSIGN_OR_RETURN(std::string password, ReadBindPassword(options_, env_));
   MV_ASSIGN_OR_RETURN(std::unique_ptr<LdapConnection> conn,
                       LdapConnection::Connect(options_, options_.bind_dn, password));
   SyncInput input;
@@ -118,9 +118,11 @@ Result<LdapSyncReport> LdapDirectory::SyncLocked() {
   return report;
 }
 
-Result<LdapTestReport> LdapDirectory::Test(int samples) {
+Result<LdapTestReport> TestLdap(const LdapOptions& options_, Env& env, int samples,
+                                std::string_view login) {
+  MV_RETURN_IF_ERROR(CheckLdapOptions(options_));
   if (options_.servers.empty()) return Status::InvalidArgument("ldap.servers: no server");
-  MV_ASSIGN_OR_RETURN(std::string password, LookupPassword());
+  MV_ASSIGN_OR_RETURN(std::string password, ReadBindPassword(options_, env));
   MV_ASSIGN_OR_RETURN(std::unique_ptr<LdapConnection> conn,
                       LdapConnection::Connect(options_, options_.bind_dn, password));
   LdapTestReport report;
@@ -137,6 +139,18 @@ Result<LdapTestReport> LdapDirectory::Test(int samples) {
   o.enabled = false;  // BuildSnapshot checks the values, not the switch
   MV_ASSIGN_OR_RETURN(Snapshot snap, BuildSnapshot(o, input));
   report.samples = std::move(snap.entries);
+  if (!login.empty()) {
+    MV_ASSIGN_OR_RETURN(report.login_filter,
+                        LoginFilter(options_.user_filter, options_.login_attributes, login));
+    SyncInput found;
+    MV_RETURN_IF_ERROR(conn->Search(options_.base_dn, report.login_filter, UserAttributes(options_),
+                                    [&](LdapEntry&& e) {
+                                      found.users.push_back(std::move(e));
+                                      return Status::Ok();
+                                    }));
+    MV_ASSIGN_OR_RETURN(Snapshot m, BuildSnapshot(o, found));
+    report.matches = std::move(m.entries);
+  }
   return report;
 }
 

@@ -39,6 +39,8 @@ struct LdapTestReport {
   std::string server;
   int64_t users = 0;                 // entries of the user filter (paged)
   std::vector<CachedEntry> samples;  // the first few users, mapped
+  std::string login_filter;          // the filter TestLdap(.., login) sent
+  std::vector<CachedEntry> matches;  // the users it found, mapped
 };
 
 class LdapDirectory {
@@ -58,10 +60,6 @@ class LdapDirectory {
   // account's bind; IOError: the password file) is also recorded in the
   // state, and the cache is unchanged.
   Result<LdapSyncReport> Sync();
-
-  // Connects and binds as the lookup account, counts the users and maps a
-  // few, without touching the cache.
-  Result<LdapTestReport> Test(int samples);
 
   // The cache's user for a login name (any login attribute, any case).
   // NotFound; InvalidArgument for a login several users share.
@@ -83,7 +81,6 @@ class LdapDirectory {
 
  private:
   LdapDirectory(const LdapOptions& options, Env& env, std::unique_ptr<LdapCacheDb> cache);
-  Result<std::string> LookupPassword();
   Result<LdapSyncReport> SyncLocked();
 
   const LdapOptions options_;
@@ -91,6 +88,17 @@ class LdapDirectory {
   std::unique_ptr<LdapCacheDb> cache_;  // thread-safe itself
   std::mutex sync_mu_;                  // one sync at a time
 };
+
+// Connects and binds as the lookup account, counts the users and maps the
+// first `samples`, without any cache (`mailvault ldap test`). With a
+// `login`, also searches the directory for it (LoginFilter: the value
+// escaped, RFC 4515). Errors as for a sync.
+Result<LdapTestReport> TestLdap(const LdapOptions& options, Env& env, int samples,
+                                std::string_view login);
+
+// The lookup account's password: the first line of bind_password_file
+// ("" when none is set). IOError for a missing, unreadable or empty file.
+Result<std::string> ReadBindPassword(const LdapOptions& options, Env& env);
 
 // The attributes each search asks for.
 std::vector<std::string> UserAttributes(const LdapOptions& options);
