@@ -7,15 +7,25 @@
 #include "directory/ldap_client.h"
 
 #include <ldap.h>
+#include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
+#include "base/display_text.h"
 #include "directory/ldap_filter.h"
 
 namespace mailvault::directory {
 
 struct LdapConnection::Handle {
   LDAP* ld = nullptr;
+  // The connection's socket, from libldap's connect callback (cb), so that
+  // a Deadline can cut it; -1 before the connect and after the close.
+  std::atomic<int> fd{-1};
+  ldap_conncb cb{};
   ~Handle() {
     if (ld != nullptr) ldap_unbind_ext_s(ld, nullptr, nullptr);
   }
@@ -43,7 +53,7 @@ std::string Explain(LDAP* ld, int rc) {
   if (ld != nullptr &&
       ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) == LDAP_OPT_SUCCESS &&
       diag != nullptr) {
-    if (*diag != '\0') out += " (" + EscapeFilterValue(diag) + ")";
+    if (*diag != '\0') out += " (" + DisplayText(diag) + ")";
     ldap_memfree(diag);
   }
   return out;
@@ -70,6 +80,61 @@ Status StatusOf(LDAP* ld, int rc, std::string_view what) {
       return Status::Unavailable(m);
   }
 }
+
+int OnConnect(LDAP*, Sockbuf* sb, LDAPURLDesc*, sockaddr*, ldap_conncb* ctx) {
+  ber_socket_t fd = -1;
+  ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd);
+  static_cast<LdapConnection::Handle*>(ctx->lc_arg)->fd = fd;
+  return 0;
+}
+
+void OnClose(LDAP*, Sockbuf*, ldap_conncb* ctx) {
+  static_cast<LdapConnection::Handle*>(ctx->lc_arg)->fd = -1;
+}
+
+// Bounds one blocking libldap call that has no timeout of its own (the TLS
+// handshake of ldaps:// waits for the server without limit): once
+// `micros` have passed, the connection's socket is shut down, so the call
+// fails at once. The connection is of no use after that.
+class Deadline {
+ public:
+  Deadline(LdapConnection::Handle& h, int64_t micros)
+      : h_(h), thread_([this, micros] { Watch(micros); }) {}
+  ~Deadline() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+
+  bool fired() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fired_;
+  }
+
+ private:
+  void Watch(int64_t micros) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::microseconds(micros), [this] { return done_; })) return;
+    fired_ = true;
+    int fd = h_.fd;
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  }
+
+  LdapConnection::Handle& h_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;   // guarded by mu_
+  bool fired_ = false;  // guarded by mu_
+  std::thread thread_;  // last: started once the rest is built
+};
+
+// The slack a Deadline gives libldap's own timeouts, which say more.
+constexpr int64_t kDeadlineSlackMicros = 1'000'000;
 
 // Waits for the one result of `msgid` until `deadline`; abandons it on a
 // timeout. The message is the caller's to free.
@@ -111,14 +176,27 @@ Result<std::unique_ptr<LdapConnection::Handle>> OpenServer(const LdapServer& ser
   }
   // The TLS options above take effect in a new context of this handle.
   if (set) set = ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &client) == LDAP_OPT_SUCCESS;
+  h->cb = ldap_conncb{OnConnect, OnClose, h.get()};
+  if (set) set = ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &h->cb) == LDAP_OPT_SUCCESS;
   if (!set) {
     return Status::InvalidArgument(server.url + ": TLS set-up failed (ca_file " + o.ca_file + ": " +
                                    Explain(ld, LDAP_LOCAL_ERROR) + ")");
   }
-  rc = ldap_connect(ld);  // TCP, and for ldaps:// the TLS handshake
+  const std::string late = ": no answer within the timeout";
+  {
+    // TCP (LDAP_OPT_NETWORK_TIMEOUT), and for ldaps:// the TLS handshake
+    // (only the Deadline bounds it).
+    Deadline d(*h, 2 * o.timeout_micros + kDeadlineSlackMicros);
+    rc = ldap_connect(ld);
+    if (d.fired()) return Status::Unavailable(server.url + ": connect" + late);
+  }
   if (rc != LDAP_SUCCESS) return StatusOf(ld, rc, server.url + ": connect");
   if (!server.ldaps && o.starttls) {
-    rc = ldap_start_tls_s(ld, nullptr, nullptr);
+    {
+      Deadline d(*h, o.timeout_micros + kDeadlineSlackMicros);
+      rc = ldap_start_tls_s(ld, nullptr, nullptr);
+      if (d.fired()) return Status::Unavailable(server.url + ": StartTLS" + late);
+    }
     if (rc != LDAP_SUCCESS) {
       Status s = StatusOf(ld, rc, server.url + ": StartTLS");
       // A server that refuses StartTLS is not used in clear.
@@ -179,8 +257,16 @@ Status LdapConnection::Bind(std::string_view dn, std::string_view password) {
   int msgid = -1;
   int rc = ldap_sasl_bind(h_->ld, dn_z.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, &msgid);
   if (rc != LDAP_SUCCESS) return StatusOf(h_->ld, rc, "bind");
-  MV_ASSIGN_OR_RETURN(LDAPMessage * msg,
-                      WaitOne(h_->ld, msgid, NowMicros() + timeout_micros_, "bind"));
+  Result<LDAPMessage*> waited = Status::Unavailable("bind: not sent");
+  {
+    Deadline d(*h_, timeout_micros_ + kDeadlineSlackMicros);
+    waited = WaitOne(h_->ld, msgid, NowMicros() + timeout_micros_, "bind");
+    if (d.fired()) {
+      if (waited.ok()) ldap_msgfree(*waited);
+      return Status::Unavailable("bind: no answer within the timeout");
+    }
+  }
+  MV_ASSIGN_OR_RETURN(LDAPMessage * msg, std::move(waited));
   int err = LDAP_OTHER;
   rc = ldap_parse_result(h_->ld, msg, &err, nullptr, nullptr, nullptr, nullptr, 1);
   if (rc != LDAP_SUCCESS) return StatusOf(h_->ld, rc, "bind");
@@ -242,8 +328,14 @@ Status LdapConnection::Search(std::string_view base, std::string_view filter,
     ++pages;
     const int64_t deadline = NowMicros() + timeout_micros_;
     const std::string what = "search " + filter_z + " page " + std::to_string(pages);
+    Deadline guard(*h_, timeout_micros_ + kDeadlineSlackMicros);
     while (true) {
-      MV_ASSIGN_OR_RETURN(LDAPMessage * msg, WaitOne(ld, msgid, deadline, what));
+      auto waited = WaitOne(ld, msgid, deadline, what);
+      if (guard.fired()) {
+        if (waited.ok()) ldap_msgfree(*waited);
+        return Status::Unavailable(what + ": no answer within the timeout");
+      }
+      MV_ASSIGN_OR_RETURN(LDAPMessage * msg, std::move(waited));
       int type = ldap_msgtype(msg);
       if (type == LDAP_RES_SEARCH_ENTRY) {
         LdapEntry entry = ReadEntry(ld, msg);
