@@ -235,5 +235,38 @@ fails "auth: a server that never answers" "no LDAP server reachable" auth u0007 
 check "... gives up within the timeout" test "$(( $(date +%s) - start ))" -lt 12
 fails "auth: a wrong CA" "StartTLS" auth u0007 pw-u0007 "$T/wrongca.toml"
 
+# ---- the daemon -------------------------------------------------------------------------
+# mailvaultd syncs at start in the background: with a directory that never
+# answers, the console and the milter are up at once, and the failure is
+# logged when the timeout ends; with the real one, the cache is refreshed.
+mvd="$bin/mailvaultd"
+daemon_conf() {   # daemon_conf FILE LDAP_CONFIG: the LDAP config plus API and milter
+  sed 's/^enabled = false$/enabled = true/; s|^\[milter\]$|[api]\nlisten = "127.0.0.1:0"\n[milter]\nsocket = "unix:'"$T"'/milter.sock"|' "$2" >"$1"
+}
+run_daemon() {   # run_daemon CONFIG LOG: start mailvaultd, set DAEMON_PID
+  rm -f "$D/mailvaultd.port"
+  "$mvd" --config "$1" >"$2" 2>&1 &
+  DAEMON_PID=$!
+  _svc_track "$DAEMON_PID"
+}
+daemon_conf "$T/d-silent.toml" "$T/silent.toml"
+start=$(date +%s%N)
+run_daemon "$T/d-silent.toml" "$T/d-silent.log"
+check "daemon with a silent directory: console and milter up without waiting for it" \
+  bash -c "for _ in \$(seq 50); do [ -s '$D/mailvaultd.port' ] && [ -S '$T/milter.sock' ] && exit 0; sleep 0.1; done; exit 1"
+echo "    up after $(( ($(date +%s%N) - start) / 1000000 )) ms (the LDAP timeout is 3 s)"
+check "... and it logs the failed sync, keeping the cache" \
+  wait_for 20 grep -q 'ldap sync failed, keeping the cache of 20.*no LDAP server reachable' "$T/d-silent.log"
+_svc_kill_wait "$DAEMON_PID"
+before=$("$mv" ldap show -c "$C" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["last_success"])')
+daemon_conf "$T/d-good.toml" "$C"
+run_daemon "$T/d-good.toml" "$T/d-good.log"
+check "daemon with the directory: syncs at start and logs it" \
+  wait_for 30 grep -q 'ldap sync: 2002 users, 2 shared mailboxes, 24 groups, .* from ldap://127.0.0.1:' "$T/d-good.log"
+check "... the skips are logged as warnings" grep -q 'ldap sync skipped: .*uid=u0003.*no address' "$T/d-good.log"
+check "... and the cache the CLI reads is the daemon's new one" \
+  bash -c "[ \"\$('$mv' ldap show -c '$C' --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"last_success\"])')\" -gt '$before' ]"
+_svc_kill_wait "$DAEMON_PID"
+
 echo "ldap_test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
