@@ -55,6 +55,7 @@ CMDS=(
   "$BIN/memory_bench --size=52428800 --reps=3"
   "$ROOT/bench/intake_bench.sh $BUILD/bin --messages=3000 --reps=3 --sessions=20 --size=20480"
   "$ROOT/bench/delivery_bench.sh $BUILD --copies=5000 --size=20480 --reps=3 --workers=4"
+  "$ROOT/bench/ldap_bench.sh $BUILD --users=10000 --groups=100 --reps=3"
   "$BIN/console_bench --copies=1000000 --queries=200 --dir=$CONSOLE_STORE --keep"
   "node $ROOT/bench/console_render.mjs --bench=$BIN/console_bench --copies=1000000 --dir=$CONSOLE_STORE --keep --reps=30"
   "$BIN/preview_bench --size=102400 --runs=100 --rounds=3"

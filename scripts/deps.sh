@@ -9,12 +9,15 @@ PACKAGES=(
   libgmime-3.0-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev
   libcpp-httplib-dev nlohmann-json3-dev libarchive-dev libtomlplusplus-dev libcli11-dev
   libspdlog-dev libfmt-dev libmagic-dev libgumbo-dev libseccomp-dev
+  libldap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev llvm-14 clang-format
   notmuch curl python3 sqlite3 util-linux
   # Integration tests: private Postfix/clamd/rspamd instances started by
   # tests/integration/lib/services.sh (never the system services).
   postfix clamav clamav-daemon clamav-testfiles rspamd swaks python3-aiosmtpd
+  # ... and a private slapd with a test CA (tests/integration/lib/slapd.sh).
+  slapd ldap-utils openssl
   # Console browser tests: Debian's Chromium, driven by playwright-core.
   chromium
   # `make deb` and package_test.sh: CPack (in cmake) calls dpkg-shlibdeps
@@ -50,6 +53,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 # Postfix: install without asking and without writing /etc/postfix/main.cf.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# slapd: no system directory (the tests run their own private slapd).
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 
 # Keep package scripts from starting system-wide daemons (postfix, clamd,
 # freshclam, rspamd): the tests run their own private instances. A

@@ -37,5 +37,7 @@ void AddUserCommands(CLI::App& app, Action* action);
 int RunPersonalSettingsGet(const std::string& dir, const std::string& key);
 int RunPersonalSettingsSet(const std::string& dir, const std::string& key,
                            const std::string& value);
+// ldap test|sync|show|auth
+void AddLdapCommands(CLI::App& app, Action* action);
 
 }  // namespace mailvault::cli

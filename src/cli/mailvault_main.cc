@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   AddDeliverCommands(app, &action);
   AddAuditCommand(app, &action);
   AddUserCommands(app, &action);
+  AddLdapCommands(app, &action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -567,8 +567,42 @@ Status CheckDaemonOptions(const DaemonOptions& options) {
   MV_RETURN_IF_ERROR(scan::CheckContentOptions(options.engines.content));
   MV_RETURN_IF_ERROR(scan::CheckListOptions(options.engines.lists));
   MV_RETURN_IF_ERROR(delivery::CheckDeliveryOptions(options.delivery));
+  MV_RETURN_IF_ERROR(directory::CheckLdapOptions(options.ldap));
   return rules::RuleSet::Make(options.rules).status();
 }
+
+namespace {
+
+// [ldap]: the values as written; directory::CheckLdapOptions (through
+// CheckDaemonOptions) judges them, with its own URL, DN and filter parsers.
+Status ParseLdap(std::string_view source, const toml::table& t, DaemonOptions* o) {
+  const char* kTable = "ldap";
+  MV_RETURN_IF_ERROR(CheckKeys(
+      source, t, kTable,
+      {"enabled", "servers", "starttls", "ca_file", "bind_dn", "bind_password_file", "base_dn",
+       "user_filter", "group_filter", "address_attributes", "login_attributes", "group_attribute",
+       "delegation_attribute", "sync_interval", "timeout", "page_size"}));
+  directory::LdapOptions& l = o->ldap;
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "enabled", &l.enabled));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "servers", &l.servers));
+  MV_RETURN_IF_ERROR(GetBool(source, t, kTable, "starttls", &l.starttls));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "ca_file", &l.ca_file));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "bind_dn", &l.bind_dn));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "bind_password_file", &l.bind_password_file));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "base_dn", &l.base_dn));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "user_filter", &l.user_filter));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "group_filter", &l.group_filter));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "address_attributes", &l.address_attributes));
+  MV_RETURN_IF_ERROR(GetStrings(source, t, kTable, "login_attributes", &l.login_attributes));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "group_attribute", &l.group_attribute));
+  MV_RETURN_IF_ERROR(GetString(source, t, kTable, "delegation_attribute", &l.delegation_attribute));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "sync_interval", &l.sync_interval_micros));
+  MV_RETURN_IF_ERROR(GetDurationKey(source, t, kTable, "timeout", &l.timeout_micros));
+  MV_RETURN_IF_ERROR(GetInt(source, t, kTable, "page_size", &l.page_size));
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view source) {
   toml::table root;
@@ -582,7 +616,7 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
   DaemonOptions o;
   MV_RETURN_IF_ERROR(CheckKeys(
       source, root, "",
-      {"store", "api", "console", "log", "debug", "milter", "engines", "delivery", "rule"}));
+      {"store", "api", "console", "log", "debug", "milter", "engines", "delivery", "ldap", "rule"}));
   for (const auto& [key, node] : root) {
     if (key.str() != "rule" && !node.is_table()) {
       return Status::InvalidArgument(Where(source, node) + ": " + std::string(key.str()) +
@@ -597,6 +631,7 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
   if (auto* t = root["milter"].as_table()) MV_RETURN_IF_ERROR(ParseMilter(source, *t, &o));
   if (auto* t = root["engines"].as_table()) MV_RETURN_IF_ERROR(ParseEngines(source, *t, &o));
   if (auto* t = root["delivery"].as_table()) MV_RETURN_IF_ERROR(ParseDelivery(source, *t, &o));
+  if (auto* t = root["ldap"].as_table()) MV_RETURN_IF_ERROR(ParseLdap(source, *t, &o));
   if (const toml::node* n = root.get("rule")) MV_RETURN_IF_ERROR(ParseRules(source, *n, &o));
   // The components' own rules, the ones the daemon's start-up applies
   // (cross-key ones among them); each error names its key, whose line

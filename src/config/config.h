@@ -12,6 +12,7 @@
 
 #include "console/server.h"
 #include "delivery/options.h"
+#include "directory/ldap_options.h"
 #include "intake/options.h"
 #include "mailvault/status.h"
 #include "rules/rules.h"
@@ -58,6 +59,8 @@ struct DaemonOptions {
   scan::EngineOptions engines;
   // [delivery]: the relay released copies go through, and retries.
   delivery::DeliveryOptions delivery;
+  // [ldap]: the LDAP/AD cache of the directory (off by default).
+  directory::LdapOptions ldap;
   // [[rule]] tables in file order, validated by rules::RuleSet::Make (and
   // normalized by it). A file without [[rule]] gets the built-in default rule
   // (the one conf/mailvault.toml spells out); `rule = []` means no rules:
@@ -75,7 +78,8 @@ console::ConsoleOptions ConsoleOptionsOf(const DaemonOptions& options);
 // The components' own rules over the options, the ones the daemon's
 // start-up applies: console::CheckConsoleOptions, intake::CheckMilterOptions,
 // scan::Check{Clamd,Rspamd,Content,List}Options,
-// delivery::CheckDeliveryOptions, rules::RuleSet::Make. ParseConfig ends
+// delivery::CheckDeliveryOptions, directory::CheckLdapOptions,
+// rules::RuleSet::Make. ParseConfig ends
 // with it, so a file `mailvault config check` accepts is one the daemon
 // runs. InvalidArgument whose message starts with the key
 // ("engines.clamd.address: ...").

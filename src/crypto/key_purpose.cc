@@ -15,6 +15,7 @@ const KeyDerivation& DerivationOf(KeyPurpose purpose) {
   static const KeyDerivation kDeliveryQueue{"delivery queue", false, 1, "mvqueue_"};
   static const KeyDerivation kReleaseMac{"release mac", false, 1, "mvreleas"};
   static const KeyDerivation kReleaseAddressTag{"release address tag", false, 2, "mvreleas"};
+  static const KeyDerivation kLdapCache{"ldap cache", false, 1, "mvldapc_"};
   switch (purpose) {
     case KeyPurpose::kIndexPages:
       return kIndexPages;
@@ -30,6 +31,8 @@ const KeyDerivation& DerivationOf(KeyPurpose purpose) {
       return kReleaseMac;
     case KeyPurpose::kReleaseAddressTag:
       return kReleaseAddressTag;
+    case KeyPurpose::kLdapCache:
+      return kLdapCache;
   }
   std::abort();  // not reached: every enumerator is handled above
 }

@@ -24,13 +24,14 @@ enum class KeyPurpose {
   kDeliveryQueue,      // deliveries.db pages (the delivery queue)
   kReleaseMac,         // the MAC of the X-Mailvault-Release header
   kReleaseAddressTag,  // the keyed address tags in that header
+  kLdapCache,          // ldap.db pages (the LDAP/AD cache of the directory)
 };
 
 inline constexpr KeyPurpose kAllKeyPurposes[] = {
     KeyPurpose::kIndexPages,        KeyPurpose::kRecordMetadata,
     KeyPurpose::kAccounts,          KeyPurpose::kAudit,
     KeyPurpose::kDeliveryQueue,     KeyPurpose::kReleaseMac,
-    KeyPurpose::kReleaseAddressTag,
+    KeyPurpose::kReleaseAddressTag, KeyPurpose::kLdapCache,
 };
 
 // How the key of one purpose is made from the root key.

@@ -307,6 +307,7 @@ TEST(KeyPurposeTest, MatchesKnownAnswers) {
       {KeyPurpose::kReleaseMac, "b356381893b9eec8effa22eecf2ad1f7287fed35be59fff86cde51c97e266ad0"},
       {KeyPurpose::kReleaseAddressTag,
        "6bbee27ca73117d1b09c8fc02198bda2c18bc911f443c6528d63994d4796d183"},
+      {KeyPurpose::kLdapCache, "91ae475111efdd85d5ae5225707f7643846e85b5cec550fc89e9a9662a9cf1e0"},
   };
   ASSERT_EQ(expected.size(), std::size(kAllKeyPurposes));
   for (KeyPurpose p : kAllKeyPurposes) {
@@ -335,6 +336,8 @@ TEST(KeyPurposeTest, FixtureRingGivesTheKeysEarlierVersionsUsed) {
       {KeyPurpose::kReleaseMac, "489e9b1dcc1fef11cf58c177c5eddca8b2cc98628b865bfda1769c3b15d56d50"},
       {KeyPurpose::kReleaseAddressTag,
        "8c6bea4bcc57ad7fb6d3d3ca3a9016b0944aeb2fcbff97e3549db1c457a76ce4"},
+      // Added after that version: the key it would have derived.
+      {KeyPurpose::kLdapCache, "39e4870b7e6b8feb1a531b4d761091e1ad485f4db33ac224c74f48842c12885c"},
   };
   for (KeyPurpose p : kAllKeyPurposes) {
     EXPECT_EQ(HexOf((*ring)->Derived(p)), expected.at(p)) << DerivationOf(p).name;

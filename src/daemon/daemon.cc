@@ -20,6 +20,9 @@
 #include "delivery/sender.h"
 #include "delivery/service.h"
 #include "directory/accounts.h"
+#include "directory/ldap_directory.h"
+#include "directory/ldap_options.h"
+#include "directory/ldap_syncer.h"
 #include "env/data_dir.h"
 #include "env/env.h"
 #include "intake/milter.h"
@@ -80,6 +83,9 @@ Result<Prepared> Prepare(const DaemonOptions& options, Env& env) {
     MV_RETURN_IF_ERROR(delivery::CheckDeliveryOptions(p.delivery));
     MV_RETURN_IF_ERROR(delivery::MakeCurlSmtpClient(p.delivery.relay).status());
   }
+  p.ldap = options.ldap;
+  // What the LDAP cache's sync checks before it connects.
+  MV_RETURN_IF_ERROR(directory::CheckLdapOptions(p.ldap));
   p.milter = options.milter;
   if (p.milter.spool_dir.empty()) p.milter.spool_dir = DataDir(options.data_dir).spool();
   if (p.milter.enabled) {
@@ -206,6 +212,42 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   services.deliveries = &deliveries;
   services.accounts = accounts.get();
   services.audit = audit.get();
+  // The LDAP/AD cache: opened here, synced in the background (at start,
+  // then every sync_interval); nothing below waits for the directory.
+  std::unique_ptr<directory::LdapDirectory> ldap;
+  std::unique_ptr<directory::LdapSyncer> ldap_syncer;
+  if (prepared.ldap.enabled) {
+    auto opened = directory::LdapDirectory::Open(prepared.ldap, *env, data, *keys, false);
+    if (opened.ok()) {
+      ldap = std::move(*opened);
+    } else {
+      // Mail does not wait for the directory: run without it, say why.
+      spdlog::error("ldap: cannot open the cache, no directory sign-in: {}",
+                    opened.status().ToString());
+    }
+  }
+  if (ldap) {
+    ldap_syncer = directory::LdapSyncer::Start(
+        *ldap, prepared.ldap.sync_interval_micros, [&ldap](const auto& result) {
+          if (!result.ok()) {
+            auto st = ldap->State();
+            spdlog::error("ldap sync failed, keeping the cache of {}: {}",
+                          st.ok() && st->last_success != 0 ? FormatRfc3339(st->last_success)
+                                                           : std::string("(none)"),
+                          DisplayText(result.status().message()));
+            return;
+          }
+          const directory::LdapSyncState& s = result->state;
+          spdlog::info(
+              "ldap sync: {} users, {} shared mailboxes, {} groups, {} delegations from {} in "
+              "{:.2f}s ({} skipped)",
+              s.users, s.mailboxes, s.groups, s.delegations, s.server, s.duration_micros / 1e6,
+              s.skipped);
+          for (const std::string& line : result->skipped) {
+            spdlog::warn("ldap sync skipped: {}", DisplayText(line));
+          }
+        });
+  }
   MV_ASSIGN_OR_RETURN(auto server, console::ConsoleServer::Start(services, api));
   spdlog::info("console and API listening on {}://{}:{}/ (API under /api/v1/)",
                server->tls() ? "https" : "http", api.host, server->port());
@@ -262,6 +304,9 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   processor.reset();
   server->Stop();
   server.reset();
+  if (ldap_syncer) ldap_syncer->Stop();
+  ldap_syncer.reset();
+  ldap.reset();
   sender.reset();
   audit.reset();
   accounts.reset();

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "console/server.h"
 #include "delivery/options.h"
+#include "directory/ldap_options.h"
 #include "env/env.h"
 #include "intake/options.h"
 #include "mailvault/status.h"
@@ -37,6 +38,7 @@ struct Prepared {
   console::ConsoleOptions api;         // token empty: loaded later
   delivery::DeliveryOptions delivery;  // helo filled in
   intake::MilterOptions milter;        // spool_dir filled in
+  directory::LdapOptions ldap;         // checked (directory::CheckLdapOptions)
   // For the milter, when it is enabled.
   std::vector<std::unique_ptr<scan::Engine>> engines;
   rules::RuleSet rules;

@@ -27,7 +27,7 @@ using config::DaemonOptions;
 // handed to the daemon). A setter returns false when the value has no
 // representation in DaemonOptions at all ("soon" for a duration): only
 // the config side sees those.
-enum class Kind { kString, kStrings, kInt };
+enum class Kind { kString, kStrings, kInt, kBool };
 using Setter = std::function<bool(DaemonOptions&, const std::string&)>;
 struct KeyInfo {
   Kind kind;
@@ -60,6 +60,10 @@ Setter Size(F f) {
 template <typename F>
 Setter Int(F f) {
   return [f](DaemonOptions& o, const std::string& v) { return (f(o) = std::stoi(v), true); };
+}
+template <typename F>
+Setter Bool(F f) {
+  return [f](DaemonOptions& o, const std::string& v) { return (f(o) = v == "true", true); };
 }
 template <typename F>
 Setter List(F f) {
@@ -152,6 +156,34 @@ const std::map<std::string, KeyInfo>& Keys() {
       {"log.trace_max_size",
        {Kind::kString, Size([](O& o) -> uint64_t& { return o.trace_max_size; })}},
       {"log.trace_files", {Kind::kInt, Int([](O& o) -> int& { return o.trace_files; })}},
+      {"ldap.enabled", {Kind::kBool, Bool([](O& o) -> bool& { return o.ldap.enabled; })}},
+      {"ldap.servers",
+       {Kind::kStrings, List([](O& o) -> std::vector<std::string>& { return o.ldap.servers; })}},
+      {"ldap.starttls", {Kind::kBool, Bool([](O& o) -> bool& { return o.ldap.starttls; })}},
+      {"ldap.ca_file", {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.ca_file; })}},
+      {"ldap.bind_dn", {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.bind_dn; })}},
+      {"ldap.bind_password_file",
+       {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.bind_password_file; })}},
+      {"ldap.base_dn", {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.base_dn; })}},
+      {"ldap.user_filter",
+       {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.user_filter; })}},
+      {"ldap.group_filter",
+       {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.group_filter; })}},
+      {"ldap.address_attributes", {Kind::kStrings, List([](O& o) -> std::vector<std::string>& {
+                                     return o.ldap.address_attributes;
+                                   })}},
+      {"ldap.login_attributes", {Kind::kStrings, List([](O& o) -> std::vector<std::string>& {
+                                   return o.ldap.login_attributes;
+                                 })}},
+      {"ldap.group_attribute",
+       {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.group_attribute; })}},
+      {"ldap.delegation_attribute",
+       {Kind::kString, Fn([](O& o) -> std::string& { return o.ldap.delegation_attribute; })}},
+      {"ldap.sync_interval",
+       {Kind::kString, Dur([](O& o) -> int64_t& { return o.ldap.sync_interval_micros; })}},
+      {"ldap.timeout",
+       {Kind::kString, Dur([](O& o) -> int64_t& { return o.ldap.timeout_micros; })}},
+      {"ldap.page_size", {Kind::kInt, Int([](O& o) -> int& { return o.ldap.page_size; })}},
   };
   return *keys;
 }
@@ -177,7 +209,7 @@ std::string TomlString(const std::string& v) {
 // "[engines.clamd]\naddress = \"...\"\n"
 std::string Toml(const std::string& key, const KeyInfo& info, const std::string& value) {
   size_t dot = key.rfind('.');
-  std::string v = info.kind == Kind::kInt       ? value
+  std::string v = info.kind == Kind::kInt || info.kind == Kind::kBool ? value
                   : info.kind == Kind::kStrings ? "[" + TomlString(value) + "]"
                                                 : TomlString(value);
   return "[" + key.substr(0, dot) + "]\n" + key.substr(dot + 1) + " = " + v + "\n";
@@ -323,6 +355,49 @@ std::vector<Row> Rows() {
       {"log.trace_files", "100", true},
       {"log.trace_files", "0", false},
       {"log.trace_files", "101", false},
+      // [ldap]: directory/ldap_options.h's rules on both sides.
+      {"ldap.enabled", "false", true},
+      {"ldap.enabled", "true", false},  // no server, no base DN
+      {"ldap.servers", "ldap://dc1.example.com", true},
+      {"ldap.servers", "LDAPS://dc1.example.com:636/", true},
+      {"ldap.servers", "ldap://[2001:db8::1]:389", true},
+      {"ldap.servers", "dc1.example.com", false},
+      {"ldap.servers", "http://dc1.example.com", false},
+      {"ldap.servers", "ldap://dc1.example.com:0", false},
+      {"ldap.servers", "ldap://dc1.example.com/dc=example,dc=com", false},
+      {"ldap.servers", "ldap://dc1.example.com:389?cn", false},
+      {"ldap.starttls", "true", true},
+      {"ldap.starttls", "false", true},  // no server: nothing in clear
+      {"ldap.ca_file", "/etc/ssl/certs/corp-ca.pem", true},
+      {"ldap.ca_file", "certs/ca.pem", false},
+      {"ldap.ca_file", "/etc/ca.pem\x07", false},
+      {"ldap.bind_dn", "CN=mailvault,OU=Service,DC=example,DC=com", true},
+      {"ldap.bind_dn", "mailvault@example.com", false},
+      {"ldap.bind_password_file", "/etc/mailvault/ldap.pw", false},  // without bind_dn
+      {"ldap.base_dn", "DC=example,DC=com", true},
+      {"ldap.base_dn", "dc=example,,dc=com", false},
+      {"ldap.user_filter", "(objectClass=inetOrgPerson)", true},
+      {"ldap.user_filter", "objectClass=inetOrgPerson", false},
+      {"ldap.user_filter", "(&(objectClass=user)(cn=a(b))", false},
+      {"ldap.group_filter", "(objectClass=groupOfNames)", true},
+      {"ldap.group_filter", "(objectClass=group", false},
+      {"ldap.address_attributes", "mail", true},
+      {"ldap.address_attributes", "mail)(x", false},
+      {"ldap.login_attributes", "uid", true},
+      {"ldap.login_attributes", "uid;binary", false},
+      {"ldap.group_attribute", "memberOf", true},
+      {"ldap.group_attribute", "member of", false},
+      {"ldap.delegation_attribute", "publicDelegates", true},
+      {"ldap.delegation_attribute", "", false},
+      {"ldap.sync_interval", "1h", true},
+      {"ldap.sync_interval", "10s", false},
+      {"ldap.sync_interval", "0s", false},
+      {"ldap.timeout", "5s", true},
+      {"ldap.timeout", "0s", false},
+      {"ldap.timeout", "1h", false},
+      {"ldap.page_size", "1000", true},
+      {"ldap.page_size", "0", false},
+      {"ldap.page_size", "100000", false},
   };
 }
 

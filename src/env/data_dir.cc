@@ -43,6 +43,8 @@ constexpr DataFileInfo kFiles[] = {
     {DataFile::kLog, "log", true,
      "the daemon's trace log, trace.log and its rotated files (unless [log] trace_file sets "
      "another place)"},
+    {DataFile::kLdapCache, "ldap.db", false,
+     "the LDAP/AD cache: users, addresses, groups, delegations (SQLite, pages encrypted)"},
 };
 
 }  // namespace

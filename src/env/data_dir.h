@@ -39,6 +39,7 @@ enum class DataFile {
   kDaemonPort,    // mailvaultd.port
   kSpool,         // spool/
   kLog,           // log/
+  kLdapCache,     // ldap.db
 };
 
 struct DataFileInfo {
@@ -89,6 +90,7 @@ class DataDir {
   std::string daemon_port() const { return Path(DataFile::kDaemonPort); }
   std::string spool() const { return Path(DataFile::kSpool); }
   std::string log() const { return Path(DataFile::kLog); }
+  std::string ldap_cache() const { return Path(DataFile::kLdapCache); }
 
   // True when the data dir holds a store (its store.json).
   bool IsStore(Env& env) const;

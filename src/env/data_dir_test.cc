@@ -22,7 +22,7 @@ TEST(DataDirTest, EveryFileHasOneRow) {
     EXPECT_FALSE(info.holds.empty()) << info.name;
     EXPECT_EQ(info.name.find('/'), std::string_view::npos) << info.name;
   }
-  EXPECT_EQ(i, static_cast<int>(DataFile::kLog) + 1);
+  EXPECT_EQ(i, static_cast<int>(DataFile::kLdapCache) + 1);
 }
 
 // Each accessor is the row's name in the data dir; the keys may be elsewhere.
@@ -47,6 +47,7 @@ TEST(DataDirTest, AccessorsNameTheRows) {
       {d.daemon_port(), DataFile::kDaemonPort},
       {d.spool(), DataFile::kSpool},
       {d.log(), DataFile::kLog},
+      {d.ldap_cache(), DataFile::kLdapCache},
   };
   ASSERT_EQ(std::size(accessors), DataFiles().size());
   for (const auto& [path, file] : accessors) {
