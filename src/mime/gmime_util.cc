@@ -194,7 +194,7 @@ void AddressHeaderScan::Feed(std::string_view chunk) {
       } else {
         CloseField();
         naming_ = true;
-        name_.clear();
+        name_len_ = 0;
       }
     }
     if (ch == '\n') {
@@ -222,13 +222,21 @@ void AddressHeaderScan::Feed(std::string_view chunk) {
       continue;
     }
     if (ch == ':') {
-      while (!name_.empty() && (name_.back() == ' ' || name_.back() == '\t')) name_.pop_back();
       naming_ = false;
-      if (IsAddressHeader(name_)) in_field_ = true;
-    } else if (name_.size() < 32 && static_cast<unsigned char>(ch) > ' ' && ch != 0x7f) {
-      name_ += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+      if (IsAddressHeader(std::string_view(name_, name_len_))) in_field_ = true;
     } else if (ch != ' ' && ch != '\t') {
-      naming_ = false;
+      // Blanks are skipped (as they always were here); anything that cannot
+      // continue one of the names (a letter or '-', starting as one of them
+      // does, at most kMaxName) ends the look at this line, so a body line
+      // costs a character or two and a memchr.
+      const char lower = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+      const bool letter = (lower >= 'a' && lower <= 'z') || lower == '-';
+      if (!letter || name_len_ == kMaxName ||
+          (name_len_ == 0 && std::string_view("ftcbsr").find(lower) == std::string_view::npos)) {
+        naming_ = false;
+      } else {
+        name_[name_len_++] = lower;
+      }
     }
   }
   offset_ += chunk.size();

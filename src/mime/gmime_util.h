@@ -81,9 +81,13 @@ class AddressHeaderScan {
  private:
   void CloseField();
 
+  // The longest address header name ("resent-reply-to").
+  static constexpr size_t kMaxName = 15;
+
   uint64_t offset_ = 0;
   bool line_start_ = true;
-  std::string name_;           // the line's first characters while they may be a name
+  char name_[kMaxName];        // the line's first letters, lower case, while they may be a name
+  size_t name_len_ = 0;
   bool naming_ = true;         // still reading a possible header name
   bool in_field_ = false;      // inside the value of an address header field
   bool continuation_ = false;  // the field may go on at the next line start
