@@ -337,7 +337,9 @@ if base:
         cpu = [new[i]["mvd"] / old[i]["mvd"] for i in reps_ if old[i]["mvd"] > 0]
         thr = [rate(new[i]) / rate(old[i]) for i in reps_]
         eom = [new[i]["p50"] / old[i]["p50"] for i in reps_ if old[i]["p50"] > 0]
-        print(f"| ({cfg}) | {st.median(cpu):.2f} ({(1 - st.median(cpu)) * 100:.0f} % less) "
+        r = st.median(cpu)
+        change = f"{(1 - r) * 100:.0f} % less" if r <= 1 else f"{(r - 1) * 100:.0f} % more"
+        print(f"| ({cfg}) | {r:.2f} ({change}) "
               f"| {st.median(thr):.2f} | {st.median(eom):.2f} "
               f"| {', '.join(f'{x:.2f}' for x in cpu)} |")
 verdict = []

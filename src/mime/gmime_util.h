@@ -86,7 +86,7 @@ class AddressHeaderScan {
 
   uint64_t offset_ = 0;
   bool line_start_ = true;
-  char name_[kMaxName];        // the line's first letters, lower case, while they may be a name
+  char name_[kMaxName];  // the line's first letters, lower case, while they may be a name
   size_t name_len_ = 0;
   bool naming_ = true;         // still reading a possible header name
   bool in_field_ = false;      // inside the value of an address header field
