@@ -14,14 +14,20 @@
 #
 # Usage: bench/intake_bench.sh BIN_DIR [--messages=N] [--reps=R]
 #          [--sessions=S] [--size=BYTES] [--content=on|off]
+#          [--baseline-bin=DIR]
 # --content=off turns the built-in content filter off in (b) and (c) (to see
 # its share; the reported numbers keep it on).
+# --baseline-bin=DIR also runs (b) and (c) with DIR's mailvaultd (another
+# build, e.g. before a change), interleaved with this one in every
+# repetition (a, b', b, c', c, ...), and reports this build's mailvaultd CPU
+# and throughput as ratios to the baseline's (medians of per-repetition
+# ratios: the machine is shared and noisy).
 # BIN_DIR holds mailvaultd. Prints a markdown section on stdout, progress on
 # stderr. Scratch under $MV_BENCH_TMP (else /tmp). Needs root (Postfix).
 set -euo pipefail
 
 usage() {
-  echo "usage: bench/intake_bench.sh BIN_DIR [--messages=N] [--reps=R] [--sessions=S] [--size=BYTES] [--content=on|off]" >&2
+  echo "usage: bench/intake_bench.sh BIN_DIR [--messages=N] [--reps=R] [--sessions=S] [--size=BYTES] [--content=on|off] [--baseline-bin=DIR]" >&2
   exit 2
 }
 [ $# -ge 1 ] || usage
@@ -33,6 +39,7 @@ REPS=3
 SESSIONS=20
 SIZE=20480
 CONTENT=on
+BASE=""
 for arg in "$@"; do
   case $arg in
     --messages=*) N=${arg#*=} ;;
@@ -40,6 +47,7 @@ for arg in "$@"; do
     --sessions=*) SESSIONS=${arg#*=} ;;
     --size=*) SIZE=${arg#*=} ;;
     --content=on|--content=off) CONTENT=${arg#*=} ;;
+    --baseline-bin=?*) BASE=$(cd "${arg#*=}" && pwd) || usage ;;
     *) usage ;;
   esac
 done
@@ -48,6 +56,9 @@ for v in "$N" "$REPS" "$SESSIONS" "$SIZE"; do
 done
 mvd="$bin/mailvaultd"
 [ -x "$mvd" ] || { echo "intake_bench: $mvd is missing (cmake --build BUILD --target mailvaultd)" >&2; exit 1; }
+if [ -n "$BASE" ] && [ ! -x "$BASE/mailvaultd" ]; then
+  echo "intake_bench: $BASE/mailvaultd is missing" >&2; exit 1
+fi
 skip() {  # a machine without Postfix or root gets a note, not a failed bench run
   # shellcheck disable=SC2016  # the backquotes are markdown
   printf '## Intake through Postfix (milter)\n\n`%s`\n\nSkipped: %s.\n' "$cmdline" "$1"
@@ -110,8 +121,8 @@ start_stubs() {  # start_stubs clean|labelled
     || { _svc_fail stub_engines "$T/stub.log"; exit 1; }
 }
 
-start_daemon() {  # start_daemon DATA_DIR LOG
-  local data=$1 dlog=$2
+start_daemon() {  # start_daemon DATA_DIR LOG MAILVAULTD
+  local data=$1 dlog=$2 daemon=$3
   cat >"$T/mv.toml" <<EOF
 [store]
 dir = "$data"
@@ -133,7 +144,7 @@ whitelist = []
 id = "bench"
 default = { action = "add-header", copy = true }
 EOF
-  "$mvd" --config "$T/mv.toml" >"$dlog" 2>&1 &
+  "$daemon" --config "$T/mv.toml" >"$dlog" 2>&1 &
   daemon_pid=$!
   for _ in $(seq 300); do
     if [ -s "$data/mailvaultd.port" ] && _svc_port_open "$MILTER_PORT"; then return 0; fi
@@ -162,13 +173,15 @@ RES="$T/results.tsv"  # cfg rep secs submit_secs ms_p50 ms_p99 pfa_p50 pfa_p99 m
 : >"$RES"
 TICK=$(getconf CLK_TCK)
 
-run_one() {  # run_one CFG REP
+run_one() {  # run_one CFG REP; CFG b0/c0: (b)/(c) with the baseline build
   local cfg=$1 rep=$2 data="$T/data-$1-$2" dlog="$T/daemon-$1-$2.log"
-  case $cfg in
+  local daemon=$mvd kind=${cfg:0:1}
+  [ "${cfg:1:1}" = 0 ] && daemon=$BASE/mailvaultd
+  case $kind in
     a) set_milter "" ;;
     b|c)
-      start_stubs "$([ "$cfg" = b ] && echo clean || echo labelled)"
-      start_daemon "$data" "$dlog"
+      start_stubs "$([ "$kind" = b ] && echo clean || echo labelled)"
+      start_daemon "$data" "$dlog" "$daemon"
       set_milter "inet:127.0.0.1:$MILTER_PORT" ;;
   esac
   local off; off=$(stat -c %s "$PF_LOG")
@@ -196,7 +209,7 @@ run_one() {  # run_one CFG REP
     grep -E 'milter [0-9A-Za-z]+: from=' "$dlog" | grep -o ' ms=[0-9.]*$' | cut -d= -f2 >"$T/ms-$cfg-$rep"
     local lines want bad_lines
     lines=$(wc -l <"$T/ms-$cfg-$rep")
-    if [ "$cfg" = b ]; then want=': clean ms='; else want='; copies [0-9]'; fi
+    if [ "$kind" = b ]; then want=': clean ms='; else want='; copies [0-9]'; fi
     bad_lines=$(grep -E 'milter [0-9A-Za-z]+: from=' "$dlog" | grep -cv -- "$want" || true)
     if [ "$lines" != "$N" ] || [ "$bad_lines" != 0 ]; then
       log "($cfg $rep) mailvaultd logged $lines messages, $bad_lines not as expected ($want):"
@@ -224,16 +237,19 @@ log "warm-up: $((N / 10 + 1)) messages without milter"
 smtp-source -4 -s "$SESSIONS" -m "$((N / 10 + 1))" -l "$SIZE" -f a@example.org -t b@example.com \
   "127.0.0.1:$PF_PORT" >/dev/null 2>&1
 wait_queue_empty "$T" 120
+CFGS="a b c"
+[ -n "$BASE" ] && CFGS="a b0 b c0 c"
 for rep in $(seq "$REPS"); do
-  for cfg in a b c; do run_one "$cfg" "$rep"; done
+  for cfg in $CFGS; do run_one "$cfg" "$rep"; done
 done
 took=$((SECONDS - start))
 
-/usr/bin/python3 - "$RES" "$N" "$REPS" "$SESSIONS" "$SIZE" "$took" "$CONTENT" "$(nproc)" "$cmdline" <<'PY'
+/usr/bin/python3 - "$RES" "$N" "$REPS" "$SESSIONS" "$SIZE" "$took" "$CONTENT" "$(nproc)" "$cmdline" \
+  "$BASE" <<'PY'
 import statistics as st
 import sys
 
-res, content, ncpu, cmdline = sys.argv[1], sys.argv[7], sys.argv[8], sys.argv[9]
+res, content, ncpu, cmdline, base = sys.argv[1], sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
 n, reps, sessions, size, took = map(int, sys.argv[2:7])
 rows = {}
 for line in open(res):
@@ -253,9 +269,12 @@ def ratio(cfg):  # median of the per-repetition ratios against (a)
     return st.median(rate(rows[cfg][i]) / rate(rows["a"][i]) for i in rows[cfg])
 
 names = {"a": "(a) Postfix, no milter",
+         "b0": "(b) + mailvault, all clean: baseline build",
          "b": "(b) + mailvault, all clean",
+         "c0": "(c) + mailvault, all labelled + copied: baseline build",
          "c": "(c) + mailvault, all labelled + copied"}
-target = {"a": "", "b": ">= 85 %", "c": ">= 70 %"}
+target = {"a": "", "b0": "", "b": ">= 85 %", "c0": "", "c": ">= 70 %"}
+order = ["a", "b0", "b", "c0", "c"]
 print("## Intake through Postfix (milter)")
 print()
 print(f"`{cmdline}`")
@@ -288,7 +307,7 @@ print()
 print("| configuration | msgs/s | vs (a) | target | submit s | EOM ms p50 | EOM ms p99 "
       "| Postfix delays=a p50 / p99 s | mailvaultd CPU ms/msg | stub CPU ms/msg | machine busy |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for cfg in "abc":
+for cfg in order:
     if cfg not in rows:
         continue
     r = st.median(rate(x) for x in rows[cfg].values())
@@ -300,8 +319,29 @@ for cfg in "abc":
           f"| {cpu[0]} | {cpu[1]} | {med(cfg, 'busy'):.0f} % |")
 print()
 per = "; ".join(
-    f"({c}) " + ", ".join(f"{rate(rows[c][i]):.0f}" for i in sorted(rows[c])) for c in "abc" if c in rows)
+    f"({c}) " + ", ".join(f"{rate(rows[c][i]):.0f}" for i in sorted(rows[c])) for c in order if c in rows)
 print(f"Per repetition, msgs/s: {per}.")
+if base:
+    print()
+    print(f"**This build against the baseline** (`--baseline-bin={base}`), medians of the "
+          "per-repetition ratios this/baseline (each pair ran back to back):")
+    print()
+    print("| configuration | mailvaultd CPU ms/msg, this / baseline | msgs/s, this / baseline "
+          "| EOM ms p50, this / baseline | per repetition, CPU ratio |")
+    print("|---|---:|---:|---:|---|")
+    for cfg in "bc":
+        if cfg not in rows or cfg + "0" not in rows:
+            continue
+        new, old = rows[cfg], rows[cfg + "0"]
+        reps_ = sorted(set(new) & set(old))
+        cpu = [new[i]["mvd"] / old[i]["mvd"] for i in reps_ if old[i]["mvd"] > 0]
+        thr = [rate(new[i]) / rate(old[i]) for i in reps_]
+        eom = [new[i]["p50"] / old[i]["p50"] for i in reps_ if old[i]["p50"] > 0]
+        r = st.median(cpu)
+        change = f"{(1 - r) * 100:.0f} % less" if r <= 1 else f"{(r - 1) * 100:.0f} % more"
+        print(f"| ({cfg}) | {r:.2f} ({change}) "
+              f"| {st.median(thr):.2f} | {st.median(eom):.2f} "
+              f"| {', '.join(f'{x:.2f}' for x in cpu)} |")
 verdict = []
 for cfg, want in (("b", 0.85), ("c", 0.70)):
     if cfg in rows:

@@ -24,6 +24,20 @@ struct Attachment {
   bool operator==(const Attachment&) const = default;
 };
 
+// What a copy's metadata takes from the message's own bytes (header fields
+// and the attachment list, mime::ExtractMetadata). Strings are valid UTF-8
+// without control characters.
+struct MessageMetadata {
+  std::string from;  // "Alice <alice@example.com>"
+  std::string to;    // decoded list, ", " separated
+  std::string cc;
+  std::string subject;
+  std::string message_id;  // without < >
+  int64_t sent_at = 0;     // Date header, micros since epoch; 0 if absent/unparseable
+  std::vector<std::string> to_addresses;  // addr-specs of To and Cc, lower case
+  std::vector<Attachment> attachments;    // as mime/parsed_message.h defines them
+};
+
 // Everything the store knows about a copy except its bytes. Times are
 // microseconds since the Unix epoch, 0 when unknown (sent_at of a message
 // without a Date header).

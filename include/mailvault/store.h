@@ -115,6 +115,10 @@ struct PutRequest {
   std::string reason;
   std::string queue_id;
   int64_t received_at = 0;  // 0: now
+  // The message's header fields and attachments, already extracted from
+  // these bytes (the milter parses each message once); must stay valid
+  // during Put. Null: the store extracts them itself.
+  const MessageMetadata* metadata = nullptr;
 };
 
 struct StoreStats {

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <memory>
 #include <set>
 
 #include "base/metrics.h"
-#include "mime/parts.h"
+#include "mime/metadata.h"
+#include "mime/parsed_message.h"
 
 namespace mailvault::intake {
 namespace {
@@ -117,22 +120,22 @@ void SetReply(std::string_view reply, std::string_view rcode, Outcome* o) {
 
 // Anti-virus scans the message as a whole, so its finding names no part. If
 // the message has attachments, the finding is taken to be in them: a
-// delete-attachment action then removes every attachment. Without
-// attachments the parts stay empty and the rules make that delete-message
+// delete-attachment action then removes every attachment (as the console
+// lists them: mime::ParsedMessage's rule). Without attachments below the
+// top level the parts stay empty and the rules make that delete-message
 // (nothing of a harmful body may pass).
-void AttributeToAttachments(const ByteSource& raw, std::vector<scan::Verdict>* verdicts) {
-  bool needed = std::any_of(verdicts->begin(), verdicts->end(), [](const scan::Verdict& v) {
+void AttributeToAttachments(const std::function<const mime::ParsedMessage&()>& parsed,
+                            std::vector<scan::Verdict>* verdicts) {
+  auto unattributed = [](const scan::Verdict& v) {
     return v.engine == "anti-virus" && !v.clean() && v.error.empty() && v.parts.empty();
-  });
-  if (!needed) return;
+  };
+  if (std::none_of(verdicts->begin(), verdicts->end(), unattributed)) return;
   std::vector<int> attachments;
-  mime::WalkParts(raw, [&](const mime::Part& p, const mime::PartBody&) {
-    if (p.attachment && p.index > 0) attachments.push_back(p.index);
-    return Status::Ok();
-  }).IgnoreError();  // a message that does not parse has no attachments to name
+  for (const mime::Part& p : parsed().Attachments()) {
+    if (p.index > 0) attachments.push_back(p.index);
+  }
   for (scan::Verdict& v : *verdicts) {
-    if (v.engine == "anti-virus" && !v.clean() && v.error.empty() && v.parts.empty())
-      v.parts = attachments;
+    if (unattributed(v)) v.parts = attachments;
   }
 }
 
@@ -265,9 +268,20 @@ Outcome Processor::Decide(const Received& m) {
 
   std::vector<Decision> groups = rules_.Partition(m.envelope.mail_from, m.envelope.rcpt);
   std::vector<std::string> types = rules::RuleSet::EnginesFor(groups);
-  scan::Message message{raw, m.envelope};
+  // The message is parsed once, when first needed, and shared by the content
+  // filter, the attribution of anti-virus findings, the metadata of the
+  // copies and the removal of attachments: one parse, one attachment list.
+  // Before the engines when the content filter runs (it alone walks the
+  // message while they run); otherwise later, on this thread, if at all.
+  std::unique_ptr<mime::ParsedMessage> parsed;
+  auto parse = [&]() -> const mime::ParsedMessage& {
+    if (!parsed) parsed = mime::ParsedMessage::Parse(raw);
+    return *parsed;
+  };
+  if (std::find(types.begin(), types.end(), "content-filtering") != types.end()) parse();
+  scan::Message message{raw, m.envelope, parsed.get()};
   std::vector<scan::Verdict> verdicts = RunEngines(types, message);
-  AttributeToAttachments(raw, &verdicts);
+  AttributeToAttachments(parse, &verdicts);
   for (const scan::Verdict& v : verdicts) {
     Metrics().verdicts.With({v.engine, v.clean() ? std::string("clean") : v.label}).Add();
   }
@@ -281,7 +295,9 @@ Outcome Processor::Decide(const Received& m) {
   Status copy_status;
   if (any_copy) {
     // The store reads the spool piecewise (thread-safe for reads), so the
-    // message is never whole in memory here.
+    // message is never whole in memory here. The metadata is extracted once
+    // for all groups' copies.
+    const MessageMetadata metadata = mime::ExtractMetadata(parse());
     for (const Decision& g : groups) {
       if (g.rule == nullptr || !g.keep_copy) continue;
       PutRequest req;
@@ -295,6 +311,7 @@ Outcome Processor::Decide(const Received& m) {
       req.reason = Reason(g, verdicts);
       req.queue_id = m.envelope.queue_id;
       req.received_at = m.received_at;
+      req.metadata = &metadata;
       Result<CopyId> id = store_.Put(req);
       if (!id.ok()) {
         copy_status = id.status();
@@ -353,8 +370,8 @@ Outcome Processor::Decide(const Received& m) {
       }
     }
     if (remove_attachments && !parts.empty()) {
-      Result<mime::Rewrite> rw = mime::RemoveParts(
-          raw, std::vector<int>(parts.begin(), parts.end()), options_.attachment_note);
+      Result<mime::Rewrite> rw = parse().RemoveParts(std::vector<int>(parts.begin(), parts.end()),
+                                                     options_.attachment_note);
       if (rw.ok()) {
         out.new_body = std::move(rw->body);
         out.header_changes = std::move(rw->header_changes);

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <set>
 
+#include "mime/parsed_message.h"
+#include "scan/content_filter.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::intake {
@@ -200,6 +202,42 @@ TEST_F(ProcessorTest, DeleteAttachmentRemovesTheAttachmentOnly) {
   EXPECT_NE(o.new_body->find("invoice.exe"), std::string::npos);  // the note names it
   ASSERT_EQ(o.copies.size(), 1u);
   EXPECT_EQ(*store_->Read(o.copies[0]), kWithAttachment);  // the copy is the original
+}
+
+TEST_F(ProcessorTest, OneMessageIsParsedOnce) {
+  // Everything that looks inside the message at once: the real content
+  // filter (walks it), an anti-virus finding attributed to the attachments,
+  // two recipient groups each keeping a copy (metadata), and a
+  // delete-attachment action (the rewrite). One parse serves them all.
+  auto content = scan::ContentFilterEngine::Make(scan::ContentOptions{});
+  ASSERT_TRUE(content.ok()) << content.status().ToString();
+  std::vector<std::unique_ptr<scan::Engine>> engines;
+  engines.push_back(std::make_unique<FakeEngine>(
+      "anti-virus", std::vector<scan::Verdict>{V("anti-virus", "infected", "Win.Test")}));
+  engines.push_back(std::move(*content));
+  auto set = rules::RuleSet::Make(
+      {Rule("strip", {"@strip.example"},
+            {{"anti-virus:infected", {ActionKind::kDeleteAttachment, true}}}),
+       Rule("tag", {"*"}, {{"anti-virus:infected", {ActionKind::kAddHeader, true}}})});
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  Processor p(*PosixEnv(), *store_, std::move(engines), std::move(*set), nullptr, nullptr,
+              ProcessorOptions{}, nullptr);
+
+  const uint64_t before = mime::ParseCount();
+  Outcome o = p.Process(Message(kWithAttachment, {"a@strip.example", "b@tag.example"}));
+  EXPECT_EQ(mime::ParseCount() - before, 1u);
+
+  ASSERT_EQ(o.copies.size(), 2u);
+  for (CopyId id : o.copies) {
+    auto meta = store_->Get(id);
+    ASSERT_TRUE(meta.ok());
+    EXPECT_EQ(meta->subject, "invoice");
+    ASSERT_EQ(meta->attachments.size(), 1u);
+    EXPECT_EQ(meta->attachments[0].name, "invoice.exe");
+  }
+  ASSERT_TRUE(o.new_body);
+  EXPECT_EQ(o.new_body->find("TVqQ"), std::string::npos);
+  EXPECT_NE(o.new_body->find("invoice.exe"), std::string::npos);
 }
 
 TEST_F(ProcessorTest, RecipientGroupsUnderDifferentRules) {

@@ -1,10 +1,10 @@
 // ExtractBody (see body.h for the contract).
 //
 // Design notes.
-// - Parsing is the one metadata.cc uses: the parse-budget pre-scan bounds
-//   what GMime builds, GMime reads the allowed prefix through a source
-//   stream (no copy of the message), and the walk is capped in depth and
-//   parts.
+// - Parsing and the walk are ParsedMessage's (parsed_message.h): the same
+//   parse, budgets, numbering and attachment rule as metadata and the
+//   content filter, so what the preview shows as text is exactly what is not
+//   listed as an attachment.
 // - Decoding is bounded by the limits, not by the part: transfer decoding
 //   stops after 4 * limit + 16 bytes (no charset needs more than 4 bytes per
 //   character, so that always yields more than `limit` bytes of UTF-8 unless
@@ -20,57 +20,30 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <optional>
 
 #include "mime/gmime_util.h"
-#include "mime/parse_budget.h"
-#include "mime/source_stream.h"
+#include "mime/parsed_message.h"
+#include "mime/parsed_message_impl.h"
 #include "mime/text.h"
 
 namespace mailvault::mime {
 namespace {
 
-constexpr int kMaxDepth = 50;
-constexpr size_t kMaxParts = 1000;
 constexpr size_t kChunk = 64 * 1024;
-constexpr size_t kMaxContentId = 998;
 constexpr size_t kMaxType = 255;
 constexpr size_t kMetaSniff = 1024;  // bytes of HTML searched for <meta charset>
 
-// The first `max` decoded bytes of `part` (transfer encoding undone, charset
-// untouched); *more is set when the content goes on.
-std::string DecodedContent(GMimePart* part, size_t max, bool* more) {
-  *more = false;
-  std::string out;
-  GMimeDataWrapper* content = g_mime_part_get_content(part);
-  if (content == nullptr) return out;
-  GMimeStream* encoded = g_mime_data_wrapper_get_stream(content);
-  if (encoded == nullptr || g_mime_stream_reset(encoded) != 0) return out;
-  GRef<GMimeStream> filtered(g_mime_stream_filter_new(encoded));
-  GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
-  if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-      enc == GMIME_CONTENT_ENCODING_UUENCODE) {
-    GRef<GMimeFilter> decoder(g_mime_filter_basic_new(enc, FALSE));
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered.get()), decoder.get());
-  }
-  std::string buf(kChunk, '\0');
-  // A read of junk can decode to nothing without being the end; the source
-  // is finite, so the loop ends.
-  for (;;) {
-    ssize_t n = g_mime_stream_read(filtered.get(), buf.data(), buf.size());
-    if (n < 0) break;  // a source error: keep what was decoded
-    if (n == 0) {
-      if (g_mime_stream_eos(filtered.get())) break;
-      continue;
-    }
-    size_t take = std::min(static_cast<size_t>(n), max - out.size());
-    out.append(buf.data(), take);
-    if (take < static_cast<size_t>(n) || out.size() == max) {
-      *more = take < static_cast<size_t>(n) || !g_mime_stream_eos(filtered.get());
-      break;
-    }
-  }
-  g_mime_stream_reset(encoded);
+// The first `max` decoded bytes of the part (transfer encoding undone,
+// charset untouched); *more is set when the content goes on. A read error
+// keeps nothing.
+std::string DecodedContent(const PartBody& body, size_t max, bool* more) {
+  Result<std::string> head = body.Head(max + 1);
+  std::string out = head.ok() ? std::move(*head) : std::string();
+  *more = out.size() > max;
+  if (*more) out.resize(max);
   return out;
 }
 
@@ -179,22 +152,6 @@ std::string MimeType(GMimeObject* obj) {
   return CleanText(AsciiLower(View(type.get())), kMaxType);
 }
 
-bool IsAttachment(GMimeObject* obj) {
-  GMimeContentDisposition* d = g_mime_object_get_content_disposition(obj);
-  return d != nullptr && g_mime_content_disposition_is_attachment(d);
-}
-
-std::string ContentId(GMimeObject* obj) {
-  std::string_view id = View(g_mime_object_get_content_id(obj));
-  // GMime finds no id in "Content-ID: image001.png@01D9" (no angle brackets),
-  // which mailers do send; take the header as it is then.
-  if (id.empty()) id = View(g_mime_object_get_header(obj, "Content-Id"));
-  std::string out = CleanText(id, kMaxContentId);
-  if (!out.empty() && out.front() == '<') out.erase(0, 1);
-  if (!out.empty() && out.back() == '>') out.pop_back();
-  return out;
-}
-
 // Appends `text` to *body (a separating newline between parts), keeping
 // the total within `max`; true if something was cut.
 bool Append(std::string* body, std::string text, size_t max) {
@@ -216,20 +173,31 @@ class Collector {
  public:
   Collector(const BodyLimits& limits, MessageBody* out) : limits_(limits), out_(out) {}
 
-  void Visit(GMimeObject* obj, int depth, AltScope* alt) {
-    if (obj == nullptr || depth > kMaxDepth || parts_ >= kMaxParts) return;
-    ++parts_;
-    if (GMIME_IS_MULTIPART(obj)) {
-      auto* mp = GMIME_MULTIPART(obj);
-      AltScope scope;
-      if (alt == nullptr && MimeType(obj) == "multipart/alternative") alt = &scope;
-      int n = g_mime_multipart_get_count(mp);
-      for (int i = 0; i < n && parts_ < kMaxParts; ++i) {
-        Visit(g_mime_multipart_get_part(mp, i), depth + 1, alt);
-      }
-    } else if (GMIME_IS_PART(obj)) {  // attached messages are not descended into
-      Leaf(GMIME_PART(obj), alt);
-    }
+  // Takes the bodies of `parsed`: the message's own text parts (not
+  // attachments, ParsedMessage's rule) and the images its HTML may show.
+  void Collect(const ParsedMessage& parsed) {
+    std::map<int, AltScope> scopes;  // by outermost multipart/alternative
+    parsed
+        .Walk([&](const Part& p, const PartBody& body) {
+          // An attached message's parts are its own, not this message's.
+          if (p.message || (p.attachment_index >= 0 && p.attachment_index != p.index)) {
+            return Status::Ok();
+          }
+          const bool html = p.content_type == "text/html";
+          if (!p.attachment && (html || p.content_type == "text/plain")) {
+            if (p.alternative >= 0) {
+              AltScope& alt = scopes[p.alternative];
+              bool& taken = html ? alt.html : alt.text;
+              if (taken) return Status::Ok();
+              taken = true;
+            }
+            AddText(body, p.charset, html);
+          } else if (p.content_type.starts_with("image/") && !p.content_id.empty()) {
+            AddImage(body, p);
+          }
+          return Status::Ok();
+        })
+        .IgnoreError();  // a read error: the bodies read so far
   }
 
   // Text of a part read as undeclared plain text (no MIME structure).
@@ -242,26 +210,7 @@ class Collector {
   }
 
  private:
-  void Leaf(GMimePart* part, AltScope* alt) {
-    GMimeObject* obj = GMIME_OBJECT(part);
-    std::string type = MimeType(obj);
-    bool attachment = IsAttachment(obj);
-    if (type == "text/plain" || type == "text/html") {
-      bool html = type == "text/html";
-      if (attachment) return;
-      if (alt != nullptr) {
-        bool& taken = html ? alt->html : alt->text;
-        if (taken) return;
-        taken = true;
-      }
-      AddText(part, html);
-    } else if (type.starts_with("image/") && !attachment) {
-      AddImage(part, std::move(type));
-    }
-  }
-
-  void AddText(GMimePart* part, bool html) {
-    GMimeObject* obj = GMIME_OBJECT(part);
+  void AddText(const PartBody& part, std::string charset, bool html) {
     size_t max = html ? limits_.max_html : limits_.max_text;
     std::string& body = html ? out_->html : out_->text;
     bool& truncated = html ? out_->html_truncated : out_->text_truncated;
@@ -272,48 +221,22 @@ class Collector {
     }
     bool more = false;
     std::string raw = DecodedContent(part, 4 * max + 16, &more);
-    std::string charset(View(g_mime_object_get_content_type_parameter(obj, "charset")));
     if (charset.empty() && html) charset = MetaCharset(raw);
     std::string text = Normalize(ToUtf8(raw, charset));
     truncated |= Append(&body, std::move(text), max) || more;
   }
 
-  void AddImage(GMimePart* part, std::string type) {
+  void AddImage(const PartBody& part, const Part& p) {
     if (out_->images.size() >= limits_.max_images) return;
-    GMimeObject* obj = GMIME_OBJECT(part);
-    std::string id = ContentId(obj);
-    if (id.empty() || DecodedSize(part) > limits_.max_image_bytes) return;
     bool more = false;
     std::string data = DecodedContent(part, limits_.max_image_bytes, &more);
     if (more || data.empty()) return;
-    out_->images.push_back(BodyImage{std::move(id), std::move(type), std::move(data)});
+    out_->images.push_back(BodyImage{p.content_id, p.content_type, std::move(data)});
   }
 
   const BodyLimits& limits_;
   MessageBody* out_;
-  size_t parts_ = 0;
 };
-
-struct Parsed {
-  GRef<GMimeStream> stream;  // declared before msg: part contents are its substreams
-  GRef<GMimeMessage> msg;
-  GMimeObject* top() const { return msg ? g_mime_message_get_mime_part(msg.get()) : nullptr; }
-};
-
-// Parses the budget-allowed prefix of `source`, which must outlive the
-// result.
-Parsed Parse(std::string_view raw, const StringSource& source) {
-  ParseBudget budget;
-  budget.Feed(raw);
-  budget.Finish();
-  Parsed p;
-  p.stream.reset(NewSourceStream(source, budget.limit()));
-  GRef<GMimeParser> parser(g_mime_parser_new_with_stream(p.stream.get()));
-  g_mime_parser_set_persist_stream(parser.get(), TRUE);
-  g_mime_parser_set_format(parser.get(), GMIME_FORMAT_MESSAGE);
-  p.msg.reset(g_mime_parser_construct_message(parser.get(), ParserOptions()));
-  return p;
-}
 
 // A boundary for a multipart whose own never occurs: the first "--" line of
 // its preamble (mailers that get the header and the body out of step).
@@ -338,8 +261,8 @@ std::string GuessBoundary(std::string_view prologue) {
 
 // The multipart at the top of `parsed` when it has no parts: its preamble
 // then holds the body.
-const char* LostPrologue(const Parsed& parsed) {
-  GMimeObject* top = parsed.top();
+const char* LostPrologue(const ParsedMessage& parsed) {
+  GMimeObject* top = parsed.impl().top();
   if (top == nullptr || !GMIME_IS_MULTIPART(top)) return nullptr;
   auto* mp = GMIME_MULTIPART(top);
   if (g_mime_multipart_get_count(mp) != 0) return nullptr;
@@ -352,25 +275,25 @@ const char* LostPrologue(const Parsed& parsed) {
 Result<MessageBody> ExtractBody(std::string_view raw, const BodyLimits& limits) {
   MessageBody body;
   StringSource source(raw);
-  Parsed parsed = Parse(raw, source);
+  std::unique_ptr<ParsedMessage> parsed = ParsedMessage::Parse(source);
   Collector collect(limits, &body);
-  if (parsed.top() == nullptr) {
+  if (parsed->headerless() || parsed->impl().top() == nullptr) {
     // GMime gives up when the first line is not a header field: the whole
     // input is then one undeclared text/plain body.
     if (!raw.empty()) collect.AddUndeclaredText(raw);
     return body;
   }
-  collect.Visit(parsed.top(), 0, nullptr);
-  if (const char* prologue = LostPrologue(parsed)) {
+  collect.Collect(*parsed);
+  if (const char* prologue = LostPrologue(*parsed)) {
     std::string boundary = GuessBoundary(prologue);
     std::string retry;
     if (!boundary.empty()) {
-      retry = "Content-Type: " + MimeType(parsed.top()) + "; boundary=\"" + boundary +
+      retry = "Content-Type: " + MimeType(parsed->impl().top()) + "; boundary=\"" + boundary +
               "\"\r\n\r\n" + prologue;
       StringSource retry_source(retry);
-      Parsed again = Parse(retry, retry_source);
-      if (again.top() != nullptr && LostPrologue(again) == nullptr) {
-        collect.Visit(again.top(), 0, nullptr);
+      std::unique_ptr<ParsedMessage> again = ParsedMessage::Parse(retry_source);
+      if (again->impl().top() != nullptr && LostPrologue(*again) == nullptr) {
+        collect.Collect(*again);
       }
     }
     if (!body.has_text && !body.has_html) collect.AddUndeclaredText(prologue);

@@ -221,7 +221,10 @@ TEST(ExtractBody, AttachmentsAreNotBodies) {
   MessageBody b = Extract(raw);
   EXPECT_FALSE(b.has_text) << b.text;
   EXPECT_FALSE(b.has_html) << b.html;
-  EXPECT_TRUE(b.images.empty());
+  // An attached picture with a Content-ID stays available to cid: links (as
+  // mail clients resolve them); pictures of the attached message do not.
+  ASSERT_EQ(b.images.size(), 1u);
+  EXPECT_EQ(b.images[0].content_id, "x@y");
 }
 
 TEST(ExtractBody, InlineTextPartsOfMixedAreJoined) {

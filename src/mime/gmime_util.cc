@@ -168,86 +168,101 @@ constexpr size_t kMaxField = 64 * 1024;
 
 }  // namespace
 
-AddressHeaderGuard::AddressHeaderGuard(const ByteSource& raw, uint64_t limit) : raw_(raw) {
+void AddressHeaderScan::CloseField() {
+  AngleBrackets brackets;
+  if (in_field_ && (too_long_ || ScanDelimiters(value_, &brackets) != nullptr)) {
+    patches_.insert(patches_.end(), delimiters_.begin(), delimiters_.end());
+  }
+  in_field_ = false;
+  value_.clear();
+  delimiters_.clear();
+  too_long_ = false;
+}
+
+void AddressHeaderScan::Feed(std::string_view chunk) {
   // Line by line: at each line start, a header name of the list followed by
   // ':' opens a field; continuation lines (starting with SP or HT) extend it;
   // any other line closes it and, if its value is unbalanced, its delimiter
   // positions become patches.
-  bool line_start = true;
-  std::string name;           // the line's first characters while they may be a name
-  bool naming = true;         // still reading a possible header name
-  bool in_field = false;      // inside the value of an address header field
-  bool continuation = false;  // the field may go on at the next line start
-  std::string value;
-  bool too_long = false;
-  std::vector<uint64_t> delimiters;
-  auto close_field = [&] {
-    AngleBrackets brackets;
-    if (in_field && (too_long || ScanDelimiters(value, &brackets) != nullptr)) {
-      patches_.insert(patches_.end(), delimiters.begin(), delimiters.end());
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    const char ch = chunk[i];
+    const uint64_t at = offset_ + i;
+    if (line_start_) {
+      line_start_ = false;
+      if (in_field_ && continuation_ && (ch == ' ' || ch == '\t')) {
+        // the field goes on
+      } else {
+        CloseField();
+        naming_ = true;
+        name_len_ = 0;
+      }
     }
-    in_field = false;
-    value.clear();
-    delimiters.clear();
-    too_long = false;
-  };
+    if (ch == '\n') {
+      line_start_ = true;
+      continuation_ = in_field_;
+      naming_ = false;
+      if (in_field_ && !too_long_) value_ += ch;
+      continue;
+    }
+    if (in_field_) {
+      if (ch == '(' || ch == ')' || ch == '<' || ch == '>' || ch == '"' || ch == '\\') {
+        delimiters_.push_back(at);
+      }
+      if (!too_long_) {
+        value_ += ch;
+        if (value_.size() > kMaxField) too_long_ = true;
+      }
+      continue;
+    }
+    if (!naming_) {
+      // Nothing to look at before the next line: skip to it.
+      size_t nl = chunk.find('\n', i + 1);
+      if (nl == std::string_view::npos) break;
+      i = nl - 1;
+      continue;
+    }
+    if (ch == ':') {
+      naming_ = false;
+      if (IsAddressHeader(std::string_view(name_, name_len_))) in_field_ = true;
+    } else if (ch != ' ' && ch != '\t') {
+      // Blanks are skipped (as they always were here); anything that cannot
+      // continue one of the names (a letter or '-', starting as one of them
+      // does, at most kMaxName) ends the look at this line, so a body line
+      // costs a character or two and a memchr.
+      const char lower = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+      const bool letter = (lower >= 'a' && lower <= 'z') || lower == '-';
+      if (!letter || name_len_ == kMaxName ||
+          (name_len_ == 0 && std::string_view("ftcbsr").find(lower) == std::string_view::npos)) {
+        naming_ = false;
+      } else {
+        name_[name_len_++] = lower;
+      }
+    }
+  }
+  offset_ += chunk.size();
+}
+
+std::vector<uint64_t> AddressHeaderScan::Finish() {
+  CloseField();
+  std::sort(patches_.begin(), patches_.end());
+  return std::move(patches_);
+}
+
+AddressHeaderGuard::AddressHeaderGuard(const ByteSource& raw, uint64_t limit) : raw_(raw) {
+  AddressHeaderScan scan;
   const uint64_t end = std::min(limit, raw.size());
-  uint64_t offset = 0;
   std::string chunk;
-  while (offset < end) {
+  for (uint64_t offset = 0; offset < end;) {
     chunk.clear();
     if (!raw.ReadAt(offset, static_cast<size_t>(std::min<uint64_t>(end - offset, 65536)), &chunk)
              .ok() ||
         chunk.empty()) {
       break;
     }
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      const char ch = chunk[i];
-      const uint64_t at = offset + i;
-      if (line_start) {
-        line_start = false;
-        if (in_field && continuation && (ch == ' ' || ch == '\t')) {
-          // the field goes on
-        } else {
-          close_field();
-          naming = true;
-          name.clear();
-        }
-      }
-      if (ch == '\n') {
-        line_start = true;
-        continuation = in_field;
-        naming = false;
-        if (in_field && !too_long) value += ch;
-        continue;
-      }
-      if (in_field) {
-        if (ch == '(' || ch == ')' || ch == '<' || ch == '>' || ch == '"' || ch == '\\') {
-          delimiters.push_back(at);
-        }
-        if (!too_long) {
-          value += ch;
-          if (value.size() > kMaxField) too_long = true;
-        }
-        continue;
-      }
-      if (!naming) continue;
-      if (ch == ':') {
-        while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
-        naming = false;
-        if (IsAddressHeader(name)) {
-          in_field = true;
-        }
-      } else if (name.size() < 32 && static_cast<unsigned char>(ch) > ' ' && ch != 0x7f) {
-        name += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-      } else if (ch != ' ' && ch != '\t') {
-        naming = false;
-      }
-    }
+    scan.Feed(chunk);
     offset += chunk.size();
   }
-  close_field();
-  std::sort(patches_.begin(), patches_.end());
+  patches_ = scan.Finish();
 }
 
 Status AddressHeaderGuard::ReadAt(uint64_t offset, size_t n, std::string* out) const {

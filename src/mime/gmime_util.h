@@ -69,6 +69,34 @@ struct AngleBrackets {
 // through AddressHeaderGuard.
 const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets);
 
+// Finds the delimiters AddressHeaderGuard blanks, from the message fed in
+// consecutive pieces of any split (so the pass that computes the parse
+// budget can do this too). Not thread-safe; one object per message.
+class AddressHeaderScan {
+ public:
+  void Feed(std::string_view chunk);
+  // The offsets to blank, sorted. Call once, after the last piece.
+  std::vector<uint64_t> Finish();
+
+ private:
+  void CloseField();
+
+  // The longest address header name ("resent-reply-to").
+  static constexpr size_t kMaxName = 15;
+
+  uint64_t offset_ = 0;
+  bool line_start_ = true;
+  char name_[kMaxName];  // the line's first letters, lower case, while they may be a name
+  size_t name_len_ = 0;
+  bool naming_ = true;         // still reading a possible header name
+  bool in_field_ = false;      // inside the value of an address header field
+  bool continuation_ = false;  // the field may go on at the next line start
+  std::string value_;
+  bool too_long_ = false;
+  std::vector<uint64_t> delimiters_;
+  std::vector<uint64_t> patches_;
+};
+
 // A ByteSource that shows GMime `raw` with the delimiters ( ) < > " \ of
 // every unbalanced address header field (From, To, Cc, Bcc, Sender,
 // Reply-To and their Resent- forms; at the top and in attached messages,
@@ -78,6 +106,9 @@ const char* ScanDelimiters(std::string_view text, AngleBrackets* brackets);
 class AddressHeaderGuard final : public ByteSource {
  public:
   AddressHeaderGuard(const ByteSource& raw, uint64_t limit);
+  // With the patches an AddressHeaderScan found.
+  AddressHeaderGuard(const ByteSource& raw, std::vector<uint64_t> patches)
+      : raw_(raw), patches_(std::move(patches)) {}
   uint64_t size() const override { return raw_.size(); }
   Status ReadAt(uint64_t offset, size_t n, std::string* out) const override;
   size_t patched() const { return patches_.size(); }  // delimiters blanked

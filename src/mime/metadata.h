@@ -18,17 +18,14 @@
 
 namespace mailvault::mime {
 
-struct MessageHeaders {
-  std::string from;  // "Alice <alice@example.com>"
-  std::string to;    // decoded list, ", " separated
-  std::string cc;
-  std::string subject;
-  std::string message_id;  // without < >
-  int64_t sent_at = 0;     // Date header, micros since epoch; 0 if absent/unparseable
-  std::vector<std::string> to_addresses;  // addr-specs of To and Cc, lower case
-  std::vector<Attachment> attachments;    // parts with a file name or disposition attachment
-};
+using MessageHeaders = ::mailvault::MessageMetadata;
 
+class ParsedMessage;
+
+// The fields of a message already parsed (parsed_message.h), reading
+// nothing but the attachments' contents (to measure them).
+MessageHeaders ExtractMetadata(const ParsedMessage& parsed);
+// The same from raw bytes (one parse).
 MessageHeaders ExtractMetadata(std::string_view raw);
 // The same fields from a message read piecewise, never whole into memory:
 // one sequential pass for the parse budget, then GMime reads the allowed

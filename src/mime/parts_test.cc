@@ -129,7 +129,8 @@ TEST(WalkParts, SinglePartMessage) {
   EXPECT_EQ(parts[0].part.content_type, "text/plain");
   EXPECT_FALSE(parts[0].part.attachment);
   EXPECT_EQ(parts[0].content, "body text\r\n");
-  EXPECT_EQ(parts[0].part.size, parts[0].content.size());
+  EXPECT_EQ(parts[0].part.attachment_index, -1);
+  EXPECT_EQ(parts[0].part.size, 0u);  // measured for attachments only
 }
 
 TEST(WalkParts, MultipartNamesTypesAndDecodedContent) {
@@ -163,15 +164,28 @@ TEST(WalkParts, DescendsIntoAttachedMessages) {
   WalkSummary summary;
   auto parts = Walk(Nested(), &summary);
   EXPECT_EQ(summary.entities, 7);
-  ASSERT_EQ(parts.size(), 4u);
-  std::vector<int> indexes, depths;
-  for (const auto& p : parts) indexes.push_back(p.part.index), depths.push_back(p.part.depth);
-  EXPECT_EQ(indexes, (std::vector<int>{1, 4, 5, 6}));
-  EXPECT_EQ(depths, (std::vector<int>{1, 3, 3, 1}));
-  EXPECT_EQ(parts[2].part.filename, "evil.exe");
-  EXPECT_EQ(parts[2].content, "MZ-not-really");
-  EXPECT_EQ(parts[3].part.filename, "last.pdf");
-  EXPECT_TRUE(parts[3].part.attachment);
+  // The attached message is visited (one attachment, no content of its
+  // own), then its parts, which belong to it.
+  ASSERT_EQ(parts.size(), 5u);
+  std::vector<int> indexes, depths, owners;
+  for (const auto& p : parts) {
+    indexes.push_back(p.part.index), depths.push_back(p.part.depth);
+    owners.push_back(p.part.attachment_index);
+  }
+  EXPECT_EQ(indexes, (std::vector<int>{1, 2, 4, 5, 6}));
+  EXPECT_EQ(depths, (std::vector<int>{1, 1, 3, 3, 1}));
+  EXPECT_EQ(owners, (std::vector<int>{-1, 2, 2, 2, 6}));
+  EXPECT_TRUE(parts[1].part.message);
+  EXPECT_TRUE(parts[1].part.attachment);
+  EXPECT_EQ(parts[1].part.filename, "fwd.eml");
+  EXPECT_EQ(parts[1].part.content_type, "message/rfc822");
+  EXPECT_GT(parts[1].part.size, 100u);
+  EXPECT_EQ(parts[1].content, "");
+  EXPECT_EQ(parts[3].part.filename, "evil.exe");
+  EXPECT_FALSE(parts[3].part.attachment);  // inside the attached message
+  EXPECT_EQ(parts[3].content, "MZ-not-really");
+  EXPECT_EQ(parts[4].part.filename, "last.pdf");
+  EXPECT_TRUE(parts[4].part.attachment);
 }
 
 TEST(WalkParts, DispositionAndContentTypeNamesThatDisagree) {
@@ -411,18 +425,19 @@ TEST(RemoveParts, IndexesMatchWalkParts) {
       kept[p.part.index] = p.content;
     }
   }
-  EXPECT_EQ(attachments, (std::vector<int>{5, 6}));
+  // The forwarded message is one attachment, the pdf the other.
+  EXPECT_EQ(attachments, (std::vector<int>{2, 6}));
   auto rw = RemoveParts(StringSource(raw), attachments, "removed: {filename}");
   ASSERT_TRUE(rw.ok()) << rw.status().ToString();
   EXPECT_TRUE(rw->header_changes.empty());
   ExpectCrlfOnly(rw->body);
   auto after = ByIndex(Walk(Apply(raw, *rw)));
-  ASSERT_EQ(after.size(), 4u);
-  EXPECT_EQ(after[5].content, "removed: evil.exe\r\n");
-  EXPECT_EQ(after[6].content, "removed: last.pdf\r\n");
-  EXPECT_EQ(after[5].part.depth, 3);  // still inside the attached message
-  for (const auto& [index, content] : kept) EXPECT_EQ(after[index].content, content);
-  EXPECT_NE(rw->body.find("Subject: inner"), std::string::npos);
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_EQ(after[2].content, "removed: fwd.eml\r\n");
+  EXPECT_EQ(after[3].content, "removed: last.pdf\r\n");
+  EXPECT_EQ(after[1].content, kept[1]);
+  for (const auto& [index, seen] : after) EXPECT_FALSE(seen.part.attachment) << index;
+  EXPECT_EQ(rw->body.find("Subject: inner"), std::string::npos);
 }
 
 TEST(RemoveParts, RemovesAWholeAttachedMessage) {

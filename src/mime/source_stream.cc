@@ -22,10 +22,15 @@ constexpr size_t kReadAhead = 16 * 1024;
 class SourceReader {
  public:
   SourceReader(const ByteSource& source, uint64_t limit)
-      : source_(source), end_(std::min(limit, source.size())) {}
+      : source_(&source), end_(std::min(limit, source.size())) {}
 
   int64_t end() const { return static_cast<int64_t>(end_); }
   const Status& error() const { return error_; }
+  void Switch(const ByteSource& source) {
+    source_ = &source;
+    buf_.clear();
+    buf_off_ = 0;
+  }
 
   // Copies up to `len` bytes at `pos` (< end) into `out`: > 0 bytes, or -1 on
   // a source error.
@@ -34,7 +39,7 @@ class SourceReader {
       buf_.clear();
       buf_off_ = pos;
       size_t want = static_cast<size_t>(std::min<uint64_t>(kReadAhead, end_ - pos));
-      Status s = source_.ReadAt(pos, want, &buf_);
+      Status s = source_->ReadAt(pos, want, &buf_);
       if (s.ok() && buf_.empty()) s = Status::IOError("message source ended early");
       if (!s.ok()) {
         buf_.clear();
@@ -50,7 +55,9 @@ class SourceReader {
   }
 
  private:
-  const ByteSource& source_;
+  // Reads go here; a new one must show the same bytes at the same offsets
+  // bar patches (Switch).
+  const ByteSource* source_;
   const uint64_t end_;
   std::string buf_;
   uint64_t buf_off_ = 0;
@@ -191,5 +198,9 @@ GMimeStream* NewSourceStream(const ByteSource& source, uint64_t limit) {
 }
 
 Status SourceStreamError(GMimeStream* stream) { return ReaderOf(stream).error(); }
+
+void SwitchSourceStream(GMimeStream* stream, const ByteSource& source) {
+  ReaderOf(stream).Switch(source);
+}
 
 }  // namespace mailvault::mime

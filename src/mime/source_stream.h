@@ -29,4 +29,11 @@ GMimeStream* NewSourceStream(const ByteSource& source, uint64_t limit);
 // NewSourceStream or be a substream of one.
 Status SourceStreamError(GMimeStream* stream);
 
+// Makes `stream` and every stream sharing its source read from `source`
+// from now on; the read-ahead buffer is dropped. `source` must have the same
+// size and outlive the streams. Metadata parsing reads through
+// AddressHeaderGuard while GMime builds the tree and part contents unpatched
+// after that.
+void SwitchSourceStream(GMimeStream* stream, const ByteSource& source);
+
 }  // namespace mailvault::mime

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <set>
 
-#include "mime/parts.h"
+#include "mime/parsed_message.h"
 #include "mime/text.h"
 
 namespace mailvault::scan {
@@ -62,16 +62,19 @@ std::string Trim(std::string_view s) {
   return b == std::string_view::npos ? std::string() : std::string(s.substr(b, e - b + 1));
 }
 
-// The message's own text: a part without a file name declared text/plain or
-// text/html, which a mail client shows as the message and never saves or
-// opens as a file by itself. Its format is not identified: with the text
-// formats in banned_formats (batch files, scripts) libmagic's text tests
-// run, and they cost ~6 ms per 20 KB of text, on every message; a program
-// in such a part shows as text and cannot be run from it. Anything with a
-// file name, or declared otherwise, is identified as usual.
-bool IsMessageText(const mime::Part& p) {
-  return !p.attachment && (p.content_type == "text/plain" || p.content_type == "text/html");
-}
+// The message's own text (mime::Part::text, the attachment rule's text/plain
+// or text/html without a name or attachment disposition), which a mail
+// client shows as the message and never saves or opens as a file by itself.
+// Its format is not identified: with the text formats in banned_formats
+// (batch files, scripts) libmagic's text tests run, and they cost ~6 ms per
+// 20 KB of text, on every message; a program in such a part shows as text and
+// cannot be run from it. Anything else is identified as usual.
+bool IsMessageText(const mime::Part& p) { return p.text; }
+
+// What a finding in `p` removes: the attachment it is or belongs to (a part
+// of an attached message removes the attached message), so the parts a
+// verdict names are always attachments the console lists.
+int Removes(const mime::Part& p) { return p.attachment_index >= 0 ? p.attachment_index : p.index; }
 
 std::string Shown(const mime::Part& p) {
   if (!p.filename.empty()) return p.filename;
@@ -163,10 +166,19 @@ std::vector<Verdict> ContentFilterEngine::Scan(const Message& message) {
     for (const std::string* n : {&p.filename, &p.alt_filename}) {
       if (!n->empty() && BannedName(*n)) {
         names.Add(*n);
-        name_parts.insert(p.index);
+        name_parts.insert(Removes(p));
       }
     }
-    if (p.size == 0 || IsMessageText(p)) return Status::Ok();
+    if (p.message) {
+      // An attached message has no content of its own to identify (its
+      // parts are looked at next): it is what it is declared as.
+      if (BannedFormat(p.content_type)) {
+        formats.Add(p.content_type + " (" + shown + ")");
+        format_parts.insert(Removes(p));
+      }
+      return Status::Ok();
+    }
+    if (IsMessageText(p)) return Status::Ok();
     MV_ASSIGN_OR_RETURN(std::string head, body.Head(kMagicHead));
     if (head.empty()) return Status::Ok();
     Result<std::string> type = magic_->MimeType(head);
@@ -176,7 +188,7 @@ std::vector<Verdict> ContentFilterEngine::Scan(const Message& message) {
     }
     if (BannedFormat(*type)) {
       formats.Add(*type + " (" + shown + ")");
-      format_parts.insert(p.index);
+      format_parts.insert(Removes(p));
     }
     if (!IsArchiveType(*type)) return Status::Ok();
     const uint64_t cap = options_.max_archive_size;
@@ -208,7 +220,7 @@ std::vector<Verdict> ContentFilterEngine::Scan(const Message& message) {
       }
       if (BannedName(e.name)) {
         names.Add(e.name + " (in " + shown + ")");
-        name_parts.insert(p.index);
+        name_parts.insert(Removes(p));
       }
     }
     if (listing.encrypted && !marked) encrypted.Add(shown);
@@ -216,8 +228,16 @@ std::vector<Verdict> ContentFilterEngine::Scan(const Message& message) {
     if (listing.truncated) problems.Add(shown + ": too many entries, listing stopped");
     return Status::Ok();
   };
-  mime::WalkSummary summary;
-  Status walked = mime::WalkParts(message.raw, visit, &summary);
+  // The milter hands over the message it parsed; a caller without one has
+  // it parsed here.
+  std::unique_ptr<mime::ParsedMessage> own;
+  const mime::ParsedMessage* parsed = message.parsed;
+  if (parsed == nullptr) {
+    own = mime::ParsedMessage::Parse(message.raw);
+    parsed = own.get();
+  }
+  const mime::WalkSummary& summary = parsed->summary();
+  Status walked = parsed->Walk(visit);
 
   std::set<int> all = name_parts;
   all.insert(format_parts.begin(), format_parts.end());

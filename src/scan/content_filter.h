@@ -1,7 +1,8 @@
 // ContentFilterEngine: the built-in "content-filtering" scan type.
 //
-// Looks at every leaf MIME part (mime::WalkParts, also inside attached
-// messages) and answers with one verdict:
+// Looks at every leaf MIME part (mime::ParsedMessage::Walk, also inside
+// attached messages; the message the caller parsed, Message::parsed, or
+// parsed here) and answers with one verdict:
 //   - "size-exceeded" when the raw message is larger than max_message_size
 //     (then parts are not looked at: the cap also bounds the work);
 //   - "banned-file-format" when libmagic, reading the first 64 KiB of a
@@ -15,7 +16,11 @@
 // The priority is size-exceeded > banned-file-format > banned-file-name: the
 // format is found from the bytes and cannot be dodged by renaming, so it is
 // the stronger finding. All findings go into details ("names", "formats")
-// and the offending part indexes into Verdict::parts, whichever label wins.
+// and the attachments holding them into Verdict::parts, whichever label
+// wins: each index is an attachment as mime::ParsedMessage defines it (a
+// finding inside an attached message names the attached message), so a
+// delete-attachment action removes exactly attachments the console lists.
+// The message's own text (mime::Part::text) is not identified by format.
 //
 // Matching: globs use fnmatch(3), case-insensitively (ASCII), on base names
 // (what follows the last '/' or '\'); names are tried as given and with

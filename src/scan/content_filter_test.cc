@@ -552,13 +552,17 @@ TEST(ContentFilter, FindsPartsInsideAttachedMessagesAndRemovePartsTakesThem) {
       Mail({{"files.zip", "application/zip", zip}}) + "--o--\r\n";
   Verdict v = ScanMail(*e, raw);
   EXPECT_EQ(v.label, "banned-file-name");
-  // 0 multipart, 1 text, 2 message, 3 inner multipart, 4 inner text, 5 zip.
-  ASSERT_EQ(v.parts, std::vector<int>{5});
+  // 0 multipart, 1 text, 2 message, 3 inner multipart, 4 inner text, 5 zip:
+  // the finding is in the zip, the attachment holding it is the attached
+  // message (what the console lists and an action removes).
+  ASSERT_EQ(v.parts, std::vector<int>{2});
+  EXPECT_NE(v.details["names"].find("evil.exe (in files.zip)"), std::string::npos);
   auto rw = mime::RemoveParts(StringSource(raw), v.parts, "Removed: {filename}");
   ASSERT_TRUE(rw.ok()) << rw.status().ToString();
   std::string cleaned = raw.substr(0, raw.find("\r\n\r\n") + 4) + rw->body;
   EXPECT_EQ(ScanMail(*e, cleaned).label, "");
-  EXPECT_NE(rw->body.find("Removed: files.zip"), std::string::npos);
+  EXPECT_NE(rw->body.find("Removed: message/rfc822"), std::string::npos);
+  EXPECT_EQ(rw->body.find("files.zip"), std::string::npos);
 }
 
 class FailingSource : public ByteSource {

@@ -22,6 +22,10 @@
 #include "mailvault/byte_source.h"
 #include "mailvault/status.h"
 
+namespace mailvault::mime {
+class ParsedMessage;
+}  // namespace mailvault::mime
+
 namespace mailvault::scan {
 
 // What the MTA told us about the message besides its bytes.
@@ -37,6 +41,11 @@ struct Envelope {
 struct Message {
   const ByteSource& raw;  // the whole message as received (headers + body, CRLF)
   const Envelope& envelope;
+  // `raw` parsed (the milter parses each message once); null: an engine
+  // that needs the MIME structure parses `raw` itself. Only one engine may
+  // walk it (the content filter): a ParsedMessage is used by one thread at
+  // a time.
+  const mime::ParsedMessage* parsed = nullptr;
 };
 
 struct Verdict {

@@ -116,16 +116,18 @@ Result<CopyId> StoreImpl::DoPut(const PutRequest& req) {
 
   Writer w;
   CopyMeta& m = w.meta;
-  // Same result either way; bytes at hand are pre-scanned in place.
-  mime::MessageHeaders h =
-      req.source != nullptr ? mime::ExtractMetadata(body) : mime::ExtractMetadata(req.raw);
-  m.from = std::move(h.from);
-  m.to = std::move(h.to);
-  m.cc = std::move(h.cc);
-  m.subject = std::move(h.subject);
-  m.message_id = std::move(h.message_id);
+  // The caller's extraction when it gives one (the milter parsed the
+  // message already), else ours; the same fields either way.
+  mime::MessageHeaders extracted;
+  if (req.metadata == nullptr) extracted = mime::ExtractMetadata(body);
+  const MessageMetadata& h = req.metadata != nullptr ? *req.metadata : extracted;
+  m.from = h.from;
+  m.to = h.to;
+  m.cc = h.cc;
+  m.subject = h.subject;
+  m.message_id = h.message_id;
   m.sent_at = h.sent_at;
-  m.attachments = std::move(h.attachments);
+  m.attachments = h.attachments;
   m.bcc = mime::BccFromEnvelope(req.rcpt, h.to_addresses);
   m.mail_from = req.mail_from;
   m.rcpt = req.rcpt;

@@ -42,7 +42,12 @@ std::vector<int> Walk(std::string_view raw) {
           return Status::Ok();
         });
         Check(r.ok());
-        Check(n <= p.size && n <= raw.size());
+        // Sizes are measured for attachments only (an attached message has
+        // no content of its own); an attachment's parts follow it.
+        Check(n <= raw.size());
+        if (p.attachment && !p.message) Check(n <= p.size);
+        Check(p.attachment_index <= p.index);
+        Check(!p.attachment || p.attachment_index == p.index);
         auto head = body.Head(16);
         Check(head.ok() && head->size() <= 16);
         return Status::Ok();
