@@ -11,12 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-json SettingsToJson(const StoreSettings& s) {
+json SettingsToJson(const policy::SettingValues& s) {
   return {{"max_size", s.max_size},
-          {"notify_free_below", s.notify_free_below},
-          {"allow_infected_delivery", s.allow_infected_delivery},
-          {"unavailable_action", GetSetting(s, "unavailable_action")},
-          {"html_preview", s.html_preview}};
+          {"notify_free_below", s.policy.notify_free_below},
+          {"allow_infected_delivery", s.policy.allow_infected_delivery},
+          {"unavailable_action", policy::GetSetting(s, "unavailable_action")},
+          {"html_preview", s.policy.html_preview}};
 }
 
 Result<journal::AuditQuery> ParseAuditQuery(const Params& params) {
@@ -128,7 +128,7 @@ void ConsoleServer::Impl::GetDeliveries(Call& c) {
 }
 
 void ConsoleServer::Impl::GetSettings(Call& c) {
-  SendJson(c.res, 200, SettingsToJson(store.settings()));
+  SendJson(c.res, 200, SettingsToJson(settings.Values(store)));
 }
 
 void ConsoleServer::Impl::PutSettings(Call& c) {
@@ -136,8 +136,8 @@ void ConsoleServer::Impl::PutSettings(Call& c) {
   if (!body.is_object() || body.empty()) {
     return SendError(c.res, 400, "send a JSON object with the settings to change");
   }
-  StoreSettings before = store.settings();
-  StoreSettings next = before;
+  const policy::SettingValues before = settings.Values(store);
+  policy::SettingValues next = before;
   std::vector<std::string> warnings;
   std::string changes;
   for (const auto& [key, value] : body.items()) {
@@ -152,19 +152,20 @@ void ConsoleServer::Impl::PutSettings(Call& c) {
       return SendError(c.res, 400, key + ": give a string, a boolean or a byte count");
     }
     std::string warning;
-    Status s = SetSetting(&next, key, text, &warning);
+    Status s = policy::SetSetting(&next, key, text, &warning);
     if (!s.ok()) return SendError(c.res, 400, s.message());
     if (!warning.empty()) warnings.push_back(warning);
-    const std::string old_value = GetSetting(before, key), new_value = GetSetting(next, key);
+    const std::string old_value = policy::GetSetting(before, key),
+                      new_value = policy::GetSetting(next, key);
     if (old_value != new_value) {
       changes += (changes.empty() ? "" : ", ") + key + ": " + old_value + " -> " + new_value;
     }
   }
   c.detail = changes.empty() ? "no change" : changes;
-  Status s = store.UpdateSettings(next);
+  Status s = settings.Apply(store, next);
   if (!s.ok()) return SendStatus(c.res, s);
   spdlog::info("console: {} changed settings: {}", c.who.account, c.detail);
-  json out = SettingsToJson(store.settings());
+  json out = SettingsToJson(settings.Values(store));
   out["warnings"] = warnings;
   SendJson(c.res, 200, out);
 }

@@ -105,7 +105,7 @@ void ConsoleServer::Impl::GetText(Call& c) {
            {{"text", text->text},
             {"truncated", text->truncated},
             {"has_html", text->has_html},
-            {"html_allowed", store.settings().html_preview}});
+            {"html_allowed", settings.policy().html_preview}});
 }
 
 void ConsoleServer::Impl::GetHtml(Call& c) {
@@ -113,7 +113,7 @@ void ConsoleServer::Impl::GetHtml(Call& c) {
   if (!id.ok()) return SendStatus(c.res, id.status());
   c.copy_ids = {*id};
   c.detail = "html";
-  if (!store.settings().html_preview) {
+  if (!settings.policy().html_preview) {
     return SendError(c.res, 403, "the HTML preview is turned off (setting html_preview)");
   }
   auto raw = store.Read(*id);
