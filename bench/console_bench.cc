@@ -53,6 +53,7 @@
 #include "env/data_dir.h"
 #include "journal/audit_log.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 
 namespace mailvault::bench {
 namespace {
@@ -555,6 +556,7 @@ struct Console {
   std::unique_ptr<BenchClockEnv> env;
   std::unique_ptr<crypto::KeyRing> keys;
   std::unique_ptr<Store> store;
+  std::unique_ptr<policy::Settings> settings;
   std::unique_ptr<directory::Accounts> accounts;
   std::unique_ptr<journal::AuditLog> audit;
   std::unique_ptr<console::ConsoleServer> server;  // declared last: stops first
@@ -572,6 +574,10 @@ Console StartConsole(const std::string& dir, uint64_t copies, const StoreInfo& i
   options.dir = data;
   options.env = c.env.get();
   c.store = CheckResult(Store::Open(options), "open the store");
+  policy::SettingsOptions po;
+  po.dir = options.dir;
+  po.env = options.env;
+  c.settings = CheckResult(policy::Settings::Open(po), "open the settings");
   c.stats = CheckResult(c.store->Stats(), "store stats");
   if (c.stats.count != copies || c.stats.newest != info.newest) {
     std::fprintf(stderr, "console: %s does not hold what its marker says; remove it\n",
@@ -597,6 +603,7 @@ Console StartConsole(const std::string& dir, uint64_t copies, const StoreInfo& i
   console::ConsoleServices services;
   services.env = c.env.get();
   services.store = c.store.get();
+  services.settings = c.settings.get();
   services.accounts = c.accounts.get();
   services.audit = c.audit.get();
   console::ConsoleOptions o;

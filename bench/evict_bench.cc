@@ -56,10 +56,7 @@ Run RunOnce(const std::vector<std::string>& msgs, size_t n, int threads, uint64_
   };
   Check(Store::Init(o), "init");
   std::unique_ptr<Store> store = CheckResult(Store::Open(o), "open");
-  StoreSettings s = store->settings();
-  s.max_size = cap;
-  s.notify_free_below = 0;
-  Check(store->UpdateSettings(s), "settings");
+  Check(store->SetMaxSize(cap), "max_size");
   if (prefill > 0) PutAll(*store, msgs, n, prefill, threads);
   const uint64_t ev0 = evictions.load();
   auto t = Clock::now();

@@ -4,10 +4,11 @@
 //
 // Writing: Put() may be called from many threads at once. Concurrent puts
 // are group-committed: one append run, one fsync, then every waiting caller
-// is answered; the index transaction follows on a thread of its own. Put
-// returns OK only when the copy is durable (synced in its segment, the
-// source of truth); every read first waits until each acknowledged copy is
-// indexed, so a caller always finds what it put. Only one process may open
+// is answered, before the index transaction, which follows on a thread of
+// its own. So Put returns OK once the copy is durable (synced in its
+// segment, the source of truth), not once it is indexed; every read first
+// waits until each acknowledged copy is indexed, so a caller always finds
+// what it put. Only one process may open
 // a store for writing (the LOCK file); a second gets Unavailable naming the
 // holder.
 //
@@ -44,28 +45,8 @@ class Env;
 // possible duplicates of each other (one hour).
 inline constexpr int64_t kDuplicateWindowMicros = 3'600'000'000;
 
-// What to do with mail when the Backup cannot take a copy.
-enum class UnavailableAction { kProcess, kTempfail, kReject };
-
-// Settings an administrator changes at run time (`mailvault settings`),
-// kept in DATA/settings.json.
-struct StoreSettings {
-  uint64_t max_size = 7'320'000'000;           // bytes of segment files; oldest evicted above it
-  uint64_t notify_free_below = 1'000'000'000;  // free disk bytes that raise an event
-  bool allow_infected_delivery = false;
-  UnavailableAction unavailable_action = UnavailableAction::kTempfail;
-  // The console shows a message's HTML body (sanitized, in a sandbox); off:
-  // plain text only.
-  bool html_preview = true;
-};
-
-// Names and parsing for `settings get|set`. Set returns InvalidArgument with
-// the accepted values on a bad key or value; `warning` receives a note for an
-// accepted but unwise value (max_size below 100 MB).
-std::vector<std::string> SettingNames();
-std::string GetSetting(const StoreSettings& s, std::string_view key);
-Status SetSetting(StoreSettings* s, std::string_view key, std::string_view value,
-                  std::string* warning);
+// The size cap of a new store (7.32 GB); Store::SetMaxSize changes it.
+inline constexpr uint64_t kDefaultMaxSize = 7'320'000'000;
 
 struct StoreOptions {
   std::string dir = "./var";
@@ -92,8 +73,12 @@ struct StoreOptions {
   // at this size: the largest part of the daemon's memory that grows.
   uint64_t index_cache_bytes = 64 << 20;
   // Called (from the committing thread) for events an operator should see:
-  // eviction, low free space, recovery actions. May be empty.
+  // eviction, recovery actions. May be empty.
   std::function<void(std::string_view kind, std::string_view message)> on_event;
+  // Called (from the committing thread, at most every 10 s while copies
+  // are written) with the free bytes of the data file system, for whoever
+  // watches it (policy::Settings::OnFreeSpace). May be empty.
+  std::function<void(uint64_t free_bytes)> on_free_space;
 };
 
 // The message is given in exactly one of two ways: `raw`, bytes in memory,
@@ -174,8 +159,9 @@ class Store {
   // the same body within kDuplicateWindowMicros, ids oldest first. Empty for
   // a copy without a Message-ID, or stored before bodies were digested.
   virtual Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) = 0;
-  // The exact bytes received. Corruption if the record fails its checks.
-  virtual Result<std::string> Read(CopyId id) = 0;
+  // The exact bytes received, whole (ReadTo into one string). Corruption if
+  // the record fails its checks.
+  Result<std::string> Read(CopyId id);
   // The same bytes handed to `sink` piece by piece (64 KiB), each piece
   // authenticated first, so a copy of any size needs little memory. On
   // Corruption the sink has seen a prefix the caller must discard; a sink
@@ -206,8 +192,12 @@ class Store {
   // every id given up; the caller records them (audit). Writes wait.
   virtual Result<LossReport> AcceptLoss() = 0;
 
-  virtual StoreSettings settings() = 0;
-  virtual Status UpdateSettings(const StoreSettings& settings) = 0;
+  // The size cap: bytes of copies kept (segment files); above it the
+  // oldest are evicted. SetMaxSize keeps it with the store (a writer only:
+  // Unavailable read-only; InvalidArgument for 0) and evicts at once when
+  // it is lower.
+  virtual uint64_t max_size() = 0;
+  virtual Status SetMaxSize(uint64_t bytes) = 0;
 
   // Key management (`mailvault keys`): `AddKey` makes a new current key.
   struct KeyInfo {

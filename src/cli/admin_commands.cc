@@ -169,35 +169,39 @@ int RunSettingsGet(const std::string& dir, const std::string& key) {
   if (key.rfind("personal.", 0) == 0) return RunPersonalSettingsGet(dir, key);
   auto store = OpenForReading(dir);
   if (!store.ok()) return ReportError(store.status());
-  StoreSettings settings = (*store)->settings();
-  std::vector<std::string> names = SettingNames();
+  auto policy = OpenSettings(dir, /*read_only=*/true);
+  if (!policy.ok()) return ReportError(policy.status());
+  const policy::SettingValues settings = (*policy)->Values(**store);
+  std::vector<std::string> names = policy::SettingNames();
   if (!key.empty()) {
     if (std::find(names.begin(), names.end(), key) == names.end()) {
       std::string valid;
       for (const std::string& n : names) valid += (valid.empty() ? "" : ", ") + n;
       return ReportError("unknown setting \"" + key + "\": use one of " + valid);
     }
-    std::printf("%s\n", GetSetting(settings, key).c_str());
+    std::printf("%s\n", policy::GetSetting(settings, key).c_str());
     return kExitOk;
   }
   for (const std::string& n : names)
-    std::printf("%s = %s\n", n.c_str(), GetSetting(settings, n).c_str());
+    std::printf("%s = %s\n", n.c_str(), policy::GetSetting(settings, n).c_str());
   std::fflush(stdout);
   return RunPersonalSettingsGet(dir, "");
 }
 
 int RunSettingsSet(const std::string& dir, const std::string& key, const std::string& value) {
   if (key.rfind("personal.", 0) == 0) return RunPersonalSettingsSet(dir, key, value);
-  auto store = OpenForWriting(dir);
+  auto store = OpenForWriting(dir);  // the lock: no daemon changes them meanwhile
   if (!store.ok()) return ReportError(store.status());
-  StoreSettings settings = (*store)->settings();
+  auto policy = OpenSettings(dir, /*read_only=*/false);
+  if (!policy.ok()) return ReportError(policy.status());
+  policy::SettingValues settings = (*policy)->Values(**store);
   std::string warning;
-  Status s = SetSetting(&settings, key, value, &warning);
+  Status s = policy::SetSetting(&settings, key, value, &warning);
   if (!s.ok()) return ReportError(s);
-  s = (*store)->UpdateSettings(settings);
+  s = (*policy)->Apply(**store, settings);
   if (!s.ok()) return ReportError(s);
   if (!warning.empty()) std::fprintf(stderr, "mailvault: warning: %s\n", warning.c_str());
-  std::printf("%s = %s\n", key.c_str(), GetSetting(settings, key).c_str());
+  std::printf("%s = %s\n", key.c_str(), policy::GetSetting(settings, key).c_str());
   return kExitOk;
 }
 

@@ -62,6 +62,20 @@ Status UseCommandKeys(const std::string& dir, StoreOptions* options) {
 
 }  // namespace
 
+namespace {
+
+// An event of the store or the policy, one line on stderr.
+void PrintEvent(std::string_view kind, std::string_view message) {
+  std::string line = "mailvault: event " + std::string(kind) + ": " + std::string(message);
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir) {
   StoreOptions options;
   options.dir = dir;
@@ -75,19 +89,20 @@ Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir, bool rebui
   options.dir = dir;
   MV_RETURN_IF_ERROR(UseCommandKeys(dir, &options));
   options.rebuild_index = rebuild_index;
-  options.on_event = [](std::string_view kind, std::string_view message) {
-    std::string line = "mailvault: event " + std::string(kind) + ": " + std::string(message);
-    for (char& c : line) {
-      if (c == '\n' || c == '\r') c = ' ';
-    }
-    line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  };
+  options.on_event = PrintEvent;
   auto store = Store::Open(options);
   if (!store.ok() && store.status().code() == Code::kUnavailable) {
     return Status::Unavailable(InUseMessage(dir, store.status().message()));
   }
   return store;
+}
+
+Result<std::unique_ptr<policy::Settings>> OpenSettings(const std::string& dir, bool read_only) {
+  policy::SettingsOptions options;
+  options.dir = dir;
+  options.read_only = read_only;
+  options.on_event = PrintEvent;
+  return policy::Settings::Open(options);
 }
 
 int ReportError(const std::string& message) {

@@ -13,6 +13,7 @@
 #include "crypto/keyring.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 
 namespace mailvault::cli {
 
@@ -61,6 +62,11 @@ Result<std::unique_ptr<Store>> OpenForReading(const std::string& dir);
 // events (recovery, a rebuilt index, lost copies) are printed on stderr.
 // `rebuild_index`: build a new index at open (StoreOptions::rebuild_index).
 Result<std::unique_ptr<Store>> OpenForWriting(const std::string& dir, bool rebuild_index = false);
+// The policy of the data dir `dir` (DATA/settings.json). A command that
+// changes it holds the store's writer lock meanwhile (OpenForWriting), so
+// that it never writes behind a running daemon's back; its events are
+// printed on stderr.
+Result<std::unique_ptr<policy::Settings>> OpenSettings(const std::string& dir, bool read_only);
 
 // Prints "mailvault: <message>" on stderr and returns kExitFailure.
 int ReportError(const Status& status);

@@ -83,9 +83,11 @@ int RunDeliver(const DeliverArgs& a) {
       if (!keys.ok()) return ReportError(keys.status());
       auto queue = delivery::OpenQueue(*PosixEnv(), DataDir(a.data), **keys, /*read_only=*/false);
       if (!queue.ok()) return ReportError(queue.status());
+      auto policy = OpenSettings(a.data, /*read_only=*/true);
+      if (!policy.ok()) return ReportError(policy.status());
       // The retry lifetime is the daemon's config; the default applies to
       // what is queued here.
-      delivery::DeliveryService service(*PosixEnv(), **store, **queue,
+      delivery::DeliveryService service(*PosixEnv(), **store, **policy, **queue,
                                         delivery::DeliveryOptions().lifetime_micros, nullptr);
       auto queued = service.Enqueue(request);
       std::string targets = a.original ? "original recipients" : "";

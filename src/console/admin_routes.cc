@@ -11,12 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-json SettingsToJson(const StoreSettings& s) {
+json SettingsToJson(const policy::SettingValues& s) {
   return {{"max_size", s.max_size},
-          {"notify_free_below", s.notify_free_below},
-          {"allow_infected_delivery", s.allow_infected_delivery},
-          {"unavailable_action", GetSetting(s, "unavailable_action")},
-          {"html_preview", s.html_preview}};
+          {"notify_free_below", s.policy.notify_free_below},
+          {"allow_infected_delivery", s.policy.allow_infected_delivery},
+          {"unavailable_action", policy::GetSetting(s, "unavailable_action")},
+          {"html_preview", s.policy.html_preview}};
 }
 
 Result<journal::AuditQuery> ParseAuditQuery(const Params& params) {
@@ -156,7 +156,7 @@ Status AddPersonalSettings(directory::Accounts* accounts, json* out) {
 }  // namespace
 
 void ConsoleServer::Impl::GetSettings(Call& c) {
-  json out = SettingsToJson(store.settings());
+  json out = SettingsToJson(settings.Values(store));
   if (Status s = AddPersonalSettings(services.accounts, &out); !s.ok()) {
     return SendStatus(c.res, s);
   }
@@ -168,8 +168,8 @@ void ConsoleServer::Impl::PutSettings(Call& c) {
   if (!body.is_object() || body.empty()) {
     return SendError(c.res, 400, "send a JSON object with the settings to change");
   }
-  StoreSettings before = store.settings();
-  StoreSettings next = before;
+  const policy::SettingValues before = settings.Values(store);
+  policy::SettingValues next = before;
   // personal.* keys live in the accounts database (directory), not in the
   // store's settings.
   directory::PersonalSettings personal_before;
@@ -209,23 +209,24 @@ void ConsoleServer::Impl::PutSettings(Call& c) {
       }
       continue;
     }
-    Status s = SetSetting(&next, key, text, &warning);
+    Status s = policy::SetSetting(&next, key, text, &warning);
     if (!s.ok()) return SendError(c.res, 400, s.message());
     if (!warning.empty()) warnings.push_back(warning);
-    const std::string old_value = GetSetting(before, key), new_value = GetSetting(next, key);
+    const std::string old_value = policy::GetSetting(before, key),
+                      new_value = policy::GetSetting(next, key);
     if (old_value != new_value) {
       changes += (changes.empty() ? "" : ", ") + key + ": " + old_value + " -> " + new_value;
     }
   }
   c.detail = changes.empty() ? "no change" : changes;
-  Status s = store.UpdateSettings(next);
+  Status s = settings.Apply(store, next);
   if (!s.ok()) return SendStatus(c.res, s);
   if (personal_changed) {
     s = services.accounts->PutPersonalSettings(personal_next);
     if (!s.ok()) return SendStatus(c.res, s);
   }
   spdlog::info("console: {} changed settings: {}", c.who.account, c.detail);
-  json out = SettingsToJson(store.settings());
+  json out = SettingsToJson(settings.Values(store));
   if (Status ps = AddPersonalSettings(services.accounts, &out); !ps.ok()) {
     return SendStatus(c.res, ps);
   }

@@ -62,6 +62,12 @@ class ConsoleApiTest : public ::testing::Test {
     auto store = Store::Open(so);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
+    policy::SettingsOptions po;
+    po.dir = data_;
+    po.env = &env_;
+    auto settings = policy::Settings::Open(po);
+    ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+    settings_ = std::move(*settings);
     auto keys = crypto::KeyRing::Open(env_, DataDir(data_).keys(), false);
     ASSERT_TRUE(keys.ok()) << keys.status().ToString();
     keys_ = std::move(*keys);
@@ -80,7 +86,7 @@ class ConsoleApiTest : public ::testing::Test {
     auto queue = delivery::OpenQueue(env_, DataDir(data_), *keys_, false);
     ASSERT_TRUE(queue.ok()) << queue.status().ToString();
     queue_ = std::move(*queue);
-    deliveries_ = std::make_unique<delivery::DeliveryService>(env_, *store_, *queue_,
+    deliveries_ = std::make_unique<delivery::DeliveryService>(env_, *store_, *settings_, *queue_,
                                                               86'400'000'000LL, [] {});
     plain_id_ = Put(kPlain, "bob@example.org", {{"anti-spam", "spam"}}, "R-spam");
     html_id_ = Put(kHtml, "carol@example.org", {{"anti-phishing", "phishing"}}, "R-phish");
@@ -98,6 +104,7 @@ class ConsoleApiTest : public ::testing::Test {
     ConsoleServices s;
     s.env = &env_;
     s.store = store_.get();
+    s.settings = settings_.get();
     s.deliveries = deliveries_.get();
     s.accounts = accounts_.get();
     s.audit = audit_.get();
@@ -181,6 +188,7 @@ class ConsoleApiTest : public ::testing::Test {
   FaultEnv env_{PosixEnv()};
   std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<policy::Settings> settings_;
   std::unique_ptr<directory::Accounts> accounts_;
   std::unique_ptr<journal::AuditLog> audit_;
   std::unique_ptr<index::QueueDb> queue_;
@@ -792,9 +800,9 @@ TEST_F(ConsoleApiTest, ViewTextAndHtmlPreview) {
   EXPECT_EQ(missing->status, 404);
 
   // Turned off in the settings: 403, and the text says so.
-  StoreSettings s = store_->settings();
-  s.html_preview = false;
-  ASSERT_TRUE(store_->UpdateSettings(s).ok());
+  policy::Policy p = settings_->policy();
+  p.html_preview = false;
+  ASSERT_TRUE(settings_->Update(p).ok());
   auto off = client_->Get("/api/v1/copies/" + std::to_string(html_id_) + "/html", Headers(&h));
   ASSERT_TRUE(off);
   EXPECT_EQ(off->status, 403);
@@ -933,7 +941,7 @@ TEST_F(ConsoleApiTest, SettingsAndUsage) {
   EXPECT_EQ(p["max_size"], 50'000'000u);
   EXPECT_EQ(p["unavailable_action"], "reject");
   EXPECT_EQ(p["warnings"].size(), 1u);  // below 100 MB
-  EXPECT_EQ(store_->settings().unavailable_action, UnavailableAction::kReject);
+  EXPECT_EQ(settings_->policy().unavailable_action, policy::UnavailableAction::kReject);
   auto e = AuditOf("alice")[0];
   EXPECT_EQ(e.action, "settings");
   EXPECT_NE(e.detail.find("unavailable_action: tempfail -> reject"), std::string::npos) << e.detail;
@@ -943,7 +951,7 @@ TEST_F(ConsoleApiTest, SettingsAndUsage) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << bad;
   }
-  EXPECT_EQ(store_->settings().max_size, 50'000'000u);
+  EXPECT_EQ(store_->max_size(), 50'000'000u);
   auto usage = client_->Get("/api/v1/usage", Headers(&a));
   ASSERT_TRUE(usage);
   auto u = json::parse(usage->body);
@@ -1029,6 +1037,7 @@ TEST_F(ConsoleApiTest, PlainHttpOnlyOnLoopback) {
   ConsoleServices s;
   s.env = &env_;
   s.store = store_.get();
+  s.settings = settings_.get();
   s.audit = audit_.get();
   ConsoleOptions o;
   o.token = kToken;
@@ -1046,6 +1055,7 @@ TEST_F(ConsoleApiTest, ASecondServerCannotShareTheAddress) {
   ConsoleServices s;
   s.env = &env_;
   s.store = store_.get();
+  s.settings = settings_.get();
   s.audit = audit_.get();
   ConsoleOptions o;
   o.token = kToken;

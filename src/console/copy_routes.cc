@@ -150,7 +150,7 @@ void ConsoleServer::Impl::GetCopy(Call& c) {
     // What this user may do with this copy (the console shows only these).
     out["personal"] = {
         {"mailboxes", VisibleThrough(c.who, meta->rcpt)},
-        {"html_allowed", store.settings().html_preview && PersonalHtmlAllowed(c, *meta)},
+        {"html_allowed", settings.policy().html_preview && PersonalHtmlAllowed(c, *meta)},
         {"no_threat", directory::NoThreatFound(*meta)}};
   }
   SendJson(c.res, 200, out);
@@ -161,7 +161,7 @@ void ConsoleServer::Impl::GetText(Call& c) {
   if (!id.ok()) return SendStatus(c.res, id.status());
   c.copy_ids = {*id};
   c.detail = "text";
-  bool html_allowed = store.settings().html_preview;
+  bool html_allowed = settings.policy().html_preview;
   if (c.who.personal) {
     auto meta = store.Get(*id);
     if (!meta.ok()) return SendCopyError(c.res, *id, meta.status());
@@ -184,7 +184,7 @@ void ConsoleServer::Impl::GetHtml(Call& c) {
   if (!id.ok()) return SendStatus(c.res, id.status());
   c.copy_ids = {*id};
   c.detail = "html";
-  if (!store.settings().html_preview) {
+  if (!settings.policy().html_preview) {
     return SendError(c.res, 403, "the HTML preview is turned off (setting html_preview)");
   }
   if (c.who.personal) {

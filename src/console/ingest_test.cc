@@ -40,6 +40,11 @@ class IngestTest : public ::testing::Test {
     auto store = Store::Open(so);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
+    policy::SettingsOptions po;
+    po.dir = dir_ + "/data";
+    auto settings = policy::Settings::Open(po);
+    ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+    settings_ = std::move(*settings);
     journal::AuditOptions jo;
     jo.data_dir = dir_ + "/data";
     auto keys = crypto::KeyRing::Open(fault_, DataDir(jo.data_dir).keys(), false);
@@ -56,6 +61,7 @@ class IngestTest : public ::testing::Test {
     ConsoleServices services;
     services.env = &fault_;
     services.store = store_.get();
+    services.settings = settings_.get();
     services.audit = audit_.get();
     ao.token = kToken;
     ao.max_message_size = 4096;
@@ -128,6 +134,7 @@ class IngestTest : public ::testing::Test {
   FaultEnv fault_{PosixEnv()};  // outlives store_
   std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<policy::Settings> settings_;
   std::unique_ptr<journal::AuditLog> audit_;
   std::unique_ptr<ConsoleServer> server_;
   std::unique_ptr<httplib::Client> client_;

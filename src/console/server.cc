@@ -237,6 +237,7 @@ ConsoleServer::Impl::Impl(const ConsoleServices& s, ConsoleOptions o)
       options(std::move(o)),
       env(*s.env),
       store(*s.store),
+      settings(*s.settings),
       sessions(*s.env, options.sessions),
       throttle(*s.env, options.throttle),
       refusals(options.refusals),
@@ -660,8 +661,9 @@ void ConsoleServer::Stop() {
 Result<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleServices& services,
                                                             const ConsoleOptions& options) {
   if (options.token.empty()) return Status::InvalidArgument("the API needs a token");
-  if (services.env == nullptr || services.store == nullptr || services.audit == nullptr) {
-    return Status::InvalidArgument("the console needs an env, a store and an audit log");
+  if (services.env == nullptr || services.store == nullptr || services.settings == nullptr ||
+      services.audit == nullptr) {
+    return Status::InvalidArgument("the console needs an env, a store, settings and an audit log");
   }
   MV_RETURN_IF_ERROR(CheckConsoleOptions(options));
   const bool tls = !options.tls_cert.empty();

@@ -42,6 +42,7 @@
 #include "journal/audit_log.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 #include "preview/sandboxed.h"
 
 namespace mailvault::console {
@@ -108,6 +109,7 @@ struct EngineReach {
 struct ConsoleServices {
   Env* env = nullptr;
   Store* store = nullptr;
+  policy::Settings* settings = nullptr;  // required: the policy and the settings API
   delivery::DeliveryService* deliveries = nullptr;
   directory::Accounts* accounts = nullptr;
   journal::AuditLog* audit = nullptr;  // required

@@ -69,6 +69,7 @@ struct ConsoleServer::Impl {
   const ConsoleOptions options;
   Env& env;
   Store& store;
+  policy::Settings& settings;
   std::unique_ptr<httplib::Server> server;
   bool tls = false;
   std::thread thread;

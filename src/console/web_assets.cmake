@@ -45,7 +45,9 @@ add_custom_command(
   VERBATIM)
 
 add_library(mv_web_assets STATIC ${MV_WEB_CC})
-target_include_directories(mv_web_assets PUBLIC ${PROJECT_SOURCE_DIR}/src)
+# The generated source includes console/web_assets.h: the console's scope.
+mv_scope_dir(console_scope console)
+target_include_directories(mv_web_assets PRIVATE ${console_scope})
 
 # The front end's unit tests (pure logic: filter <-> URL, formatting,
 # permission gating, the API client). Needs node_modules, which building

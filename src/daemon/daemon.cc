@@ -29,6 +29,7 @@
 #include "intake/processor.h"
 #include "journal/audit_log.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 #include "scan/address_lists.h"
 #include "scan/clamd.h"
 #include "scan/content_filter.h"
@@ -126,6 +127,17 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   } else if (init.code() != Code::kAlreadyExists) {
     return init.Annotate("initialise store in " + options.data_dir);
   }
+  // The administrator's policy (settings.json), which intake, delivery and
+  // the console follow; it watches the free space the store measures.
+  policy::SettingsOptions policy_options;
+  policy_options.dir = options.data_dir;
+  policy_options.env = env;
+  policy_options.on_event = [](std::string_view kind, std::string_view message) {
+    spdlog::warn("policy event {}: {}", kind, DisplayText(message));
+  };
+  MV_ASSIGN_OR_RETURN(std::unique_ptr<policy::Settings> settings,
+                      policy::Settings::Open(policy_options));
+  store_options.on_free_space = [&settings](uint64_t free) { settings->OnFreeSpace(free); };
   // The key ring, opened once for every component: the store (which reads,
   // so it needs the secret keys), the queue, the accounts, the audit log and
   // the release signers. It outlives them all (declared first).
@@ -174,9 +186,10 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   MV_ASSIGN_OR_RETURN(auto queue, delivery::OpenQueue(*env, data, *keys, false));
   std::unique_ptr<delivery::Sender> sender;
   const delivery::DeliveryOptions& dopts = prepared.delivery;
-  delivery::DeliveryService deliveries(*env, **store, *queue, dopts.lifetime_micros, [&sender] {
-    if (sender) sender->Wake();
-  });
+  delivery::DeliveryService deliveries(*env, **store, *settings, *queue, dopts.lifetime_micros,
+                                       [&sender] {
+                                         if (sender) sender->Wake();
+                                       });
 
   // The console: local accounts and the audit log, both beside the index.
   MV_ASSIGN_OR_RETURN(auto accounts, directory::Accounts::Open(*env, data, *keys, false));
@@ -209,6 +222,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   }
   services.env = env;
   services.store = store->get();
+  services.settings = settings.get();
   services.deliveries = &deliveries;
   services.accounts = accounts.get();
   services.audit = audit.get();
@@ -263,7 +277,7 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
     intake::ProcessorOptions popts;
     popts.release_max_age_micros = options.milter.release_max_age_micros;
     processor = std::make_unique<intake::Processor>(
-        *env, **store, std::move(prepared.engines), std::move(prepared.rules),
+        *env, **store, *settings, std::move(prepared.engines), std::move(prepared.rules),
         std::move(intake_signer),
         // Single use of releases: the queue keeps the consumed nonces.
         [&queue](std::string_view nonce, int64_t expires_at, int64_t now) {
@@ -287,8 +301,8 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
   // first, while the milter still takes what it has in flight.
   if (dopts.enabled) {
     auto factory = [relay = dopts.relay] { return delivery::MakeCurlSmtpClient(relay); };
-    MV_ASSIGN_OR_RETURN(
-        sender, delivery::Sender::Start(*env, **store, *queue, *delivery_signer, dopts, factory));
+    MV_ASSIGN_OR_RETURN(sender, delivery::Sender::Start(*env, **store, *settings, *queue,
+                                                        *delivery_signer, dopts, factory));
     spdlog::info("delivery: {} workers sending through {}:{}", dopts.workers, dopts.relay.host,
                  dopts.relay.port);
   } else {

@@ -35,12 +35,13 @@ void Log(const DeliveryEntry& e, const index::DeliveryOutcome& o) {
 
 }  // namespace
 
-Result<std::unique_ptr<Sender>> Sender::Start(Env& env, Store& store, index::QueueDb& queue,
+Result<std::unique_ptr<Sender>> Sender::Start(Env& env, Store& store,
+                                              const policy::Settings& policy, index::QueueDb& queue,
                                               const crypto::ReleaseSigner& signer,
                                               const DeliveryOptions& options,
                                               ClientFactory factory) {
   MV_RETURN_IF_ERROR(CheckDeliveryOptions(options));
-  std::unique_ptr<Sender> s(new Sender(env, store, queue, signer, options));
+  std::unique_ptr<Sender> s(new Sender(env, store, policy, queue, signer, options));
   s->host_ = env.HostName();
   for (int i = 0; i < options.workers; ++i) {
     MV_ASSIGN_OR_RETURN(auto client, factory());
@@ -180,7 +181,7 @@ std::vector<index::DeliveryOutcome> Sender::SendGroup(const std::vector<Delivery
     }
     return AllFail(group, copy + ": " + meta.status().message(), true);
   }
-  if (IsInfected(*meta) && !store_.settings().allow_infected_delivery) {
+  if (IsInfected(*meta) && !policy_.policy().allow_infected_delivery) {
     return AllFail(group,
                    copy +
                        " is infected and delivery of infected messages is no longer allowed "

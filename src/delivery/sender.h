@@ -27,7 +27,7 @@
 // goes back to queued as after a crash.
 //
 // Thread-safety: Wake and Stop may be called from any thread. The borrowed
-// env, store, queue and signer must outlive the Sender.
+// env, store, policy, queue and signer must outlive the Sender.
 #pragma once
 
 #include <condition_variable>
@@ -43,6 +43,7 @@
 #include "delivery/smtp_client.h"
 #include "env/env.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 
 namespace mailvault::delivery {
 
@@ -54,10 +55,9 @@ class Sender {
   // with a client from `factory` (a test passes a fake; mailvaultd the
   // libcurl client). Fails if the queue cannot be read or a client cannot
   // be made.
-  static Result<std::unique_ptr<Sender>> Start(Env& env, Store& store, index::QueueDb& queue,
-                                               const crypto::ReleaseSigner& signer,
-                                               const DeliveryOptions& options,
-                                               ClientFactory factory);
+  static Result<std::unique_ptr<Sender>> Start(
+      Env& env, Store& store, const policy::Settings& policy, index::QueueDb& queue,
+      const crypto::ReleaseSigner& signer, const DeliveryOptions& options, ClientFactory factory);
   ~Sender();  // Stop()s
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
@@ -77,9 +77,14 @@ class Sender {
                                          const DeliveryOptions& options);
 
  private:
-  Sender(Env& env, Store& store, index::QueueDb& queue, const crypto::ReleaseSigner& signer,
-         DeliveryOptions options)
-      : env_(env), store_(store), queue_(queue), signer_(signer), options_(std::move(options)) {}
+  Sender(Env& env, Store& store, const policy::Settings& policy, index::QueueDb& queue,
+         const crypto::ReleaseSigner& signer, DeliveryOptions options)
+      : env_(env),
+        store_(store),
+        policy_(policy),
+        queue_(queue),
+        signer_(signer),
+        options_(std::move(options)) {}
 
   void Work(SmtpClient& client, bool housekeeper);
   // Sends one copy to the entries (same request, copy, sender and format).
@@ -97,6 +102,7 @@ class Sender {
 
   Env& env_;
   Store& store_;
+  const policy::Settings& policy_;
   index::QueueDb& queue_;
   const crypto::ReleaseSigner& signer_;
   const DeliveryOptions options_;

@@ -36,7 +36,7 @@ class SenderTest : public StoreFixture {
 
   void Start() {
     auto shared = smtp_;
-    auto s = Sender::Start(*PosixEnv(), *store_, *queue_, *signer_, options_, [shared] {
+    auto s = Sender::Start(*PosixEnv(), *store_, *policy_, *queue_, *signer_, options_, [shared] {
       return Result<std::unique_ptr<SmtpClient>>(std::make_unique<FakeSmtp>(shared));
     });
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -44,7 +44,7 @@ class SenderTest : public StoreFixture {
   }
 
   EnqueueResult Enqueue(DeliveryRequest r, int64_t lifetime = 86'400'000'000) {
-    DeliveryService service(*PosixEnv(), *store_, *queue_, lifetime, [this] {
+    DeliveryService service(*PosixEnv(), *store_, *policy_, *queue_, lifetime, [this] {
       if (sender_) sender_->Wake();
     });
     auto q = service.Enqueue(r);
@@ -268,7 +268,7 @@ TEST_F(SenderTest, StopDoesNotWaitForAHungRelayAndRequeuesTheEntry) {
   options_.relay.connect_timeout_micros = 120'000'000;
   options_.relay.timeout_micros = 120'000'000;
   auto s =
-      Sender::Start(*PosixEnv(), *store_, *queue_, *signer_, options_,
+      Sender::Start(*PosixEnv(), *store_, *policy_, *queue_, *signer_, options_,
                     [relay_options = options_.relay] { return MakeCurlSmtpClient(relay_options); });
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   sender_ = std::move(*s);

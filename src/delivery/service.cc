@@ -80,7 +80,7 @@ Result<EnqueueResult> DeliveryService::Enqueue(const DeliveryRequest& r) {
   }
   if (!problems.empty()) return problems.Combined();
 
-  const StoreSettings settings = store_.settings();
+  const policy::Policy policy = policy_.policy();
   const int64_t now = env_.NowMicros();
   std::vector<DeliveryEntry> entries;
   std::set<CopyId> done;
@@ -93,7 +93,7 @@ Result<EnqueueResult> DeliveryService::Enqueue(const DeliveryRequest& r) {
       problems.Add(Status::NotFound("no copy with id " + std::to_string(id)));
       continue;
     }
-    if (IsInfected(*meta) && !settings.allow_infected_delivery) {
+    if (IsInfected(*meta) && !policy.allow_infected_delivery) {
       problems.Add(Status::PermissionDenied(
           copy + " is labelled anti-virus: " + meta->statuses.at("anti-virus") +
           "; delivery of infected messages is not allowed (setting allow_infected_delivery)"));

@@ -16,8 +16,9 @@
 //                     for explicitly
 // Delivery never changes or removes a copy.
 //
-// Thread-safe (the store and queue are); `store` and `queue` are borrowed and
-// must outlive the service.
+// Thread-safe (the store, policy and queue are); `store`, `policy` (whether
+// infected copies may be delivered) and `queue` are borrowed and must
+// outlive the service.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@
 #include "mailvault/delivery.h"
 #include "mailvault/status.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 
 namespace mailvault::delivery {
 
@@ -57,10 +59,11 @@ class DeliveryService {
   // be empty) is called after entries were queued so the sender looks at
   // once. Entries record the copy's original envelope sender; the sender
   // applies a configured one when it sends.
-  DeliveryService(Env& env, Store& store, index::QueueDb& queue, int64_t lifetime_micros,
-                  std::function<void()> wake)
+  DeliveryService(Env& env, Store& store, const policy::Settings& policy, index::QueueDb& queue,
+                  int64_t lifetime_micros, std::function<void()> wake)
       : env_(env),
         store_(store),
+        policy_(policy),
         queue_(queue),
         lifetime_micros_(lifetime_micros),
         wake_(std::move(wake)) {}
@@ -73,6 +76,7 @@ class DeliveryService {
  private:
   Env& env_;
   Store& store_;
+  const policy::Settings& policy_;
   index::QueueDb& queue_;
   const int64_t lifetime_micros_;
   const std::function<void()> wake_;

@@ -10,7 +10,8 @@ namespace {
 class ServiceTest : public StoreFixture {
  protected:
   Result<EnqueueResult> Enqueue(DeliveryRequest r) {
-    DeliveryService service(*PosixEnv(), *store_, *queue_, 86'400'000'000, [this] { ++wakes_; });
+    DeliveryService service(*PosixEnv(), *store_, *policy_, *queue_, 86'400'000'000,
+                            [this] { ++wakes_; });
     return service.Enqueue(r);
   }
   int wakes_ = 0;
@@ -83,9 +84,9 @@ TEST_F(ServiceTest, InfectedCopiesNeedTheSetting) {
   EXPECT_EQ(Enqueue(r).status().code(), Code::kPermissionDenied);
   EXPECT_EQ(queue_->Counts()->queued, 0u);
 
-  StoreSettings s = store_->settings();
-  s.allow_infected_delivery = true;
-  ASSERT_TRUE(store_->UpdateSettings(s).ok());
+  policy::Policy p = policy_->policy();
+  p.allow_infected_delivery = true;
+  ASSERT_TRUE(policy_->Update(p).ok());
   EXPECT_TRUE(Enqueue(r).ok());
 }
 

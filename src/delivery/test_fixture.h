@@ -14,6 +14,7 @@
 #include "delivery/smtp_client.h"
 #include "env/env.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 #include "testutil/temp_dir.h"
 
 namespace mailvault::delivery {
@@ -37,6 +38,11 @@ class StoreFixture : public ::testing::Test {
     auto q = OpenQueue(*PosixEnv(), DataDir(dir_.path()), *keys_, false);
     ASSERT_TRUE(q.ok()) << q.status().ToString();
     queue_ = std::move(*q);
+    policy::SettingsOptions po;
+    po.dir = dir_.path();
+    auto p = policy::Settings::Open(po);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    policy_ = std::move(*p);
   }
 
   CopyId Put(std::vector<std::string> rcpt, std::map<std::string, std::string> statuses = {},
@@ -54,6 +60,7 @@ class StoreFixture : public ::testing::Test {
   TempDir dir_;
   std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<policy::Settings> policy_;
   std::unique_ptr<index::QueueDb> queue_;
 };
 

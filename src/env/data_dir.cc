@@ -9,9 +9,11 @@ namespace {
 
 constexpr DataFileInfo kFiles[] = {
     {DataFile::kStoreMarker, "store.json", false,
-     "marks the dir as a store: format version and creation time; written last by init"},
+     "marks the dir as a store: format version and creation time, written last by init; the "
+     "store's size cap once it is changed"},
     {DataFile::kSettings, "settings.json", false,
-     "run-time settings (`mailvault settings`): size cap, free-space alarm, policy"},
+     "the run-time policy (`mailvault settings`): free-space alarm, unavailable action, "
+     "infected delivery, HTML preview"},
     {DataFile::kLock, "LOCK", false,
      "the writer's lock (flock), held by mailvaultd or a CLI writer"},
     {DataFile::kKeys, "keys", true,

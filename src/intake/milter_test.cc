@@ -80,11 +80,17 @@ class MilterShellTest : public ::testing::Test {
     auto s = Store::Open(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
+    policy::SettingsOptions po;
+    po.dir = o.dir;
+    auto p = policy::Settings::Open(po);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    policy_ = std::move(*p);
     auto rules = rules::RuleSet::Make({});
     ASSERT_TRUE(rules.ok()) << rules.status().ToString();
     processor_ = std::make_unique<Processor>(
-        *PosixEnv(), *store_, std::vector<std::unique_ptr<scan::Engine>>(), std::move(*rules),
-        nullptr, nullptr, ProcessorOptions{}, [](std::string_view, std::string_view) {});
+        *PosixEnv(), *store_, *policy_, std::vector<std::unique_ptr<scan::Engine>>(),
+        std::move(*rules), nullptr, nullptr, ProcessorOptions{},
+        [](std::string_view, std::string_view) {});
     options_.socket = "unix:" + path_;
     options_.spool_dir = dir_.path() + "/spool";
   }
@@ -103,6 +109,7 @@ class MilterShellTest : public ::testing::Test {
   TempDir dir_;
   const std::string path_ = dir_.path() + "/milter.sock";
   std::unique_ptr<Store> store_;
+  std::unique_ptr<policy::Settings> policy_;
   std::unique_ptr<Processor> processor_;
   MilterOptions options_;
   std::unique_ptr<Milter> milter_;

@@ -141,11 +141,13 @@ void AttributeToAttachments(const std::function<const mime::ParsedMessage&()>& p
 
 }  // namespace
 
-Processor::Processor(Env& env, Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
-                     rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
-                     ConsumeRelease consume_release, ProcessorOptions options, EventSink on_event)
+Processor::Processor(Env& env, Store& store, const policy::Settings& policy,
+                     std::vector<std::unique_ptr<scan::Engine>> engines, rules::RuleSet rules,
+                     std::unique_ptr<crypto::ReleaseSigner> signer, ConsumeRelease consume_release,
+                     ProcessorOptions options, EventSink on_event)
     : env_(env),
       store_(store),
+      policy_(policy),
       engines_(std::move(engines)),
       rules_(std::move(rules)),
       signer_(std::move(signer)),
@@ -190,22 +192,22 @@ std::vector<scan::Verdict> Processor::RunEngines(const std::vector<std::string>&
 }
 
 Outcome Processor::Unavailable(const Status& why, const std::string& queue_id, Outcome pass) {
-  UnavailableAction action = store_.settings().unavailable_action;
+  policy::UnavailableAction action = policy_.policy().unavailable_action;
   if (on_event_) {
     on_event_("backup-unavailable",
               "the Backup cannot keep a copy of " + queue_id + ": " + why.ToString());
   }
   Outcome o;
   switch (action) {
-    case UnavailableAction::kProcess:
+    case policy::UnavailableAction::kProcess:
       pass.summary = "backup unavailable, processed anyway: " + pass.summary;
       pass.copies.clear();
       return pass;
-    case UnavailableAction::kTempfail:
+    case policy::UnavailableAction::kTempfail:
       o.kind = Outcome::Kind::kTempfail;
       SetReply("4.3.0 Message quarantine temporarily unavailable, try again later", "451", &o);
       break;
-    case UnavailableAction::kReject:
+    case policy::UnavailableAction::kReject:
       o.kind = Outcome::Kind::kReject;
       SetReply("5.3.0 Message quarantine unavailable", "550", &o);
       break;

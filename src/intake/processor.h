@@ -5,7 +5,7 @@
 // per group, keeps a durable copy of the original for every group whose
 // labels ask for one (Store::Put returns only once the copy is synced), and
 // only then says what the milter must do. If a copy cannot be kept, the
-// store's unavailable_action decides: process (go on, log an event),
+// policy's unavailable_action decides: process (go on, log an event),
 // tempfail (4xx) or reject (5xx).
 //
 // Recipient groups: the milter protocol gives one answer per message, so
@@ -40,6 +40,7 @@
 #include "intake/task_pool.h"
 #include "mailvault/byte_source.h"
 #include "mailvault/store.h"
+#include "policy/settings.h"
 #include "rules/rules.h"
 #include "scan/engine.h"
 
@@ -86,13 +87,16 @@ struct ProcessorOptions {
 
 class Processor {
  public:
-  // `env` (the clock) and `store` must outlive the processor. Release
+  // `env` (the clock), `store` and `policy` (its unavailable_action
+  // decides what a copy the store cannot take does) must outlive the
+  // processor. Release
   // headers are honoured only with both a `signer` and `consume_release`
   // (either may be null/empty: every message is scanned). Engines are
   // shared by all calls.
-  Processor(Env& env, Store& store, std::vector<std::unique_ptr<scan::Engine>> engines,
-            rules::RuleSet rules, std::unique_ptr<crypto::ReleaseSigner> signer,
-            ConsumeRelease consume_release, ProcessorOptions options, EventSink on_event);
+  Processor(Env& env, Store& store, const policy::Settings& policy,
+            std::vector<std::unique_ptr<scan::Engine>> engines, rules::RuleSet rules,
+            std::unique_ptr<crypto::ReleaseSigner> signer, ConsumeRelease consume_release,
+            ProcessorOptions options, EventSink on_event);
 
   // Decides and counts the outcome into the metrics (docs/metrics.md).
   Outcome Process(const Received& message);
@@ -108,6 +112,7 @@ class Processor {
 
   Env& env_;
   Store& store_;
+  const policy::Settings& policy_;
   std::vector<std::unique_ptr<scan::Engine>> engines_;
   const rules::RuleSet rules_;
   const std::unique_ptr<crypto::ReleaseSigner> signer_;

@@ -78,6 +78,11 @@ class ProcessorTest : public ::testing::Test {
     auto s = Store::Open(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
+    policy::SettingsOptions po;
+    po.dir = o.dir;
+    auto p = policy::Settings::Open(po);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    policy_ = std::move(*p);
   }
 
   rules::Rule Rule(std::string id, std::vector<std::string> rcpt,
@@ -107,7 +112,7 @@ class ProcessorTest : public ::testing::Test {
     crypto::SymmetricKey key;
     key.fill(3);
     return std::make_unique<Processor>(
-        *PosixEnv(), *store_, std::move(engines), std::move(*set),
+        *PosixEnv(), *store_, *policy_, std::move(engines), std::move(*set),
         std::make_unique<crypto::ReleaseSigner>(key),
         [this](std::string_view nonce, int64_t expires_at, int64_t now) -> Result<bool> {
           std::lock_guard l(ledger_mu_);
@@ -136,6 +141,7 @@ class ProcessorTest : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<policy::Settings> policy_;
   std::vector<FakeEngine*> fakes_;
   std::vector<std::string> events_;
   std::mutex ledger_mu_;
@@ -288,12 +294,12 @@ TEST_F(ProcessorTest, EngineFailureIsAnEventAndTheRulesOutcome) {
 }
 
 class UnavailableTest : public ProcessorTest,
-                        public ::testing::WithParamInterface<UnavailableAction> {};
+                        public ::testing::WithParamInterface<policy::UnavailableAction> {};
 
 TEST_P(UnavailableTest, StoreThatCannotTakeTheCopy) {
-  StoreSettings settings = store_->settings();
-  settings.unavailable_action = GetParam();
-  ASSERT_TRUE(store_->UpdateSettings(settings).ok());
+  policy::Policy p = policy_->policy();
+  p.unavailable_action = GetParam();
+  ASSERT_TRUE(policy_->Update(p).ok());
   // A read-only store refuses every put, as a failed disk would.
   store_.reset();
   StoreOptions ro;
@@ -302,20 +308,20 @@ TEST_P(UnavailableTest, StoreThatCannotTakeTheCopy) {
   auto opened = Store::Open(ro);
   ASSERT_TRUE(opened.ok());
   store_ = std::move(*opened);
-  auto p = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kAddHeader, true}}})},
-                {V("anti-virus", "infected")});
-  Outcome o = p->Process(Message(kMessage, {"bob@example.com"}));
+  auto processor = Make({Rule("av", {}, {{"anti-virus:infected", {ActionKind::kAddHeader, true}}})},
+                        {V("anti-virus", "infected")});
+  Outcome o = processor->Process(Message(kMessage, {"bob@example.com"}));
   switch (GetParam()) {
-    case UnavailableAction::kProcess:
+    case policy::UnavailableAction::kProcess:
       EXPECT_EQ(o.kind, Outcome::Kind::kAccept);
       EXPECT_EQ(o.add_headers.size(), 1u);  // the rule's action still applies
       break;
-    case UnavailableAction::kTempfail:
+    case policy::UnavailableAction::kTempfail:
       EXPECT_EQ(o.kind, Outcome::Kind::kTempfail);
       EXPECT_EQ(o.rcode, "451");
       EXPECT_EQ(o.xcode, "4.3.0");
       break;
-    case UnavailableAction::kReject:
+    case policy::UnavailableAction::kReject:
       EXPECT_EQ(o.kind, Outcome::Kind::kReject);
       EXPECT_EQ(o.rcode, "550");
       break;
@@ -327,9 +333,9 @@ TEST_P(UnavailableTest, StoreThatCannotTakeTheCopy) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Actions, UnavailableTest,
-                         ::testing::Values(UnavailableAction::kProcess,
-                                           UnavailableAction::kTempfail,
-                                           UnavailableAction::kReject));
+                         ::testing::Values(policy::UnavailableAction::kProcess,
+                                           policy::UnavailableAction::kTempfail,
+                                           policy::UnavailableAction::kReject));
 
 // A release for `envelope_rcpt` from alice, signed now with the
 // processor's key, on message `r`.

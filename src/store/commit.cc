@@ -89,7 +89,7 @@ std::string DigestOfBody(const ByteSource& body, std::string_view raw) {
 
 uint64_t StoreImpl::SegmentTarget() {
   if (options_.segment_size > 0) return options_.segment_size;
-  uint64_t max_size = settings().max_size;
+  uint64_t max_size = this->max_size();
   return std::clamp<uint64_t>(max_size / 16, 64 << 10, 64 << 20);
 }
 
@@ -315,7 +315,7 @@ void StoreImpl::CatchUp() {
 
 void StoreImpl::Evict() {
   std::lock_guard<std::mutex> e(evict_mu_);
-  uint64_t max_size = settings().max_size;
+  uint64_t max_size = this->max_size();
   while (segments_->DiskBytes() > max_size) {
     std::vector<uint64_t> segs = segments_->List();
     uint64_t limit = segments_->active_id();
@@ -351,15 +351,7 @@ void StoreImpl::CheckFreeSpace() {
   if (now - last_free_check_ < kFreeCheckEvery) return;
   last_free_check_ = now;
   auto free = env_.FreeSpace(options_.dir);
-  if (!free.ok()) return;
-  uint64_t threshold = settings().notify_free_below;
-  if (*free < threshold && !low_free_reported_) {
-    low_free_reported_ = true;
-    Event("low_free_space", "free space on the Backup's file system is " + FormatSize(*free) +
-                                ", below " + FormatSize(threshold));
-  } else if (*free >= threshold) {
-    low_free_reported_ = false;
-  }
+  if (free.ok() && options_.on_free_space) options_.on_free_space(*free);
 }
 
 }  // namespace mailvault::store

@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "env/env.h"
-#include "store/settings.h"
 
 namespace mailvault::store {
 
@@ -12,7 +11,7 @@ Result<std::unique_ptr<ReopeningStore>> ReopeningStore::Open(const StoreOptions&
   if (options.read_only) return Status::InvalidArgument("a ReopeningStore is for writers");
   std::unique_ptr<ReopeningStore> s(new ReopeningStore(options, retry_micros));
   MV_ASSIGN_OR_RETURN(s->inner_, Store::Open(options));
-  s->last_settings_ = s->inner_->settings();
+  s->last_max_size_ = s->inner_->max_size();
   s->watcher_ = std::thread([p = s.get()] { p->Watch(); });
   return s;
 }
@@ -55,7 +54,7 @@ Status ReopeningStore::RecoverIfStopped() {
     return down_;
   }
   inner_ = std::move(reopened).value();
-  last_settings_ = inner_->settings();
+  last_max_size_ = inner_->max_size();
   if (options_.on_event) options_.on_event("reopened", "the store takes writes again");
   return inner_->Writable();
 }
@@ -78,9 +77,6 @@ Result<CopyMeta> ReopeningStore::Get(CopyId id) {
 }
 Result<std::vector<CopyId>> ReopeningStore::PossibleDuplicates(CopyId id) {
   return With<Result<std::vector<CopyId>>>([&](Store& s) { return s.PossibleDuplicates(id); });
-}
-Result<std::string> ReopeningStore::Read(CopyId id) {
-  return With<Result<std::string>>([&](Store& s) { return s.Read(id); });
 }
 Status ReopeningStore::ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) {
   return With<Status>([&](Store& s) { return s.ReadTo(id, sink); });
@@ -106,23 +102,15 @@ Status ReopeningStore::RebuildIndex() {
 Result<LossReport> ReopeningStore::AcceptLoss() {
   return With<Result<LossReport>>([&](Store& s) { return s.AcceptLoss(); });
 }
-StoreSettings ReopeningStore::settings() {
+uint64_t ReopeningStore::max_size() {
   std::shared_lock<std::shared_mutex> l(mu_);
-  return inner_ != nullptr ? inner_->settings() : last_settings_;
+  return inner_ != nullptr ? inner_->max_size() : last_max_size_;
 }
-Status ReopeningStore::UpdateSettings(const StoreSettings& settings) {
-  std::unique_lock<std::shared_mutex> l(mu_);  // exclusive: it writes last_settings_
-  if (inner_ == nullptr) {
-    // The store is being recovered (a full or failing disk): the settings
-    // file is independent of it, and unavailable_action is what the
-    // administrator may need to change now. The next open reads it.
-    Env& env = options_.env != nullptr ? *options_.env : *PosixEnv();
-    MV_RETURN_IF_ERROR(WriteSettingsFile(env, options_.dir, settings, options_.on_event));
-    last_settings_ = settings;
-    return Status::Ok();
-  }
-  MV_RETURN_IF_ERROR(inner_->UpdateSettings(settings));
-  last_settings_ = settings;
+Status ReopeningStore::SetMaxSize(uint64_t bytes) {
+  std::unique_lock<std::shared_mutex> l(mu_);  // exclusive: it writes last_max_size_
+  if (inner_ == nullptr) return down_;
+  MV_RETURN_IF_ERROR(inner_->SetMaxSize(bytes));
+  last_max_size_ = bytes;
   return Status::Ok();
 }
 Result<Store::KeyInfo> ReopeningStore::AddKey() {

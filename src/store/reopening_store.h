@@ -33,7 +33,6 @@ class ReopeningStore final : public Store {
   Result<CopyId> Put(const PutRequest& request) override;
   Result<CopyMeta> Get(CopyId id) override;
   Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) override;
-  Result<std::string> Read(CopyId id) override;
   Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status Delete(const std::vector<CopyId>& ids) override;
@@ -44,8 +43,9 @@ class ReopeningStore final : public Store {
   Result<VerifyReport> Verify() override;
   Status RebuildIndex() override;
   Result<LossReport> AcceptLoss() override;
-  StoreSettings settings() override;
-  Status UpdateSettings(const StoreSettings& settings) override;
+  // The cap as last known while the store is being recovered.
+  uint64_t max_size() override;
+  Status SetMaxSize(uint64_t bytes) override;
   Result<KeyInfo> AddKey() override;
   std::vector<KeyInfo> Keys() override;
 
@@ -64,11 +64,9 @@ class ReopeningStore final : public Store {
   const StoreOptions options_;
   const int64_t retry_micros_;
   std::shared_mutex mu_;
-  std::unique_ptr<Store> inner_;  // null while reopening failed; guarded by mu_
-  Status down_;                   // why inner_ is null; guarded by mu_
-  // The settings as last known, so that unavailable_action is still the
-  // administrator's choice while the store is down; guarded by mu_.
-  StoreSettings last_settings_;
+  std::unique_ptr<Store> inner_;              // null while reopening failed; guarded by mu_
+  Status down_;                               // why inner_ is null; guarded by mu_
+  uint64_t last_max_size_ = kDefaultMaxSize;  // the cap as last known; guarded by mu_
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_

@@ -39,9 +39,7 @@ TEST(ReopeningStore, RecoversAfterAFailedFsyncWithoutLosingAnything) {
   };
   auto store = ReopeningStore::Open(o, /*retry_micros=*/20'000);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  StoreSettings settings = (*store)->settings();
-  settings.unavailable_action = UnavailableAction::kReject;
-  ASSERT_TRUE((*store)->UpdateSettings(settings).ok());
+  ASSERT_TRUE((*store)->SetMaxSize(3'000'000'000).ok());
 
   CopyId before = (*store)->Put(Request(Message(1))).value();
   fault.FailAt(FaultEnv::Op::kSync, 1, /*sticky=*/true);
@@ -49,10 +47,10 @@ TEST(ReopeningStore, RecoversAfterAFailedFsyncWithoutLosingAnything) {
   EXPECT_EQ(failed.status().code(), Code::kUnavailable);
   // While the disk keeps failing, every put fails again (the store may have
   // been reopened meanwhile, and stops again at the next fsync); the
-  // administrator's settings hold throughout.
+  // administrator's size cap holds throughout.
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE((*store)->Put(Request(Message(3))).ok());
-  EXPECT_EQ((*store)->settings().unavailable_action, UnavailableAction::kReject);
+  EXPECT_EQ((*store)->max_size(), 3'000'000'000u);
 
   fault.FailAt(FaultEnv::Op::kSync, 0);  // the disk is back
   Result<CopyId> after = Status::Unavailable("not tried");
@@ -63,7 +61,7 @@ TEST(ReopeningStore, RecoversAfterAFailedFsyncWithoutLosingAnything) {
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ((*store)->Read(before).value(), Message(1));
   EXPECT_EQ((*store)->Read(*after).value(), Message(4));
-  EXPECT_EQ((*store)->settings().unavailable_action, UnavailableAction::kReject);
+  EXPECT_EQ((*store)->max_size(), 3'000'000'000u);
   EXPECT_TRUE((*store)->Verify()->problems.empty());
   std::lock_guard<std::mutex> l(events_mu);
   EXPECT_NE(std::find(events.begin(), events.end(), "reopened"), events.end());

@@ -1,12 +1,13 @@
 // StoreImpl: opening, recovery and everything but the write pipeline
 // (commit.cc). See store_impl.h for the design.
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "base/units.h"
+#include "env/reserve.h"
 #include "store/codec.h"
 #include "store/losses.h"
-#include "store/settings.h"
 #include "store/store_impl.h"
 
 namespace mailvault {
@@ -25,6 +26,32 @@ std::string CompactTime(int64_t micros) {
     if (c != '-' && c != ':') out += c;
   }
   return out + "Z";
+}
+
+// The store's size cap. It is kept in store.json, the store's marker; a
+// store from before it moved there (when settings.json held the policy and
+// the cap together) has it in settings.json, which the store then reads,
+// and only reads, until SetMaxSize writes it into store.json.
+Result<uint64_t> ReadMaxSize(Env& env, const DataDir& data) {
+  auto cap = [](const nlohmann::json& j) -> uint64_t {
+    if (!j.is_object()) return 0;
+    auto it = j.find("max_size");
+    return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+  };
+  MV_ASSIGN_OR_RETURN(std::string marker, env.ReadFile(data.store_marker()));
+  auto j = nlohmann::json::parse(marker, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Corruption(data.store_marker() + " is not a store marker");
+  }
+  if (uint64_t v = cap(j); v > 0) return v;
+  auto legacy = env.ReadFile(data.settings());
+  if (!legacy.ok()) {
+    if (legacy.status().IsNotFound()) return kDefaultMaxSize;
+    return legacy.status().Annotate("read max_size from settings.json");
+  }
+  // A damaged settings.json is the policy's to report; the cap is then the default.
+  uint64_t v = cap(nlohmann::json::parse(*legacy, nullptr, /*allow_exceptions=*/false));
+  return v > 0 ? v : kDefaultMaxSize;
 }
 
 // Stands in for an index that could not be reopened after a swap, so that
@@ -67,7 +94,6 @@ Status Store::Init(const StoreOptions& options) {
   }
   MV_RETURN_IF_ERROR(data.CreateDirs(env));
   MV_RETURN_IF_ERROR(crypto::KeyRing::Create(env, data.keys()).status());
-  MV_RETURN_IF_ERROR(env.WriteFileAtomic(data.settings(), EncodeSettings(StoreSettings{})));
   MV_RETURN_IF_ERROR(EnsureReserve(env, options.dir));
   // The marker goes last: a store is a store once everything else is there.
   return env.WriteFileAtomic(data.store_marker(), "{\"format\": 1, \"created_at\": \"" +
@@ -104,14 +130,7 @@ Result<std::unique_ptr<Store>> StoreImpl::Open(const StoreOptions& options) {
   }
   s->meta_cipher_ =
       std::make_unique<crypto::PageCipher>(s->keys_->Derived(crypto::KeyPurpose::kRecordMetadata));
-  {
-    auto text = env.ReadFile(s->data_.settings());
-    if (text.ok()) {
-      MV_ASSIGN_OR_RETURN(s->settings_, DecodeSettings(*text));
-    } else if (!text.status().IsNotFound()) {
-      return text.status();
-    }
-  }
+  MV_ASSIGN_OR_RETURN(s->max_size_, ReadMaxSize(env, s->data_));
   MV_ASSIGN_OR_RETURN(s->segments_, Segments::Open(env, s->data_.segments(), !options.read_only));
   if (options.read_only) {
     index::IndexOptions io;
@@ -484,7 +503,9 @@ Result<std::vector<CopyId>> StoreImpl::PossibleDuplicates(CopyId id) {
                                      kDuplicateWindowMicros));
 }
 
-Result<std::string> StoreImpl::Read(CopyId id) {
+}  // namespace store
+
+Result<std::string> Store::Read(CopyId id) {
   std::string out;
   MV_RETURN_IF_ERROR(ReadTo(id, [&](std::string_view p) {
     out.append(p);
@@ -492,6 +513,8 @@ Result<std::string> StoreImpl::Read(CopyId id) {
   }));
   return out;
 }
+
+namespace store {
 
 Result<SearchPage> StoreImpl::Search(const SearchQuery& query) {
   CatchUp();
@@ -535,7 +558,7 @@ Result<StoreStats> StoreImpl::Stats() {
   s.newest = is.newest;
   s.bytes = segments_->DiskBytes();
   s.segments = segments_->List().size();
-  s.max_bytes = settings().max_size;
+  s.max_bytes = max_size();
   auto free = env_.FreeSpace(options_.dir);
   s.free_bytes = free.ok() ? *free : 0;
   return s;
@@ -715,20 +738,30 @@ Result<LossReport> StoreImpl::AcceptLoss() {
   return report;
 }
 
-StoreSettings StoreImpl::settings() {
+uint64_t StoreImpl::max_size() {
   std::lock_guard<std::mutex> l(mu_);
-  return settings_;
+  return max_size_;
 }
 
-Status StoreImpl::UpdateSettings(const StoreSettings& settings) {
-  // Settings do not depend on the segments or the index: they can be
-  // changed while the store refuses copies (that is when unavailable_action
-  // matters most), but not in a read-only store.
+Status StoreImpl::SetMaxSize(uint64_t bytes) {
+  // The cap does not depend on the segments or the index: it can be
+  // changed while the store refuses copies (a full disk is when a lower
+  // cap helps), but not in a read-only store.
   if (options_.read_only) return Status::Unavailable("the store is open read-only");
-  MV_RETURN_IF_ERROR(WriteSettingsFile(env_, options_.dir, settings, options_.on_event));
+  if (bytes == 0) return Status::InvalidArgument("max_size must be above zero");
   {
+    std::lock_guard<std::mutex> m(marker_mu_);
+    MV_ASSIGN_OR_RETURN(std::string marker, env_.ReadFile(data_.store_marker()));
+    auto j = nlohmann::json::parse(marker, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      return Status::Corruption(data_.store_marker() + " is not a store marker");
+    }
+    j["max_size"] = bytes;
+    MV_RETURN_IF_ERROR(WriteFileUsingReserve(env_, options_.dir, data_.store_marker(),
+                                             j.dump(2) + "\n", options_.on_event)
+                           .Annotate("write max_size"));
     std::lock_guard<std::mutex> l(mu_);
-    settings_ = settings;
+    max_size_ = bytes;
   }
   Evict();  // a lower cap takes effect now, not at the next write
   return Status::Ok();

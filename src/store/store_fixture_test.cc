@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "mailvault/store.h"
 #include "testutil/temp_dir.h"
@@ -93,6 +94,62 @@ TEST(StoreFixture, VersionOneStoreOpensReadsVerifiesAndGrows) {
   ASSERT_TRUE(mine.ok());
   EXPECT_EQ(mine->mail_from, r.mail_from);
   EXPECT_EQ(mine->rcpt, r.rcpt);
+}
+
+// A data dir from before the policy left the store keeps its size cap in
+// settings.json (src/policy/testdata/settings-v1.json, written by
+// `mailvault settings set` of that version: max_size 50MB). The store reads
+// it from there until SetMaxSize keeps it in store.json; settings.json, the
+// policy's file since, is never written by the store.
+TEST(StoreFixture, SizeCapOfAnOlderSettingsFileIsKept) {
+  TempDir tmp;
+  const fs::path dir = fs::path(tmp.path()) / "store";
+  fs::copy(fs::path(MV_SOURCE_DIR) / "src/store/testdata/store-v1", dir,
+           fs::copy_options::recursive);
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    fs::permissions(
+        e.path(),
+        e.is_directory() ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+        fs::perm_options::replace);
+  }
+  fs::copy_file(fs::path(MV_SOURCE_DIR) / "src/policy/testdata/settings-v1.json",
+                dir / "settings.json", fs::copy_options::overwrite_existing);
+  auto read_file = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string policy_file = read_file(dir / "settings.json");
+  StoreOptions o;
+  o.dir = dir.string();
+  {
+    // A writer first: it upgrades the fixture's index, which a reader cannot.
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->max_size(), 50'000'000u);
+  }
+  o.read_only = true;
+  {
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->max_size(), 50'000'000u);
+    EXPECT_EQ((*store)->Stats()->max_bytes, 50'000'000u);
+    EXPECT_EQ((*store)->SetMaxSize(60'000'000).code(), Code::kUnavailable);
+  }
+  o.read_only = false;
+  {
+    auto store = Store::Open(o);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->max_size(), 50'000'000u);
+    EXPECT_EQ((*store)->SetMaxSize(0).code(), Code::kInvalidArgument);
+    ASSERT_TRUE((*store)->SetMaxSize(60'000'000).ok());
+  }
+  auto store = Store::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->max_size(), 60'000'000u);
+  EXPECT_NE(read_file(dir / "store.json").find("\"max_size\": 60000000"), std::string::npos);
+  EXPECT_NE(read_file(dir / "store.json").find("\"format\": 1"), std::string::npos);
+  EXPECT_EQ(read_file(dir / "settings.json"), policy_file);
 }
 
 }  // namespace

@@ -64,7 +64,6 @@ class StoreImpl final : public Store {
   Result<CopyId> Put(const PutRequest& request) override;
   Result<CopyMeta> Get(CopyId id) override;
   Result<std::vector<CopyId>> PossibleDuplicates(CopyId id) override;
-  Result<std::string> Read(CopyId id) override;
   Status ReadTo(CopyId id, const std::function<Status(std::string_view)>& sink) override;
   Result<SearchPage> Search(const SearchQuery& query) override;
   Status Delete(const std::vector<CopyId>& ids) override;
@@ -74,8 +73,8 @@ class StoreImpl final : public Store {
   Result<VerifyReport> Verify() override;
   Status RebuildIndex() override;
   Result<LossReport> AcceptLoss() override;
-  StoreSettings settings() override;
-  Status UpdateSettings(const StoreSettings& settings) override;
+  uint64_t max_size() override;
+  Status SetMaxSize(uint64_t bytes) override;
   Result<KeyInfo> AddKey() override;
   std::vector<KeyInfo> Keys() override;
 
@@ -178,7 +177,7 @@ class StoreImpl final : public Store {
   Status failed_;                                   // non-OK once writes must stop; guarded by mu_
   CopyId next_id_ = 1;                              // guarded by mu_
   int64_t last_placed_ = 0;                         // guarded by mu_
-  StoreSettings settings_;                          // guarded by mu_
+  uint64_t max_size_ = kDefaultMaxSize;             // guarded by mu_
   bool index_damaged_ = false;                      // guarded by mu_
   bool rebuilding_ = false;                         // RebuildIndex holds writes; guarded by mu_
   bool appending_ = false;                          // a leader is appending; guarded by mu_
@@ -189,9 +188,9 @@ class StoreImpl final : public Store {
 
   AvailabilityTracker availability_;
 
-  std::mutex evict_mu_;             // one eviction at a time
-  int64_t last_free_check_ = 0;     // guarded by evict_mu_
-  bool low_free_reported_ = false;  // guarded by evict_mu_
+  std::mutex marker_mu_;         // one SetMaxSize at a time (it rewrites store.json)
+  std::mutex evict_mu_;          // one eviction at a time
+  int64_t last_free_check_ = 0;  // guarded by evict_mu_
 };
 
 }  // namespace mailvault::store

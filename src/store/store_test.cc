@@ -609,10 +609,10 @@ TEST_F(StoreTest, TheBackgroundCheckFindsDamageNoReadMet) {
   EXPECT_EQ(store->Stats()->count, 400u);
 }
 
-// The administrator must be able to switch unavailable_action exactly when
-// the disk is full: the reserve is released for it, and a write that still
-// fails leaves no temp file behind.
-TEST_F(StoreTest, SettingsCanBeChangedOnAFullDiskAndLeaveNoTempFile) {
+// The administrator must be able to lower the cap exactly when the disk is
+// full: the reserve is released for it, and a write that still fails leaves
+// no temp file behind and the cap as it was.
+TEST_F(StoreTest, MaxSizeCanBeChangedOnAFullDiskAndLeavesNoTempFile) {
   FaultEnv fault(PosixEnv());
   StoreOptions o = opts_;
   o.env = &fault;
@@ -623,22 +623,20 @@ TEST_F(StoreTest, SettingsCanBeChangedOnAFullDiskAndLeaveNoTempFile) {
   ASSERT_TRUE(store->Put(Request(Message(1))).ok());
   fault.SetWriteBudget(0);
   EXPECT_EQ(store->Put(Request(Message(2))).status().code(), Code::kNoSpace);
-  StoreSettings s = store->settings();
-  s.unavailable_action = UnavailableAction::kReject;
-  Status changed = store->UpdateSettings(s);
+  Status changed = store->SetMaxSize(5'000'000'000);
   ASSERT_TRUE(changed.ok()) << changed.ToString();
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "reserve_released"), kinds.end());
-  EXPECT_FALSE(fs::exists(dir_ + "/settings.json.tmp"));
+  EXPECT_FALSE(fs::exists(dir_ + "/store.json.tmp"));
   // No reserve left and still full: refused, and nothing left behind.
   fault.SetWriteBudget(0);
-  s.html_preview = false;
-  EXPECT_EQ(store->UpdateSettings(s).code(), Code::kNoSpace);
-  EXPECT_FALSE(fs::exists(dir_ + "/settings.json.tmp"));
-  EXPECT_TRUE(store->settings().html_preview);
+  EXPECT_EQ(store->SetMaxSize(4'000'000'000).code(), Code::kNoSpace);
+  EXPECT_FALSE(fs::exists(dir_ + "/store.json.tmp"));
+  EXPECT_EQ(store->max_size(), 5'000'000'000u);
   fault.SetWriteBudget(UINT64_MAX);
   store.reset();
   store = OpenStore();
-  EXPECT_EQ(store->settings().unavailable_action, UnavailableAction::kReject);
+  EXPECT_EQ(store->max_size(), 5'000'000'000u);
+  EXPECT_EQ(store->Stats()->max_bytes, 5'000'000'000u);
   EXPECT_TRUE(fs::exists(dir_ + "/reserve"));  // made again once there is room
 }
 
@@ -779,9 +777,7 @@ TEST_F(StoreTest, SizeCapEvictsOldestSegments) {
   std::vector<std::string> events;
   o.on_event = [&](std::string_view kind, std::string_view) { events.emplace_back(kind); };
   auto store = OpenStore(o);
-  StoreSettings s = store->settings();
-  s.max_size = 400 << 10;
-  ASSERT_TRUE(store->UpdateSettings(s).ok());
+  ASSERT_TRUE(store->SetMaxSize(400 << 10).ok());
   std::string filler(8 << 10, 'x');
   std::vector<CopyId> ids;
   for (int i = 0; i < 200; ++i) ids.push_back(store->Put(Request(Message(i, filler))).value());
@@ -791,6 +787,25 @@ TEST_F(StoreTest, SizeCapEvictsOldestSegments) {
   EXPECT_TRUE(store->Read(ids.front()).status().IsNotFound());
   EXPECT_EQ(store->Read(ids.back()).value(), Message(199, filler));
   EXPECT_NE(std::find(events.begin(), events.end(), "evicted"), events.end());
+}
+
+// The store measures the free space of its file system after writes and
+// tells whoever watches it (the policy decides what is low).
+TEST_F(StoreTest, FreeSpaceIsReportedAfterWrites) {
+  StoreOptions o = opts_;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<uint64_t> seen;
+  o.on_free_space = [&](uint64_t free) {
+    std::lock_guard<std::mutex> l(mu);
+    seen.push_back(free);
+    cv.notify_all();
+  };
+  auto store = OpenStore(o);
+  ASSERT_TRUE(store->Put(Request(Message(1))).ok());
+  std::unique_lock<std::mutex> l(mu);
+  ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(60), [&] { return !seen.empty(); }));
+  EXPECT_GT(seen[0], 0u);
 }
 
 TEST_F(StoreTest, KeyRotationKeepsOldCopiesReadable) {
