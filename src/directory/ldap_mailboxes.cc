@@ -2,6 +2,7 @@
 #include "directory/ldap_mailboxes.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace mailvault::directory {
 
@@ -38,6 +39,28 @@ Result<std::vector<Mailbox>> LdapMailboxes::MailboxesOf(std::string_view account
     for (const std::string& a : d.mailbox.addresses) add(a, true, via);
   }
   return out;
+}
+
+namespace {
+
+DirectorySignIn SignInOf(std::string_view login, const DirectoryUser& user) {
+  std::string lower(login);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return {std::move(lower), user.dn_norm, user.name};
+}
+
+}  // namespace
+
+Result<DirectorySignIn> LdapMailboxes::Authenticate(std::string_view login,
+                                                    std::string_view password) {
+  MV_ASSIGN_OR_RETURN(DirectoryUser user, ldap_.Authenticate(login, password));
+  return SignInOf(login, user);
+}
+
+Result<DirectorySignIn> LdapMailboxes::Find(std::string_view login) {
+  MV_ASSIGN_OR_RETURN(DirectoryUser user, ldap_.FindUser(login));
+  if (!user.is_user) return Status::NotFound("not a directory user");
+  return SignInOf(login, user);
 }
 
 }  // namespace mailvault::directory

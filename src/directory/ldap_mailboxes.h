@@ -18,11 +18,36 @@
 
 namespace mailvault::directory {
 
-class LdapMailboxes final : public MailboxProvider {
+// A directory user as a console session knows them.
+struct DirectorySignIn {
+  std::string login;  // the login as signed in with, lower case: the session's account
+  std::string dn;     // NormalizeDn form: the session stays this user's
+  std::string name;   // display name
+};
+
+// What the console asks of a directory (LDAP/AD) besides mailboxes:
+// password checks, whether a session's user is still there, and the sync
+// state for health. Thread-safe.
+class DirectoryUsers {
+ public:
+  virtual ~DirectoryUsers() = default;
+  // PermissionDenied (kWrongLogin-style words, the same for an unknown
+  // login); Unavailable when no server answers in time.
+  virtual Result<DirectorySignIn> Authenticate(std::string_view login,
+                                               std::string_view password) = 0;
+  // The user of a login now (the cache). NotFound if gone or not a user.
+  virtual Result<DirectorySignIn> Find(std::string_view login) = 0;
+  virtual Result<LdapSyncState> State() = 0;
+};
+
+class LdapMailboxes final : public MailboxProvider, public DirectoryUsers {
  public:
   // `ldap` must outlive this.
   explicit LdapMailboxes(LdapDirectory& ldap) : ldap_(ldap) {}
   Result<std::vector<Mailbox>> MailboxesOf(std::string_view account) override;
+  Result<DirectorySignIn> Authenticate(std::string_view login, std::string_view password) override;
+  Result<DirectorySignIn> Find(std::string_view login) override;
+  Result<LdapSyncState> State() override { return ldap_.State(); }
 
  private:
   LdapDirectory& ldap_;
