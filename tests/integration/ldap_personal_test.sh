@@ -4,7 +4,8 @@
 # password and LDAP injection in the name refused), the copies a user sees
 # (their own addresses only), shared mailboxes (sales delegated to u0005
 # directly, support to u0010 through nested groups, archive to no one) only
-# while personal.group_mailboxes is on, and the sync state in health.
+# while personal.group_mailboxes is on, the sync state in health, and a
+# clear 503 (never a session) once the directory is down.
 #
 # Usage: ldap_personal_test.sh BIN_DIR   (BIN_DIR holds mailvault, mailvaultd)
 set -euo pipefail
@@ -114,6 +115,15 @@ got=$(ids u0006); want=$(sorted "$id6")
 check "... u0006 (no delegation) sees only its own ($got; want $want)" [ "$got" = "$want" ]
 check "archive (delegated to no one) is visible to none of them" \
   bash -c "! echo '$(ids u0005) $(ids u0010) $(ids u0006)' | grep -qw '$id_archive'"
+# The directory down: a clear 503 within the timeout (3 s), never a session.
+stop_slapd
+rm -f "$T/jar.u0005"
+start=$(date +%s)
+code=$(login u0005 pw-u0005)
+took=$(( $(date +%s) - start ))
+check "LDAP down: sign-in answers 503 in ${took}s (got $code)" test "$code" = 503 -a "$took" -lt 15
+check "... says the directory cannot be reached" grep -q 'directory (LDAP) cannot be reached' "$T/login.out"
+check "... and sets no session" bash -c "! grep -q mv_session '$T/jar.u0005'"
 _svc_kill_wait "$DAEMON_PID"
 
 echo "ldap_personal_test: $passed passed, $failed failed"
