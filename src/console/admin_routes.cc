@@ -94,6 +94,27 @@ void ConsoleServer::Impl::Health(Call& c) {
     }
     body["engines"] = std::move(engines);
   }
+  if (services.directory != nullptr) {
+    // Informational too: a failed sync keeps the old cache in use (and
+    // sign-in works from it); monitoring sees how old it is and why.
+    auto st = services.directory->State();
+    auto when = [](int64_t micros) {
+      return micros != 0 ? json(FormatRfc3339(micros)) : json(nullptr);
+    };
+    if (st.ok()) {
+      body["ldap"] = {{"last_success", when(st->last_success)},
+                      {"last_attempt", when(st->last_attempt)},
+                      {"last_error", st->last_error.empty() ? json(nullptr) : json(st->last_error)},
+                      {"server", st->server},
+                      {"users", st->users},
+                      {"mailboxes", st->mailboxes},
+                      {"groups", st->groups},
+                      {"delegations", st->delegations},
+                      {"skipped", st->skipped}};
+    } else {
+      body["ldap"] = {{"error", st.status().message()}};
+    }
+  }
   SendJson(c.res, body["status"] == "ok" ? 200 : 503, body);
 }
 

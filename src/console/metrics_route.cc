@@ -36,7 +36,7 @@ void Gauge(TextWriter& w, const char* name, const char* help, double value) {
 void ConsoleServer::Impl::ServeMetrics(const httplib::Request& req, httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
-  Call c{req, res, {}, std::nullopt, nullptr, {}, {}, false};
+  Call c{req, res, {}, std::nullopt, nullptr, {}, {}, false, "metrics", {}};
   const std::string authorization = req.get_header_value("Authorization");
   if (!authorization.empty()) {
     if (!BearerMatches(authorization, options.token)) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -36,15 +37,46 @@ constexpr char kHtml[] =
     "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Shipped <b>today</b></p>\r\n--b--\r\n";
 
 // A directory that delegates sales@ to pat (what the LDAP cache will do).
-class FakeDirectory final : public directory::MailboxProvider {
+// Also a directory user, dana (password kDirPassword), who owns
+// dana@example.com and has sales@ delegated; "down" finds the directory
+// unreachable.
+constexpr char kDirPassword[] = "directory pass 2";
+class FakeDirectory final : public directory::MailboxProvider, public directory::DirectoryUsers {
  public:
   explicit FakeDirectory(directory::MailboxProvider& local) : local_(local) {}
+  Result<directory::DirectorySignIn> Authenticate(std::string_view login,
+                                                  std::string_view password) override {
+    ++binds;
+    if (login == "down") return Status::Unavailable("ldap://dc1: timed out");
+    if ((login == "dana" || login == "alice") && password == kDirPassword) return Find(login);
+    return Status::PermissionDenied("wrong login or password");
+  }
+  Result<directory::DirectorySignIn> Find(std::string_view login) override {
+    if (login == "dana" || login == "alice") {
+      return directory::DirectorySignIn{std::string(login), dana_dn, "Dana"};
+    }
+    return Status::NotFound("no such user");
+  }
+  Result<directory::LdapSyncState> State() override {
+    directory::LdapSyncState s;
+    s.last_attempt = s.last_success = 1'796'000'000'000'000;
+    s.users = 2000;
+    return s;
+  }
   Result<std::vector<directory::Mailbox>> MailboxesOf(std::string_view account) override {
+    if (account == "dana") {
+      return std::vector<directory::Mailbox>{{"dana@example.com", false, ""},
+                                             {"sales@example.com", true, "group sales"}};
+    }
     auto own = local_.MailboxesOf(account);
     if (!own.ok() || account != "pat") return own;
     own->push_back({"sales@example.com", true, "group sales"});
     return own;
   }
+
+ public:
+  std::atomic<int> binds{0};
+  std::string dana_dn = "uid=dana,ou=people,dc=example,dc=com";
 
  private:
   directory::MailboxProvider& local_;
@@ -96,6 +128,7 @@ class PersonalApiTest : public ::testing::Test {
     shared_ = Put(kPlain, {"bob@example.org", "pat@example.com"}, {{"anti-spam", "spam"}});
     others_ = Put(kPlain, {"bob@example.org"}, {{"anti-spam", "spam"}});
     group_ = Put(kPlain, {"sales@example.com"}, {{"anti-spam", "spam"}});
+    dana_ = Put(kPlain, {"dana@example.com", "bob@example.org"}, {{"anti-spam", "spam"}});
     directory::PersonalSettings on;
     on.enabled = on.preview = on.delete_allowed = on.allow_sending = true;
     ASSERT_TRUE(accounts_->PutPersonalSettings(on).ok());
@@ -112,6 +145,7 @@ class PersonalApiTest : public ::testing::Test {
     s.accounts = accounts_.get();
     s.audit = audit_.get();
     s.mailboxes = ldap_.get();
+    s.directory = ldap_.get();
     auto server = ConsoleServer::Start(s, o);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(*server);
@@ -144,8 +178,8 @@ class PersonalApiTest : public ::testing::Test {
     ASSERT_TRUE(directory::SetPersonalSetting(&*p, key, value, nullptr).ok());
     ASSERT_TRUE(accounts_->PutPersonalSettings(*p).ok());
   }
-  Login SignIn(const std::string& name) {
-    json body = {{"name", name}, {"password", kPassword}};
+  Login SignIn(const std::string& name, const std::string& password = kPassword) {
+    json body = {{"name", name}, {"password", password}};
     auto res = client_->Post("/api/v1/session", body.dump(), "application/json");
     if (!res || res->status != 200) {
       ADD_FAILURE() << "login " << name << ": " << (res ? res->body : "no answer");
@@ -202,7 +236,8 @@ class PersonalApiTest : public ::testing::Test {
   std::unique_ptr<FakeDirectory> ldap_;
   std::unique_ptr<ConsoleServer> server_;
   std::unique_ptr<httplib::Client> client_;
-  CopyId plain_ = 0, html_ = 0, infected_ = 0, phish_ = 0, shared_ = 0, others_ = 0, group_ = 0;
+  CopyId plain_ = 0, html_ = 0, infected_ = 0, phish_ = 0, shared_ = 0, others_ = 0, group_ = 0,
+         dana_ = 0;
 };
 
 std::string Ids(CopyId id) { return json{{"ids", {id}}}.dump(); }
@@ -445,6 +480,57 @@ TEST_F(PersonalApiTest, SettingsApiKeepsPersonalKeysInTheAccountsDatabase) {
   auto res = client_->Post("/api/v1/session", login.dump(), "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
+}
+
+TEST_F(PersonalApiTest, DirectoryUserSignsInAndSeesOnlyTheirMailboxes) {
+  auto login = [&](const std::string& name, const std::string& password) {
+    json body = {{"name", name}, {"password", password}};
+    return client_->Post("/api/v1/session", body.dump(), "application/json");
+  };
+  auto wrong = login("dana", "not it");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(LastAudit("dana").result, "denied");
+  // An outage is a clear 503 and never a session.
+  auto down = login("down", kDirPassword);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->status, 503) << down->body;
+  EXPECT_NE(down->body.find("directory"), std::string::npos);
+  EXPECT_TRUE(down->get_header_value("Set-Cookie").empty());
+  // A local account of the same name wins: the directory is not asked.
+  const int binds = ldap_->binds;
+  auto local = login("alice", kDirPassword);
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->status, 401);
+  EXPECT_EQ(ldap_->binds, binds);
+
+  Login dana = SignIn("dana", kDirPassword);
+  std::string session;
+  ASSERT_EQ(Call(dana, "GET", "/api/v1/session", "", &session), 200);
+  json j = json::parse(session);
+  EXPECT_EQ(j["account"], "dana");
+  EXPECT_EQ(j["role"], "personal");
+  EXPECT_EQ(LastAudit("dana").result, "ok");
+  EXPECT_EQ(List(dana), std::vector<CopyId>{dana_});
+  EXPECT_EQ(Call(dana, "GET", "/api/v1/copies/" + std::to_string(group_)), 404);
+  EXPECT_EQ(Call(dana, "GET", "/api/v1/copies/" + std::to_string(plain_)), 404);
+  EXPECT_EQ(Call(dana, "GET", "/api/v1/audit"), 403);
+  Set("personal.group_mailboxes", "on");
+  EXPECT_EQ(List(dana), (std::vector<CopyId>{dana_, group_}));
+  EXPECT_EQ(Call(dana, "GET", "/api/v1/copies/" + std::to_string(group_)), 200);
+  // The login now names another entry (a sync): the session ends.
+  ldap_->dana_dn = "uid=dana2,ou=people,dc=example,dc=com";
+  EXPECT_EQ(Call(dana, "GET", "/api/v1/copies"), 401);
+}
+
+TEST_F(PersonalApiTest, HealthShowsTheDirectorySyncState) {
+  auto res = client_->Get("/api/v1/health");
+  ASSERT_TRUE(res);
+  json j = json::parse(res->body);
+  ASSERT_TRUE(j.contains("ldap")) << res->body;
+  EXPECT_EQ(j["ldap"]["users"], 2000);
+  EXPECT_TRUE(j["ldap"]["last_error"].is_null());
+  EXPECT_TRUE(j["ldap"]["last_success"].is_string());
 }
 
 }  // namespace

@@ -290,6 +290,44 @@ bool ConsoleServer::Impl::Resolve(Call& c) {
   if (!session) return refuse(kSignIn, "unknown or expired session");
   if (services.accounts == nullptr) return refuse(kSignIn, "no accounts database");
   c.who.account = session->account;
+  if (!session->directory_dn.empty()) {
+    // A directory user: still the same entry in the cache, and no local
+    // account of that name since (a local account wins).
+    std::string ended;
+    auto local = services.accounts->Get(session->account);
+    if (local.ok()) {
+      ended = "a local account of this name was made since the directory sign-in";
+    } else if (local.status().code() != Code::kNotFound) {
+      spdlog::error("console: reading account {}: {}", session->account, local.status().ToString());
+      SendStatus(c.res, local.status());
+      c.detail = "cannot read the account";
+      return false;
+    } else if (services.directory == nullptr) {
+      ended = "directory sign-in is no longer configured";
+    } else {
+      auto user = services.directory->Find(session->account);
+      if (!user.ok() && user.status().code() != Code::kNotFound) {
+        spdlog::error("console: directory user {}: {}", session->account, user.status().ToString());
+        SendError(c.res, 503, "the directory cache cannot be read now: try again later");
+        c.detail = "cannot read the directory cache";
+        return false;
+      }
+      if (!user.ok()) {
+        ended = "directory user no longer in the directory";
+      } else if (user->dn != session->directory_dn) {
+        ended = "the login names another directory entry since sign-in";
+      }
+    }
+    c.who.role = std::string(directory::RoleName(directory::Role::kPersonal));
+    if (!ended.empty()) {
+      sessions.Remove(session->token);
+      return refuse(kSignIn, ended);
+    }
+    c.who.permissions = RolePermissions(directory::Role::kPersonal);
+    c.who.via_session = true;
+    c.session = std::move(session);
+    return ResolvePersonal(c);
+  }
   // The account as it is now: a role change applies at once; a disabled or
   // removed account ends the session, and so does a disable or password
   // change since the login (sessions_ended_at), even if the account has

@@ -38,6 +38,7 @@
 #include "delivery/service.h"
 #include "directory/accounts.h"
 #include "directory/accounts_mailboxes.h"
+#include "directory/ldap_mailboxes.h"
 #include "env/env.h"
 #include "journal/audit_log.h"
 #include "mailvault/status.h"
@@ -118,6 +119,10 @@ struct ConsoleServices {
   // directory cache plugs in here (ChainedMailboxes of the local accounts
   // and the cache).
   directory::MailboxProvider* mailboxes = nullptr;
+  // Directory users (LDAP/AD, directory/ldap_mailboxes.h): sign-in for a
+  // name no local account has, and the sync state in health. Null: local
+  // accounts only. `mailboxes` must then know directory users too.
+  directory::DirectoryUsers* directory = nullptr;
   // The engines' reachability; may be empty (no engines shown). Called
   // from request threads.
   std::function<std::vector<EngineReach>()> engines;

@@ -121,6 +121,11 @@ struct ConsoleServer::Impl {
 
   // session_routes.cc
   void Login(Call& c);
+  // The directory (LDAP/AD) half of Login, for a name no local account has.
+  void DirectoryLogin(Call& c, const std::string& name, const std::string& password);
+  // A signed-in account's new session: cookie, answer, audit.
+  void StartSession(Call& c, const std::string& account, directory::Role role,
+                    const std::string& directory_dn);
   void GetSession(Call& c);
   void Logout(Call& c);
   nlohmann::json SessionJson(const Call& c) const;

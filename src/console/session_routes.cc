@@ -111,6 +111,13 @@ void ConsoleServer::Impl::Login(Call& c) {
     account = services.accounts->Authenticate(name, password);
     login_slots.release();
   }
+  // A name no local account has may be a directory user's (a local
+  // account of the same name wins, even a disabled one).
+  if (!account.ok() && account.status().code() == Code::kPermissionDenied &&
+      services.directory != nullptr &&
+      services.accounts->Get(name).status().code() == Code::kNotFound) {
+    return DirectoryLogin(c, name, password);
+  }
   if (!account.ok()) {
     if (account.status().code() != Code::kPermissionDenied) {
       spdlog::error("console: login of {}: {}", c.who.account, account.status().ToString());
@@ -127,16 +134,59 @@ void ConsoleServer::Impl::Login(Call& c) {
     return;
   }
   throttle.Succeeded(name, address);
+  StartSession(c, account->name, account->role, "");
+}
+
+void ConsoleServer::Impl::DirectoryLogin(Call& c, const std::string& name,
+                                         const std::string& password) {
+  const std::string& address = c.req.remote_addr;
+  Result<directory::DirectorySignIn> user = Status::Unavailable("not checked");
+  {
+    // A bind waits for the network (bounded by the LDAP timeout): it
+    // takes a slot like a password hash.
+    login_slots.acquire();
+    user = services.directory->Authenticate(name, password);
+    login_slots.release();
+  }
+  if (!user.ok()) {
+    if (user.status().code() != Code::kPermissionDenied) {
+      // Never a sign-in, never a hang: the directory's timeout has passed.
+      spdlog::error("console: directory sign-in of {}: {}", c.who.account,
+                    user.status().ToString());
+      SendError(c.res, 503,
+                user.status().code() == Code::kUnavailable
+                    ? "the directory (LDAP) cannot be reached now: try again later"
+                    : "directory sign-in failed: " + user.status().message());
+      c.detail = "directory: " + user.status().message().substr(0, 200);
+      Audit(c, "login", "error").IgnoreError();
+      return;
+    }
+    throttle.Failed(name, address);
+    SigninFailures("wrong_password").Add();
+    c.res.set_header("WWW-Authenticate", "Bearer");
+    SendError(c.res, 401, std::string(directory::kWrongLogin));
+    c.detail = "wrong user name or password (directory)";
+    Audit(c, "login", "denied").IgnoreError();
+    return;
+  }
+  throttle.Succeeded(name, address);
+  c.detail = "directory user " + PrintableName(user->dn);
+  StartSession(c, user->login, directory::Role::kPersonal, user->dn);
+}
+
+void ConsoleServer::Impl::StartSession(Call& c, const std::string& account, directory::Role role,
+                                       const std::string& directory_dn) {
+  const httplib::Request& req = c.req;
   // A new session on every login; one the browser already held is ended, so
   // a token planted before the login is worth nothing after it.
   if (std::string old = SessionCookie(req); !old.empty()) sessions.Remove(old);
-  Session session = sessions.Create(account->name);
-  c.who.account = account->name;
-  c.who.role = std::string(directory::RoleName(account->role));
-  c.who.permissions = RolePermissions(account->role);
+  Session session = sessions.Create(account, directory_dn);
+  c.who.account = account;
+  c.who.role = std::string(directory::RoleName(role));
+  c.who.permissions = RolePermissions(role);
   c.who.via_session = true;
   c.session = session;
-  if (account->role == directory::Role::kPersonal && !ResolvePersonal(c)) {
+  if (role == directory::Role::kPersonal && !ResolvePersonal(c)) {
     sessions.Remove(session.token);
     Audit(c, "login", "error").IgnoreError();
     return;

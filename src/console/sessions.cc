@@ -43,11 +43,12 @@ void SessionTable::EvictOldestLocked() {
   by_use_.erase(oldest);
 }
 
-Session SessionTable::Create(std::string_view account) {
+Session SessionTable::Create(std::string_view account, std::string_view directory_dn) {
   Session s;
   s.token = RandomToken128();
   s.csrf_token = RandomToken128();
   s.account = std::string(account);
+  s.directory_dn = std::string(directory_dn);
   s.created_at = s.last_used = env_.NowMicros();
   s.expires_at = ExpiresAt(s);
   std::lock_guard<std::mutex> lock(mu_);

@@ -31,6 +31,10 @@ struct Session {
   std::string token;       // 32 hex digits (128 bits): the cookie value
   std::string csrf_token;  // 32 hex digits
   std::string account;     // lower case
+  // A directory (LDAP/AD) user's DN (NormalizeDn); "" for a local account.
+  // The session stays this user's: a login that names another entry
+  // after a sync ends it.
+  std::string directory_dn;
   int64_t created_at = 0;  // micros since the epoch
   int64_t last_used = 0;
   // When the session ends if it is used now: min(last use + idle, created
@@ -43,7 +47,7 @@ class SessionTable {
   SessionTable(Env& env, SessionOptions options) : env_(env), options_(options) {}
 
   // A new session for `account`, with fresh random tokens.
-  Session Create(std::string_view account);
+  Session Create(std::string_view account, std::string_view directory_dn = {});
   // The live session named `token`, its last use set to now; nullopt if
   // there is none or it expired (an expired one is removed).
   std::optional<Session> Touch(std::string_view token);

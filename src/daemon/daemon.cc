@@ -21,6 +21,7 @@
 #include "delivery/service.h"
 #include "directory/accounts.h"
 #include "directory/ldap_directory.h"
+#include "directory/ldap_mailboxes.h"
 #include "directory/ldap_options.h"
 #include "directory/ldap_syncer.h"
 #include "env/data_dir.h"
@@ -216,16 +217,6 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
       spdlog::warn("{}", warning);
     }
   }
-  console::ConsoleServices services;
-  if (options.milter.enabled) {
-    services.engines = [&engines_reach] { return engines_reach; };
-  }
-  services.env = env;
-  services.store = store->get();
-  services.settings = settings.get();
-  services.deliveries = &deliveries;
-  services.accounts = accounts.get();
-  services.audit = audit.get();
   // The LDAP/AD cache: opened here, synced in the background (at start,
   // then every sync_interval); nothing below waits for the directory.
   std::unique_ptr<directory::LdapDirectory> ldap;
@@ -262,6 +253,29 @@ Status RunDaemon(const DaemonOptions& options, const std::function<void()>& wait
           }
         });
   }
+  // Directory users sign in to the console and see their mailboxes:
+  // local accounts first (a local account of the same name wins).
+  std::unique_ptr<directory::LocalMailboxes> local_mailboxes;
+  std::unique_ptr<directory::LdapMailboxes> ldap_mailboxes;
+  std::unique_ptr<directory::ChainedMailboxes> mailboxes;
+  console::ConsoleServices services;
+  if (ldap && accounts) {
+    local_mailboxes = std::make_unique<directory::LocalMailboxes>(*accounts);
+    ldap_mailboxes = std::make_unique<directory::LdapMailboxes>(*ldap);
+    mailboxes = std::make_unique<directory::ChainedMailboxes>(
+        std::vector<directory::MailboxProvider*>{local_mailboxes.get(), ldap_mailboxes.get()});
+    services.mailboxes = mailboxes.get();
+    services.directory = ldap_mailboxes.get();
+  }
+  if (options.milter.enabled) {
+    services.engines = [&engines_reach] { return engines_reach; };
+  }
+  services.env = env;
+  services.store = store->get();
+  services.settings = settings.get();
+  services.deliveries = &deliveries;
+  services.accounts = accounts.get();
+  services.audit = audit.get();
   MV_ASSIGN_OR_RETURN(auto server, console::ConsoleServer::Start(services, api));
   spdlog::info("console and API listening on {}://{}:{}/ (API under /api/v1/)",
                server->tls() ? "https" : "http", api.host, server->port());

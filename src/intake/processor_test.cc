@@ -226,7 +226,7 @@ TEST_F(ProcessorTest, OneMessageIsParsedOnce) {
             {{"anti-virus:infected", {ActionKind::kDeleteAttachment, true}}}),
        Rule("tag", {"*"}, {{"anti-virus:infected", {ActionKind::kAddHeader, true}}})});
   ASSERT_TRUE(set.ok()) << set.status().ToString();
-  Processor p(*PosixEnv(), *store_, std::move(engines), std::move(*set), nullptr, nullptr,
+  Processor p(*PosixEnv(), *store_, *policy_, std::move(engines), std::move(*set), nullptr, nullptr,
               ProcessorOptions{}, nullptr);
 
   const uint64_t before = mime::ParseCount();
