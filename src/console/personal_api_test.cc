@@ -99,6 +99,12 @@ class PersonalApiTest : public ::testing::Test {
     auto store = Store::Open(so);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
+    policy::SettingsOptions po;
+    po.dir = data;
+    po.env = PosixEnv();
+    auto settings = policy::Settings::Open(po);
+    ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+    settings_ = std::move(*settings);
     auto keys = crypto::KeyRing::Open(*PosixEnv(), DataDir(data).keys(), false);
     ASSERT_TRUE(keys.ok());
     keys_ = std::move(*keys);
@@ -119,7 +125,7 @@ class PersonalApiTest : public ::testing::Test {
     auto queue = delivery::OpenQueue(*PosixEnv(), DataDir(data), *keys_, false);
     ASSERT_TRUE(queue.ok());
     queue_ = std::move(*queue);
-    deliveries_ = std::make_unique<delivery::DeliveryService>(*PosixEnv(), *store_, *queue_,
+    deliveries_ = std::make_unique<delivery::DeliveryService>(*PosixEnv(), *store_, *settings_, *queue_,
                                                               86'400'000'000LL, [] {});
     plain_ = Put(kPlain, {"pat@example.com"}, {{"anti-spam", "spam"}});
     html_ = Put(kHtml, {"Pat@Example.COM"}, {{"anti-virus", "not-detected"}});
@@ -141,6 +147,7 @@ class PersonalApiTest : public ::testing::Test {
     ConsoleServices s;
     s.env = PosixEnv();
     s.store = store_.get();
+    s.settings = settings_.get();
     s.deliveries = deliveries_.get();
     s.accounts = accounts_.get();
     s.audit = audit_.get();
@@ -228,6 +235,7 @@ class PersonalApiTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<crypto::KeyRing> keys_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<policy::Settings> settings_;
   std::unique_ptr<directory::Accounts> accounts_;
   std::unique_ptr<journal::AuditLog> audit_;
   std::unique_ptr<index::QueueDb> queue_;
