@@ -614,9 +614,9 @@ Result<DaemonOptions> ParseConfig(std::string_view toml_text, std::string_view s
                                    std::to_string(b.column) + ": " + std::string(e.description()));
   }
   DaemonOptions o;
-  MV_RETURN_IF_ERROR(CheckKeys(
-      source, root, "",
-      {"store", "api", "console", "log", "debug", "milter", "engines", "delivery", "ldap", "rule"}));
+  MV_RETURN_IF_ERROR(CheckKeys(source, root, "",
+                               {"store", "api", "console", "log", "debug", "milter", "engines",
+                                "delivery", "ldap", "rule"}));
   for (const auto& [key, node] : root) {
     if (key.str() != "rule" && !node.is_table()) {
       return Status::InvalidArgument(Where(source, node) + ": " + std::string(key.str()) +

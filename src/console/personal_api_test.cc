@@ -125,8 +125,8 @@ class PersonalApiTest : public ::testing::Test {
     auto queue = delivery::OpenQueue(*PosixEnv(), DataDir(data), *keys_, false);
     ASSERT_TRUE(queue.ok());
     queue_ = std::move(*queue);
-    deliveries_ = std::make_unique<delivery::DeliveryService>(*PosixEnv(), *store_, *settings_, *queue_,
-                                                              86'400'000'000LL, [] {});
+    deliveries_ = std::make_unique<delivery::DeliveryService>(*PosixEnv(), *store_, *settings_,
+                                                              *queue_, 86'400'000'000LL, [] {});
     plain_ = Put(kPlain, {"pat@example.com"}, {{"anti-spam", "spam"}});
     html_ = Put(kHtml, {"Pat@Example.COM"}, {{"anti-virus", "not-detected"}});
     infected_ = Put(kHtml, {"pat@example.com"}, {{"anti-virus", "infected"}});
