@@ -287,7 +287,9 @@ chmod 600 "$T/pass"
 $mvcli keys export - --data $DATA --passphrase-file "$T/pass" >"$T/keys.mvk"
 check "keys export to root's file" test -s "$T/keys.mvk"
 mkdir "$T/backup"
-cp -a $DATA/store.json $DATA/settings.json $DATA/segments "$T/backup/"
+cp -a $DATA/store.json $DATA/segments "$T/backup/"
+# settings.json holds the policy; it exists once a policy setting was changed.
+if [ -e $DATA/settings.json ]; then cp -a $DATA/settings.json "$T/backup/"; fi
 stop_daemon
 $mvcli settings set max_size 2GB --data $DATA >/dev/null
 $mvcli verify --data $DATA >/dev/null
@@ -301,7 +303,8 @@ check "no core limit in the unit" is "$unit_core" 0
 # ---- restore the backup elsewhere -----------------------------------------------
 R="$T/restored"
 "$bin/mailvault" keys import --data "$R" --passphrase-file "$T/pass" "$T/keys.mvk" >/dev/null
-cp -a "$T/backup/store.json" "$T/backup/settings.json" "$T/backup/segments" "$R/"
+cp -a "$T/backup/store.json" "$T/backup/segments" "$R/"
+if [ -e "$T/backup/settings.json" ]; then cp -a "$T/backup/settings.json" "$R/"; fi
 "$bin/mailvault" rebuild-index --data "$R" >/dev/null 2>&1
 "$bin/mailvault" save "$html_id" --data "$R" -o "$T/restored.eml" >/dev/null
 check "restored copy is byte for byte the installed store's" cmp -s "$T/restored.eml" "$T/copy.eml"
